@@ -1,0 +1,386 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
+from territories.models import Zone
+
+
+class PlieScopedQuerySet(models.QuerySet):
+    plie_path = "plie"
+
+    def for_user(self, user):
+        return self.filter(**{f"{self.plie_path}__memberships__user": user})
+
+
+class StructureKind(models.TextChoices):
+    PUBLIC = "public", "Organisme public"
+    ASSOCIATION = "association", "Association"
+    PRIVATE = "private", "Organisme privé"
+
+
+class Structure(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("plie__slug", "name")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="structures", verbose_name="PLIE")
+    name = models.CharField("nom", max_length=200)
+    kind = models.CharField("nature juridique", max_length=20, choices=StructureKind.choices)
+    city = models.CharField("ville", max_length=100, blank=True)
+
+    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "structure porteuse"
+        verbose_name_plural = "structures porteuses"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["plie", "name"], name="structure_name_unique_in_plie"),
+            models.CheckConstraint(condition=Q(kind__in=StructureKind.values), name="structure_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OperationQuerySet(PlieScopedQuerySet):
+    def active_on(self, day):
+        return self.filter(start__lte=day, end__gte=day)
+
+
+class Operation(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("plie__slug", "code")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE")
+    code = models.CharField("code", max_length=20, help_text="Par exemple FO1.")
+    title = models.CharField("intitulé", max_length=300)
+    priority = models.TextField("priorité", blank=True)
+    specific_objective = models.TextField("objectif spécifique", blank=True)
+    start = models.DateField("début de la période d’exécution")
+    end = models.DateField("fin de la période d’exécution")
+    fse_ceiling = models.DecimalField(
+        "montant FSE+ maximum", max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Plafond FSE+ alloué aux projets de la fiche, en euros.",
+    )
+    referents_expected = models.TextField("référents attendus", blank=True)
+    context = models.TextField("description et contexte", blank=True)
+    territory_notes = models.TextField("territoire d’intervention", blank=True)
+    content = models.TextField("finalité, contenu et modalités de mise en œuvre", blank=True)
+    selection_criteria = models.TextField("critères de sélection spécifiques", blank=True)
+    expected_proofs = models.TextField("pièces justificatives attendues", blank=True)
+    zones = models.ManyToManyField(Zone, related_name="operations", blank=True, verbose_name="zones")
+    neutralised_exit_reasons = models.ManyToManyField(
+        "ExitReason", related_name="neutralised_by", blank=True, verbose_name="motifs de sortie neutralisés",
+        help_text="Sorties exclues du dénominateur du taux de sorties positives.",
+    )
+    audit_deadline = models.DateField("date limite d’archivage", null=True, blank=True)
+
+    objects = NaturalKeyManager.from_queryset(OperationQuerySet)()
+    history = HistoricalRecords(m2m_fields=[zones, neutralised_exit_reasons])
+
+    class Meta:
+        verbose_name = "fiche opération"
+        verbose_name_plural = "fiches opération"
+        ordering = ["plie__name", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plie", "code"], name="operation_code_unique_in_plie"),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="operation_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(fse_ceiling__isnull=True) | Q(fse_ceiling__gte=0), name="operation_ceiling_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.title}"
+
+
+class BeneficiaryKind(models.TextChoices):
+    ALL = "all", "Tous les bénéficiaires"
+    PUBLIC = "public", "Organismes publics"
+    ASSOCIATION = "association", "Associations"
+    PRIVATE = "private", "Organismes privés"
+
+
+class CofinancingCap(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "beneficiary_kind")
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="cofinancing_caps", verbose_name="fiche opération"
+    )
+    beneficiary_kind = models.CharField("bénéficiaires", max_length=20, choices=BeneficiaryKind.choices)
+    rate = models.DecimalField(
+        "taux maximum de cofinancement FSE+ (%)", max_digits=5, decimal_places=2,
+        help_text="Part maximale du coût éligible financée par le FSE+, en pourcentage.",
+    )
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "plafond de cofinancement"
+        verbose_name_plural = "plafonds de cofinancement"
+        ordering = ["operation", "beneficiary_kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "beneficiary_kind"], name="cap_one_per_beneficiary_kind"),
+            models.CheckConstraint(condition=Q(rate__gt=0, rate__lte=100), name="cap_rate_between_0_and_100"),
+            models.CheckConstraint(
+                condition=Q(beneficiary_kind__in=BeneficiaryKind.values), name="cap_beneficiary_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_beneficiary_kind_display()} : {self.rate} %"
+
+    @property
+    def minimum_counterpart(self):
+        return Decimal(100) - self.rate
+
+
+class Nature(models.TextChoices):
+    STOCK = "stock", "stock"
+    FLOW = "flow", "flux"
+    RATE = "rate", "taux"
+
+
+class TargetKind(models.TextChoices):
+    FILE_ACTIVE = "file_active", "File active"
+    PARTICIPANTS = "participants_accompagnes", "Participants accompagnés"
+    INTEGRATIONS = "nouvelles_integrations", "Nouvelles intégrations"
+    STEPS = "etapes", "Étapes de parcours par participant"
+    EXITS = "sorties", "Sorties"
+    POSITIVE_EXITS = "sorties_positives", "Sorties positives"
+    POSITIVE_EXIT_RATE = "taux_sorties_positives", "Taux de sorties positives"
+    EXIT_RATE = "taux_sorties", "Taux de sorties (sorties / parcours)"
+    MONTHLY_INTERVIEWS = "entretiens_mensuels", "Entretiens par participant et par mois"
+    REGULATION_MEETINGS = "reunions_regulation", "Réunions de régulation"
+
+
+TARGET_NATURE = {
+    TargetKind.FILE_ACTIVE: Nature.STOCK,
+    TargetKind.PARTICIPANTS: Nature.FLOW,
+    TargetKind.INTEGRATIONS: Nature.FLOW,
+    TargetKind.STEPS: Nature.RATE,
+    TargetKind.EXITS: Nature.FLOW,
+    TargetKind.POSITIVE_EXITS: Nature.FLOW,
+    TargetKind.POSITIVE_EXIT_RATE: Nature.RATE,
+    TargetKind.EXIT_RATE: Nature.RATE,
+    TargetKind.MONTHLY_INTERVIEWS: Nature.RATE,
+    TargetKind.REGULATION_MEETINGS: Nature.FLOW,
+}
+
+PERCENT_KINDS = {TargetKind.POSITIVE_EXIT_RATE, TargetKind.EXIT_RATE}
+
+
+class TargetScope(models.TextChoices):
+    PER_ETP = "per_etp", "par ETP et par an"
+    OPERATION = "operation", "pour l’opération, par an"
+
+
+class StepBasis(models.TextChoices):
+    FILE_ACTIVE = "file_active_moyenne", "au prorata de la file active moyenne"
+    PARTICIPANTS = "participants_accompagnes", "au prorata du nombre de participants accompagnés"
+
+
+class Qualifier(models.TextChoices):
+    EXACT = "exact", "objectif"
+    MINIMUM = "minimum", "au moins"
+    APPROX = "approx", "environ"
+    TOWARD = "toward", "tendre vers"
+
+
+class Target(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "kind", "scope")
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="targets", verbose_name="fiche opération")
+    kind = models.CharField("indicateur", max_length=40, choices=TargetKind.choices)
+    scope = models.CharField("portée", max_length=20, choices=TargetScope.choices, default=TargetScope.PER_ETP)
+    qualifier = models.CharField("nature de l’objectif", max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
+    value_min = models.DecimalField("valeur (ou minimum de la fourchette)", max_digits=10, decimal_places=2)
+    value_max = models.DecimalField(
+        "maximum de la fourchette", max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="Laisser vide pour une valeur unique.",
+    )
+    basis = models.CharField(
+        "base de calcul des étapes", max_length=40, choices=StepBasis.choices, blank=True,
+        help_text="Pour l’objectif d’étapes uniquement.",
+    )
+    notes = models.TextField("précisions", blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "objectif"
+        verbose_name_plural = "objectifs"
+        ordering = ["operation", "kind", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["operation", "kind", "scope"], name="target_one_per_kind_and_scope"),
+            models.CheckConstraint(condition=Q(value_min__gte=0), name="target_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(value_max__isnull=True) | Q(value_max__gte=F("value_min")), name="target_range_ordered"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=TargetKind.values), name="target_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind=TargetKind.STEPS) & ~Q(basis="")) | (~Q(kind=TargetKind.STEPS) & Q(basis="")),
+                name="target_basis_only_for_steps",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=list(PERCENT_KINDS)) | Q(value_min__lte=100, value_max__isnull=True)
+                | Q(value_min__lte=100, value_max__lte=100),
+                name="target_percentage_at_most_100",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_scope_display()})"
+
+    @property
+    def nature(self):
+        return TARGET_NATURE[TargetKind(self.kind)]
+
+    @property
+    def is_range(self):
+        return self.value_max is not None and self.value_max != self.value_min
+
+    @property
+    def is_percentage(self):
+        return self.kind in PERCENT_KINDS
+
+
+class PlannedEtp(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "start")
+
+    """The ETP a fiche plans for part of its period (Sud Périgord: 1.25 in 2022, 1.75 in 2023)."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="planned_etps", verbose_name="fiche opération")
+    start = models.DateField("début")
+    end = models.DateField("fin")
+    etp = models.DecimalField("ETP", max_digits=5, decimal_places=2)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "ETP prévus sur une période"
+        verbose_name_plural = "ETP prévus par période"
+        ordering = ["operation", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="planned_etp_end_after_start"),
+            models.CheckConstraint(condition=Q(etp__gt=0), name="planned_etp_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.etp} ETP du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+
+
+class ExitCategory(models.TextChoices):
+    POSITIVE = "positive", "Sortie positive"
+    TRANSITION = "transition", "Sortie de transition"
+    OTHER = "other", "Autre sortie"
+
+
+class ExitReason(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("plie__slug", "label")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE")
+    label = models.CharField("libellé", max_length=150)
+    category = models.CharField("catégorie", max_length=20, choices=ExitCategory.choices)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    is_active = models.BooleanField("en usage", default=True)
+
+    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
+
+    class Meta:
+        verbose_name = "motif de sortie"
+        verbose_name_plural = "motifs de sortie"
+        ordering = ["plie", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["plie", "label"], name="exit_reason_label_unique_in_plie"),
+            models.CheckConstraint(condition=Q(category__in=ExitCategory.values), name="exit_reason_category_valid"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class ReferentQuerySet(PlieScopedQuerySet):
+    pass
+
+
+class Referent(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("plie__slug", "first_name", "last_name")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="referents", verbose_name="PLIE")
+    first_name = models.CharField("prénom", max_length=100)
+    last_name = models.CharField("nom", max_length=100)
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="referents", verbose_name="structure employeuse"
+    )
+    email = models.EmailField("adresse e-mail", blank=True)
+    user = models.ForeignKey(
+        "plie.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="referent_profiles",
+        verbose_name="compte utilisateur",
+    )
+
+    objects = NaturalKeyManager.from_queryset(ReferentQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "référent de parcours"
+        verbose_name_plural = "référents de parcours"
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["plie", "first_name", "last_name"], name="referent_name_unique_in_plie"),
+            models.UniqueConstraint(fields=["plie", "user"], name="referent_one_profile_per_user_and_plie"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class ReferentPeriodQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(referent__plie__memberships__user=user)
+
+    def overlapping(self, start, end):
+        """Periods sharing at least one day with [start, end]; an open end means still running."""
+        qs = self.filter(Q(end__isnull=True) | Q(end__gte=start))
+        return qs if end is None else qs.filter(start__lte=end)
+
+
+class ReferentPeriod(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("referent__plie__slug", "referent__first_name", "referent__last_name", "operation__code", "start")
+
+    referent = models.ForeignKey(Referent, on_delete=models.CASCADE, related_name="periods", verbose_name="référent")
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="referent_periods", verbose_name="fiche opération")
+    etp = models.DecimalField("ETP", max_digits=3, decimal_places=2, help_text="Part d’un temps plein, entre 0 et 1.")
+    start = models.DateField("début")
+    end = models.DateField("fin", null=True, blank=True)
+    zone = models.ForeignKey(
+        Zone, on_delete=models.SET_NULL, null=True, blank=True, related_name="referent_periods", verbose_name="zone"
+    )
+
+    objects = NaturalKeyManager.from_queryset(ReferentPeriodQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "période d’ETP"
+        verbose_name_plural = "périodes d’ETP"
+        ordering = ["referent", "operation", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(etp__gt=0, etp__lte=1), name="referent_period_etp_in_0_1"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="referent_period_end_after_start"
+            ),
+            models.UniqueConstraint(fields=["referent", "operation", "start"], name="referent_period_unique_start"),
+        ]
+
+    def __str__(self):
+        end = f"au {self.end:%d/%m/%Y}" if self.end else "sans date de fin"
+        return f"{self.referent} — {self.etp} ETP du {self.start:%d/%m/%Y} {end}"

@@ -1,0 +1,134 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class NaturalKeyManager(models.Manager):
+    """Lets fixtures name rows by their business key (`["agen", "FO1"]`) so reloading updates, never duplicates."""
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
+
+
+class NaturalKeyMixin:
+    NATURAL_KEY = ()
+
+    def natural_key(self):
+        values = []
+        for path in self.NATURAL_KEY:
+            value = self
+            for attr in path.split("__"):
+                value = getattr(value, attr)
+            values.append(value)
+        return tuple(values)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("L’adresse e-mail est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("adresse e-mail", unique=True)
+    first_name = models.CharField("prénom", max_length=150, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        "accès à l’administration",
+        default=False,
+        help_text="Peut se connecter à l’interface d’administration technique.",
+    )
+    is_active = models.BooleanField("actif", default=True)
+    date_joined = models.DateTimeField("date d’inscription", default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = "utilisateur"
+        verbose_name_plural = "utilisateurs"
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name or self.email
+
+
+class PlieQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(memberships__user=user)
+
+
+class Plie(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("slug",)
+
+    slug = models.SlugField("identifiant", unique=True)
+    name = models.CharField("nom", max_length=200, unique=True)
+    description = models.TextField("présentation", blank=True)
+
+    objects = NaturalKeyManager.from_queryset(PlieQuerySet)()
+
+    class Meta:
+        verbose_name = "PLIE"
+        verbose_name_plural = "PLIE"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrateur du PLIE"
+    ANIMATION = "animation", "Équipe d’animation"
+    REFERENT = "referent", "Référent de parcours"
+    COPIL = "copil", "Membre du comité de pilotage"
+
+
+# Roles that may change the fiches opération, zones, structures and referents.
+EDITOR_ROLES = {Role.ADMIN, Role.ANIMATION}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name="utilisateur")
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="memberships", verbose_name="PLIE")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "appartenance"
+        verbose_name_plural = "appartenances"
+        ordering = ["plie__name", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "plie"], name="membership_one_role_per_plie"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.plie} ({self.get_role_display()})"

@@ -1,0 +1,83 @@
+from django.db import models
+
+from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
+
+
+class CommuneQuerySet(models.QuerySet):
+    def of_plie(self, plie):
+        return self.filter(plies=plie)
+
+
+class Commune(models.Model):
+    code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
+    name = models.CharField("nom", max_length=100)
+    department = models.CharField("département", max_length=3)
+    postal_codes = models.CharField("codes postaux", max_length=100, blank=True)
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    epci_siren = models.CharField("SIREN de l’intercommunalité", max_length=9, blank=True)
+    epci_name = models.CharField("intercommunalité", max_length=150, blank=True)
+    plies = models.ManyToManyField(
+        Plie, through="TerritoryCommune", related_name="communes", blank=True, verbose_name="territoire des PLIE"
+    )
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
+        ordering = ["name", "code_insee"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code_insee})"
+
+
+class TerritoryCommune(NaturalKeyMixin, models.Model):
+    """A commune of a PLIE's territory."""
+
+    NATURAL_KEY = ("plie__slug", "commune_id")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="territory", verbose_name="PLIE")
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune")
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        verbose_name = "commune du territoire"
+        verbose_name_plural = "communes du territoire"
+        constraints = [models.UniqueConstraint(fields=["plie", "commune"], name="territory_commune_unique")]
+
+    def __str__(self):
+        return f"{self.commune} — {self.plie}"
+
+
+class ZoneQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(plie__memberships__user=user)
+
+
+class Zone(NaturalKeyMixin, models.Model):
+    NATURAL_KEY = ("plie__slug", "name")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="zones", verbose_name="PLIE")
+    number = models.PositiveSmallIntegerField("numéro", null=True, blank=True)
+    name = models.CharField("nom", max_length=150)
+    description = models.TextField("description", blank=True)
+    communes = models.ManyToManyField(Commune, related_name="zones", blank=True, verbose_name="communes")
+    planned_etp = models.DecimalField(
+        "ETP prévus", max_digits=5, decimal_places=2, default=0, help_text="Postes de référent prévus sur la zone."
+    )
+
+    objects = NaturalKeyManager.from_queryset(ZoneQuerySet)()
+
+    class Meta:
+        verbose_name = "zone d’intervention"
+        verbose_name_plural = "zones d’intervention"
+        ordering = ["plie", "number", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["plie", "name"], name="zone_name_unique_in_plie"),
+            models.UniqueConstraint(fields=["plie", "number"], name="zone_number_unique_in_plie"),
+            models.CheckConstraint(condition=models.Q(planned_etp__gte=0), name="zone_planned_etp_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
