@@ -227,7 +227,7 @@ class Target(NaturalKeyMixin, models.Model):
                 name="target_basis_only_for_steps",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=list(PERCENT_KINDS)) | Q(value_min__lte=100, value_max__isnull=True)
+                condition=~Q(kind__in=sorted(PERCENT_KINDS)) | Q(value_min__lte=100, value_max__isnull=True)
                 | Q(value_min__lte=100, value_max__lte=100),
                 name="target_percentage_at_most_100",
             ),
