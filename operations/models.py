@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
@@ -24,9 +25,13 @@ class StructureKind(models.TextChoices):
 class Structure(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="structures", verbose_name="PLIE")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="structures", verbose_name="PLIE"
+    )
     name = models.CharField("nom", max_length=200)
-    kind = models.CharField("nature juridique", max_length=20, choices=StructureKind.choices)
+    kind = models.CharField(
+        "nature juridique", max_length=20, choices=StructureKind.choices
+    )
     city = models.CharField("ville", max_length=100, blank=True)
 
     objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
@@ -37,8 +42,16 @@ class Structure(NaturalKeyMixin, models.Model):
         verbose_name_plural = "structures porteuses"
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["plie", "name"], name="structure_name_unique_in_plie"),
-            models.CheckConstraint(condition=Q(kind__in=StructureKind.values), name="structure_kind_valid"),
+            models.UniqueConstraint(
+                fields=["plie", "name"],
+                name="structure_name_unique_in_plie",
+                violation_error_message="Une structure porte déjà ce nom dans ce PLIE.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=StructureKind.values),
+                name="structure_kind_valid",
+                violation_error_message="Nature juridique inconnue.",
+            ),
         ]
 
     def __str__(self):
@@ -53,7 +66,9 @@ class OperationQuerySet(PlieScopedQuerySet):
 class Operation(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "code")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE"
+    )
     code = models.CharField("code", max_length=20, help_text="Par exemple FO1.")
     title = models.CharField("intitulé", max_length=300)
     priority = models.TextField("priorité", blank=True)
@@ -61,18 +76,31 @@ class Operation(NaturalKeyMixin, models.Model):
     start = models.DateField("début de la période d’exécution")
     end = models.DateField("fin de la période d’exécution")
     fse_ceiling = models.DecimalField(
-        "montant FSE+ maximum", max_digits=12, decimal_places=2, null=True, blank=True,
+        "montant FSE+ maximum",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Plafond FSE+ alloué aux projets de la fiche, en euros.",
     )
     referents_expected = models.TextField("référents attendus", blank=True)
     context = models.TextField("description et contexte", blank=True)
     territory_notes = models.TextField("territoire d’intervention", blank=True)
-    content = models.TextField("finalité, contenu et modalités de mise en œuvre", blank=True)
-    selection_criteria = models.TextField("critères de sélection spécifiques", blank=True)
+    content = models.TextField(
+        "finalité, contenu et modalités de mise en œuvre", blank=True
+    )
+    selection_criteria = models.TextField(
+        "critères de sélection spécifiques", blank=True
+    )
     expected_proofs = models.TextField("pièces justificatives attendues", blank=True)
-    zones = models.ManyToManyField(Zone, related_name="operations", blank=True, verbose_name="zones")
+    zones = models.ManyToManyField(
+        Zone, related_name="operations", blank=True, verbose_name="zones"
+    )
     neutralised_exit_reasons = models.ManyToManyField(
-        "ExitReason", related_name="neutralised_by", blank=True, verbose_name="motifs de sortie neutralisés",
+        "ExitReason",
+        related_name="neutralised_by",
+        blank=True,
+        verbose_name="motifs de sortie neutralisés",
         help_text="Sorties exclues du dénominateur du taux de sorties positives.",
     )
     audit_deadline = models.DateField("date limite d’archivage", null=True, blank=True)
@@ -85,15 +113,36 @@ class Operation(NaturalKeyMixin, models.Model):
         verbose_name_plural = "fiches opération"
         ordering = ["plie__name", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["plie", "code"], name="operation_code_unique_in_plie"),
-            models.CheckConstraint(condition=Q(end__gte=F("start")), name="operation_end_after_start"),
+            models.UniqueConstraint(
+                fields=["plie", "code"],
+                name="operation_code_unique_in_plie",
+                violation_error_message="Une fiche opération porte déjà ce code dans ce PLIE.",
+            ),
             models.CheckConstraint(
-                condition=Q(fse_ceiling__isnull=True) | Q(fse_ceiling__gte=0), name="operation_ceiling_not_negative"
+                condition=Q(end__gte=F("start")),
+                name="operation_end_after_start",
+                violation_error_message="La fin de la période d’exécution ne peut pas précéder son début.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fse_ceiling__isnull=True) | Q(fse_ceiling__gte=0),
+                name="operation_ceiling_not_negative",
             ),
         ]
 
     def __str__(self):
         return f"{self.code} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("operation_detail", args=[self.pk])
+
+    @property
+    def sections(self):
+        return [
+            (self._meta.get_field(name).verbose_name.capitalize(), getattr(self, name))
+            for name in (
+                "priority", "specific_objective", "context", "content", "selection_criteria", "expected_proofs"
+            )
+        ]
 
 
 class BeneficiaryKind(models.TextChoices):
@@ -107,11 +156,18 @@ class CofinancingCap(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("operation__plie__slug", "operation__code", "beneficiary_kind")
 
     operation = models.ForeignKey(
-        Operation, on_delete=models.CASCADE, related_name="cofinancing_caps", verbose_name="fiche opération"
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="cofinancing_caps",
+        verbose_name="fiche opération",
     )
-    beneficiary_kind = models.CharField("bénéficiaires", max_length=20, choices=BeneficiaryKind.choices)
+    beneficiary_kind = models.CharField(
+        "bénéficiaires", max_length=20, choices=BeneficiaryKind.choices
+    )
     rate = models.DecimalField(
-        "taux maximum de cofinancement FSE+ (%)", max_digits=5, decimal_places=2,
+        "taux maximum de cofinancement FSE+ (%)",
+        max_digits=5,
+        decimal_places=2,
         help_text="Part maximale du coût éligible financée par le FSE+, en pourcentage.",
     )
 
@@ -123,10 +179,19 @@ class CofinancingCap(NaturalKeyMixin, models.Model):
         verbose_name_plural = "plafonds de cofinancement"
         ordering = ["operation", "beneficiary_kind"]
         constraints = [
-            models.UniqueConstraint(fields=["operation", "beneficiary_kind"], name="cap_one_per_beneficiary_kind"),
-            models.CheckConstraint(condition=Q(rate__gt=0, rate__lte=100), name="cap_rate_between_0_and_100"),
+            models.UniqueConstraint(
+                fields=["operation", "beneficiary_kind"],
+                name="cap_one_per_beneficiary_kind",
+                violation_error_message="Un plafond existe déjà pour ce type de bénéficiaire.",
+            ),
             models.CheckConstraint(
-                condition=Q(beneficiary_kind__in=BeneficiaryKind.values), name="cap_beneficiary_kind_valid"
+                condition=Q(rate__gt=0, rate__lte=100),
+                name="cap_rate_between_0_and_100",
+                violation_error_message="Le taux de cofinancement doit être compris entre 0 (exclu) et 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(beneficiary_kind__in=BeneficiaryKind.values),
+                name="cap_beneficiary_kind_valid",
             ),
         ]
 
@@ -180,7 +245,10 @@ class TargetScope(models.TextChoices):
 
 class StepBasis(models.TextChoices):
     FILE_ACTIVE = "file_active_moyenne", "au prorata de la file active moyenne"
-    PARTICIPANTS = "participants_accompagnes", "au prorata du nombre de participants accompagnés"
+    PARTICIPANTS = (
+        "participants_accompagnes",
+        "au prorata du nombre de participants accompagnés",
+    )
 
 
 class Qualifier(models.TextChoices):
@@ -193,17 +261,41 @@ class Qualifier(models.TextChoices):
 class Target(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("operation__plie__slug", "operation__code", "kind", "scope")
 
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="targets", verbose_name="fiche opération")
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        verbose_name="fiche opération",
+    )
     kind = models.CharField("indicateur", max_length=40, choices=TargetKind.choices)
-    scope = models.CharField("portée", max_length=20, choices=TargetScope.choices, default=TargetScope.PER_ETP)
-    qualifier = models.CharField("nature de l’objectif", max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
-    value_min = models.DecimalField("valeur (ou minimum de la fourchette)", max_digits=10, decimal_places=2)
+    scope = models.CharField(
+        "portée",
+        max_length=20,
+        choices=TargetScope.choices,
+        default=TargetScope.PER_ETP,
+    )
+    qualifier = models.CharField(
+        "nature de l’objectif",
+        max_length=20,
+        choices=Qualifier.choices,
+        default=Qualifier.EXACT,
+    )
+    value_min = models.DecimalField(
+        "valeur (ou minimum de la fourchette)", max_digits=10, decimal_places=2
+    )
     value_max = models.DecimalField(
-        "maximum de la fourchette", max_digits=10, decimal_places=2, null=True, blank=True,
+        "maximum de la fourchette",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Laisser vide pour une valeur unique.",
     )
     basis = models.CharField(
-        "base de calcul des étapes", max_length=40, choices=StepBasis.choices, blank=True,
+        "base de calcul des étapes",
+        max_length=40,
+        choices=StepBasis.choices,
+        blank=True,
         help_text="Pour l’objectif d’étapes uniquement.",
     )
     notes = models.TextField("précisions", blank=True)
@@ -216,20 +308,37 @@ class Target(NaturalKeyMixin, models.Model):
         verbose_name_plural = "objectifs"
         ordering = ["operation", "kind", "scope"]
         constraints = [
-            models.UniqueConstraint(fields=["operation", "kind", "scope"], name="target_one_per_kind_and_scope"),
-            models.CheckConstraint(condition=Q(value_min__gte=0), name="target_value_not_negative"),
-            models.CheckConstraint(
-                condition=Q(value_max__isnull=True) | Q(value_max__gte=F("value_min")), name="target_range_ordered"
+            models.UniqueConstraint(
+                fields=["operation", "kind", "scope"],
+                name="target_one_per_kind_and_scope",
+                violation_error_message="Cet objectif existe déjà pour cette portée.",
             ),
-            models.CheckConstraint(condition=Q(kind__in=TargetKind.values), name="target_kind_valid"),
             models.CheckConstraint(
-                condition=(Q(kind=TargetKind.STEPS) & ~Q(basis="")) | (~Q(kind=TargetKind.STEPS) & Q(basis="")),
+                condition=Q(value_min__gte=0),
+                name="target_value_not_negative",
+                violation_error_message="Un objectif ne peut pas être négatif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_max__isnull=True) | Q(value_max__gte=F("value_min")),
+                name="target_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=TargetKind.values),
+                name="target_kind_valid",
+                violation_error_message="Indicateur inconnu.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind=TargetKind.STEPS) & ~Q(basis=""))
+                | (~Q(kind=TargetKind.STEPS) & Q(basis="")),
                 name="target_basis_only_for_steps",
+                violation_error_message="La base de calcul est obligatoire pour l’objectif d’étapes, et réservée à lui.",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=sorted(PERCENT_KINDS)) | Q(value_min__lte=100, value_max__isnull=True)
+                condition=~Q(kind__in=sorted(PERCENT_KINDS))
+                | Q(value_min__lte=100, value_max__isnull=True)
                 | Q(value_min__lte=100, value_max__lte=100),
                 name="target_percentage_at_most_100",
+                violation_error_message="Un taux ne peut pas dépasser 100 %.",
             ),
         ]
 
@@ -254,7 +363,12 @@ class PlannedEtp(NaturalKeyMixin, models.Model):
 
     """The ETP a fiche plans for part of its period (Sud Périgord: 1.25 in 2022, 1.75 in 2023)."""
 
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="planned_etps", verbose_name="fiche opération")
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="planned_etps",
+        verbose_name="fiche opération",
+    )
     start = models.DateField("début")
     end = models.DateField("fin")
     etp = models.DecimalField("ETP", max_digits=5, decimal_places=2)
@@ -267,8 +381,16 @@ class PlannedEtp(NaturalKeyMixin, models.Model):
         verbose_name_plural = "ETP prévus par période"
         ordering = ["operation", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gte=F("start")), name="planned_etp_end_after_start"),
-            models.CheckConstraint(condition=Q(etp__gt=0), name="planned_etp_positive"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")),
+                name="planned_etp_end_after_start",
+                violation_error_message="La fin ne peut pas précéder le début.",
+            ),
+            models.CheckConstraint(
+                condition=Q(etp__gt=0),
+                name="planned_etp_positive",
+                violation_error_message="Le nombre d’ETP doit être positif.",
+            ),
         ]
 
     def __str__(self):
@@ -284,9 +406,13 @@ class ExitCategory(models.TextChoices):
 class ExitReason(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "label")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE"
+    )
     label = models.CharField("libellé", max_length=150)
-    category = models.CharField("catégorie", max_length=20, choices=ExitCategory.choices)
+    category = models.CharField(
+        "catégorie", max_length=20, choices=ExitCategory.choices
+    )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     is_active = models.BooleanField("en usage", default=True)
 
@@ -297,8 +423,16 @@ class ExitReason(NaturalKeyMixin, models.Model):
         verbose_name_plural = "motifs de sortie"
         ordering = ["plie", "position", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["plie", "label"], name="exit_reason_label_unique_in_plie"),
-            models.CheckConstraint(condition=Q(category__in=ExitCategory.values), name="exit_reason_category_valid"),
+            models.UniqueConstraint(
+                fields=["plie", "label"],
+                name="exit_reason_label_unique_in_plie",
+                violation_error_message="Ce motif de sortie existe déjà dans ce PLIE.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=ExitCategory.values),
+                name="exit_reason_category_valid",
+                violation_error_message="Catégorie de sortie inconnue.",
+            ),
         ]
 
     def __str__(self):
@@ -312,15 +446,24 @@ class ReferentQuerySet(PlieScopedQuerySet):
 class Referent(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "first_name", "last_name")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="referents", verbose_name="PLIE")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="referents", verbose_name="PLIE"
+    )
     first_name = models.CharField("prénom", max_length=100)
     last_name = models.CharField("nom", max_length=100)
     structure = models.ForeignKey(
-        Structure, on_delete=models.PROTECT, related_name="referents", verbose_name="structure employeuse"
+        Structure,
+        on_delete=models.PROTECT,
+        related_name="referents",
+        verbose_name="structure employeuse",
     )
     email = models.EmailField("adresse e-mail", blank=True)
     user = models.ForeignKey(
-        "plie.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="referent_profiles",
+        "plie.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referent_profiles",
         verbose_name="compte utilisateur",
     )
 
@@ -332,8 +475,16 @@ class Referent(NaturalKeyMixin, models.Model):
         verbose_name_plural = "référents de parcours"
         ordering = ["last_name", "first_name"]
         constraints = [
-            models.UniqueConstraint(fields=["plie", "first_name", "last_name"], name="referent_name_unique_in_plie"),
-            models.UniqueConstraint(fields=["plie", "user"], name="referent_one_profile_per_user_and_plie"),
+            models.UniqueConstraint(
+                fields=["plie", "first_name", "last_name"],
+                name="referent_name_unique_in_plie",
+                violation_error_message="Un référent porte déjà ce prénom et ce nom dans ce PLIE.",
+            ),
+            models.UniqueConstraint(
+                fields=["plie", "user"],
+                name="referent_one_profile_per_user_and_plie",
+                violation_error_message="Ce compte est déjà rattaché à un autre référent de ce PLIE.",
+            ),
         ]
 
     def __str__(self):
@@ -342,6 +493,9 @@ class Referent(NaturalKeyMixin, models.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self):
+        return reverse("referent_detail", args=[self.pk])
 
 
 class ReferentPeriodQuerySet(models.QuerySet):
@@ -355,15 +509,41 @@ class ReferentPeriodQuerySet(models.QuerySet):
 
 
 class ReferentPeriod(NaturalKeyMixin, models.Model):
-    NATURAL_KEY = ("referent__plie__slug", "referent__first_name", "referent__last_name", "operation__code", "start")
+    NATURAL_KEY = (
+        "referent__plie__slug",
+        "referent__first_name",
+        "referent__last_name",
+        "operation__code",
+        "start",
+    )
 
-    referent = models.ForeignKey(Referent, on_delete=models.CASCADE, related_name="periods", verbose_name="référent")
-    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="referent_periods", verbose_name="fiche opération")
-    etp = models.DecimalField("ETP", max_digits=3, decimal_places=2, help_text="Part d’un temps plein, entre 0 et 1.")
+    referent = models.ForeignKey(
+        Referent,
+        on_delete=models.CASCADE,
+        related_name="periods",
+        verbose_name="référent",
+    )
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="referent_periods",
+        verbose_name="fiche opération",
+    )
+    etp = models.DecimalField(
+        "ETP",
+        max_digits=3,
+        decimal_places=2,
+        help_text="Part d’un temps plein, entre 0 et 1.",
+    )
     start = models.DateField("début")
     end = models.DateField("fin", null=True, blank=True)
     zone = models.ForeignKey(
-        Zone, on_delete=models.SET_NULL, null=True, blank=True, related_name="referent_periods", verbose_name="zone"
+        Zone,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referent_periods",
+        verbose_name="zone",
     )
 
     objects = NaturalKeyManager.from_queryset(ReferentPeriodQuerySet)()
@@ -374,13 +554,25 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
         verbose_name_plural = "périodes d’ETP"
         ordering = ["referent", "operation", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(etp__gt=0, etp__lte=1), name="referent_period_etp_in_0_1"),
             models.CheckConstraint(
-                condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="referent_period_end_after_start"
+                condition=Q(etp__gt=0, etp__lte=1),
+                name="referent_period_etp_in_0_1",
+                violation_error_message="L’ETP doit être supérieur à 0 et au plus égal à 1.",
             ),
-            models.UniqueConstraint(fields=["referent", "operation", "start"], name="referent_period_unique_start"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="referent_period_end_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["referent", "operation", "start"],
+                name="referent_period_unique_start",
+                violation_error_message="Une période de ce référent commence déjà à cette date sur cette opération.",
+            ),
         ]
 
     def __str__(self):
         end = f"au {self.end:%d/%m/%Y}" if self.end else "sans date de fin"
         return f"{self.referent} — {self.etp} ETP du {self.start:%d/%m/%Y} {end}"
+
+    def get_absolute_url(self):
+        return self.referent.get_absolute_url()

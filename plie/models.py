@@ -1,4 +1,8 @@
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.db import models
 from django.utils import timezone
 
@@ -116,8 +120,15 @@ EDITOR_ROLES = {Role.ADMIN, Role.ANIMATION}
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name="utilisateur")
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="memberships", verbose_name="PLIE")
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="utilisateur",
+    )
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="memberships", verbose_name="PLIE"
+    )
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
 
@@ -126,8 +137,16 @@ class Membership(models.Model):
         verbose_name_plural = "appartenances"
         ordering = ["plie__name", "user__last_name"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "plie"], name="membership_one_role_per_plie"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+            models.UniqueConstraint(
+                fields=["user", "plie"],
+                name="membership_one_role_per_plie",
+                violation_error_message="Cet utilisateur a déjà un rôle dans ce PLIE.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values),
+                name="membership_role_valid",
+                violation_error_message="Rôle inconnu.",
+            ),
         ]
 
     def __str__(self):

@@ -1,6 +1,47 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from operations import views as operations
+from plie import views as plie
+from plie.forms import QueuedPasswordResetForm
+
+admin.site.site_header = "Administration PLIE"
+admin.site.site_title = "Administration PLIE"
+admin.site.index_title = "Toutes les données"
+
 urlpatterns = [
+    path("", operations.home, name="home"),
+    path("connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "mot-de-passe/oublie/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
+    path("mot-de-passe/oublie/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("mot-de-passe/nouveau/fait/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("mot-de-passe/changer/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("mot-de-passe/changer/fait/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("plie/changer/", plie.switch_plie, name="switch_plie"),
+    path("operations/nouvelle/", operations.operation_create, name="operation_create"),
+    path("operations/<int:pk>/", operations.operation_detail, name="operation_detail"),
+    path("operations/<int:pk>/modifier/", operations.operation_edit, name="operation_edit"),
+    path("zones/nouvelle/", operations.zone_create, name="zone_create"),
+    path("zones/<int:pk>/modifier/", operations.zone_edit, name="zone_edit"),
+    path("structures/", operations.structure_list, name="structure_list"),
+    path("structures/nouvelle/", operations.structure_create, name="structure_create"),
+    path("structures/<int:pk>/modifier/", operations.structure_edit, name="structure_edit"),
+    path("referents/nouveau/", operations.referent_create, name="referent_create"),
+    path("referents/<int:pk>/", operations.referent_detail, name="referent_detail"),
+    path("referents/<int:pk>/modifier/", operations.referent_edit, name="referent_edit"),
+    path("referents/<int:referent_pk>/periodes/nouvelle/", operations.period_create, name="period_create"),
+    path("periodes/<int:pk>/modifier/", operations.period_edit, name="period_edit"),
+    path("periodes/<int:pk>/supprimer/", operations.period_delete, name="period_delete"),
     path("admin/", admin.site.urls),
 ]

@@ -14,10 +14,16 @@ class Commune(models.Model):
     department = models.CharField("département", max_length=3)
     postal_codes = models.CharField("codes postaux", max_length=100, blank=True)
     population = models.PositiveIntegerField("population", null=True, blank=True)
-    epci_siren = models.CharField("SIREN de l’intercommunalité", max_length=9, blank=True)
+    epci_siren = models.CharField(
+        "SIREN de l’intercommunalité", max_length=9, blank=True
+    )
     epci_name = models.CharField("intercommunalité", max_length=150, blank=True)
     plies = models.ManyToManyField(
-        Plie, through="TerritoryCommune", related_name="communes", blank=True, verbose_name="territoire des PLIE"
+        Plie,
+        through="TerritoryCommune",
+        related_name="communes",
+        blank=True,
+        verbose_name="territoire des PLIE",
     )
 
     objects = CommuneQuerySet.as_manager()
@@ -36,15 +42,25 @@ class TerritoryCommune(NaturalKeyMixin, models.Model):
 
     NATURAL_KEY = ("plie__slug", "commune_id")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="territory", verbose_name="PLIE")
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="territory", verbose_name="PLIE"
+    )
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune"
+    )
 
     objects = NaturalKeyManager()
 
     class Meta:
         verbose_name = "commune du territoire"
         verbose_name_plural = "communes du territoire"
-        constraints = [models.UniqueConstraint(fields=["plie", "commune"], name="territory_commune_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plie", "commune"],
+                name="territory_commune_unique",
+                violation_error_message="Cette commune fait déjà partie du territoire.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.commune} — {self.plie}"
@@ -58,13 +74,21 @@ class ZoneQuerySet(models.QuerySet):
 class Zone(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="zones", verbose_name="PLIE")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, related_name="zones", verbose_name="PLIE"
+    )
     number = models.PositiveSmallIntegerField("numéro", null=True, blank=True)
     name = models.CharField("nom", max_length=150)
     description = models.TextField("description", blank=True)
-    communes = models.ManyToManyField(Commune, related_name="zones", blank=True, verbose_name="communes")
+    communes = models.ManyToManyField(
+        Commune, related_name="zones", blank=True, verbose_name="communes"
+    )
     planned_etp = models.DecimalField(
-        "ETP prévus", max_digits=5, decimal_places=2, default=0, help_text="Postes de référent prévus sur la zone."
+        "ETP prévus",
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text="Postes de référent prévus sur la zone.",
     )
 
     objects = NaturalKeyManager.from_queryset(ZoneQuerySet)()
@@ -74,9 +98,21 @@ class Zone(NaturalKeyMixin, models.Model):
         verbose_name_plural = "zones d’intervention"
         ordering = ["plie", "number", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["plie", "name"], name="zone_name_unique_in_plie"),
-            models.UniqueConstraint(fields=["plie", "number"], name="zone_number_unique_in_plie"),
-            models.CheckConstraint(condition=models.Q(planned_etp__gte=0), name="zone_planned_etp_not_negative"),
+            models.UniqueConstraint(
+                fields=["plie", "name"],
+                name="zone_name_unique_in_plie",
+                violation_error_message="Une zone porte déjà ce nom dans ce PLIE.",
+            ),
+            models.UniqueConstraint(
+                fields=["plie", "number"],
+                name="zone_number_unique_in_plie",
+                violation_error_message="Une zone porte déjà ce numéro dans ce PLIE.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(planned_etp__gte=0),
+                name="zone_planned_etp_not_negative",
+                violation_error_message="Les ETP prévus ne peuvent pas être négatifs.",
+            ),
         ]
 
     def __str__(self):

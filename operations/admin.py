@@ -1,0 +1,61 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+
+
+class CofinancingCapInline(admin.TabularInline):
+    model = CofinancingCap
+    extra = 0
+
+
+class PlannedEtpInline(admin.TabularInline):
+    model = PlannedEtp
+    extra = 0
+
+
+@admin.register(Operation)
+class OperationAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "plie", "start", "end", "fse_ceiling"]
+    list_filter = ["plie"]
+    search_fields = ["code", "title"]
+    inlines = [CofinancingCapInline, PlannedEtpInline, TargetInline]
+    filter_horizontal = ["zones", "neutralised_exit_reasons"]
+
+
+@admin.register(Structure)
+class StructureAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "plie"]
+    list_filter = ["plie", "kind"]
+    search_fields = ["name"]
+
+
+class ReferentPeriodInline(admin.TabularInline):
+    model = ReferentPeriod
+    extra = 0
+
+
+@admin.register(Referent)
+class ReferentAdmin(SimpleHistoryAdmin):
+    list_display = ["last_name", "first_name", "structure", "plie"]
+    list_filter = ["plie"]
+    search_fields = ["last_name", "first_name", "email"]
+    inlines = [ReferentPeriodInline]
+
+
+@admin.register(ExitReason)
+class ExitReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "category", "plie", "is_active"]
+    list_filter = ["plie", "category", "is_active"]
+    search_fields = ["label"]
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    list_display = ["operation", "kind", "scope", "value_min", "value_max", "basis"]
+    list_filter = ["operation__plie", "kind"]

@@ -1,0 +1,130 @@
+from django import forms
+from django.forms import inlineformset_factory
+
+from plie.forms import TenantModelForm
+from territories.models import Commune, Zone
+
+from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
+
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class OperationForm(TenantModelForm):
+    class Meta:
+        model = Operation
+        fields = [
+            "code", "title", "start", "end", "fse_ceiling", "referents_expected", "priority", "specific_objective",
+            "context", "territory_notes", "content", "selection_criteria", "expected_proofs", "zones",
+            "neutralised_exit_reasons",
+        ]
+        widgets = {
+            "start": DATE_INPUT,
+            "end": DATE_INPUT,
+            "zones": forms.CheckboxSelectMultiple,
+            "neutralised_exit_reasons": forms.CheckboxSelectMultiple,
+            **{f: forms.Textarea(attrs={"rows": 3}) for f in ("priority", "specific_objective", "referents_expected")},
+        }
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plie = plie
+        self.fields["zones"].queryset = Zone.objects.filter(plie=plie)
+        self.fields["neutralised_exit_reasons"].queryset = ExitReason.objects.filter(plie=plie)
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = ["kind", "scope", "qualifier", "value_min", "value_max", "basis", "notes"]
+        widgets = {"notes": forms.TextInput}
+
+
+class CofinancingCapForm(forms.ModelForm):
+    class Meta:
+        model = CofinancingCap
+        fields = ["beneficiary_kind", "rate"]
+
+
+class PlannedEtpForm(forms.ModelForm):
+    class Meta:
+        model = PlannedEtp
+        fields = ["start", "end", "etp"]
+        widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
+
+
+def operation_formset(form, extra):
+    return inlineformset_factory(Operation, form.Meta.model, form=form, extra=extra, can_delete=True)
+
+
+TargetFormSet = operation_formset(TargetForm, extra=2)
+CofinancingCapFormSet = operation_formset(CofinancingCapForm, extra=1)
+PlannedEtpFormSet = operation_formset(PlannedEtpForm, extra=1)
+
+
+class ZoneForm(TenantModelForm):
+    class Meta:
+        model = Zone
+        fields = ["number", "name", "planned_etp", "description", "communes"]
+        widgets = {"communes": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plie = plie
+        self.fields["communes"].queryset = Commune.objects.of_plie(plie)
+        self.fields["communes"].error_messages["invalid_choice"] = (
+            "La commune %(value)s ne fait pas partie du territoire du PLIE."
+        )
+
+
+class StructureForm(TenantModelForm):
+    class Meta:
+        model = Structure
+        fields = ["name", "kind", "city"]
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plie = plie
+
+
+class ReferentForm(TenantModelForm):
+    class Meta:
+        model = Referent
+        fields = ["first_name", "last_name", "structure", "email"]
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plie = plie
+        self.fields["structure"].queryset = Structure.objects.filter(plie=plie)
+
+
+class ReferentPeriodForm(TenantModelForm):
+    owner_field = "referent"
+
+    class Meta:
+        model = ReferentPeriod
+        fields = ["operation", "etp", "start", "end", "zone"]
+        widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
+
+    def __init__(self, *args, referent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.referent = referent
+        self.fields["operation"].queryset = Operation.objects.filter(plie=referent.plie)
+        self.fields["zone"].queryset = Zone.objects.filter(plie=referent.plie)
+
+    def clean(self):
+        cleaned = super().clean()
+        operation, start, end = cleaned.get("operation"), cleaned.get("start"), cleaned.get("end")
+        if operation and start and (end is None or end >= start):
+            clash = (
+                ReferentPeriod.objects.filter(referent=self.instance.referent, operation=operation)
+                .exclude(pk=self.instance.pk)
+                .overlapping(start, end)
+                .first()
+            )
+            if clash:
+                raise forms.ValidationError(
+                    "Cette période chevauche une autre période du même référent sur cette opération (%(other)s).",
+                    params={"other": clash},
+                    code="overlap",
+                )
+        return cleaned

@@ -1,0 +1,54 @@
+"""French number formats: `295 200,00 €`, `0,8`, `70 à 90`."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+
+register = template.Library()
+
+NBSP = "\u00a0"
+
+
+def french_number(value, places=None):
+    value = Decimal(value)
+    if places is None:
+        value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+        text = f"{value:,f}"
+    else:
+        text = f"{value:,.{places}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+@register.filter
+def num(value):
+    """A decimal with at most two decimals and no trailing zeros: 1904, 87,5, 0,8."""
+    if value in (None, ""):
+        return "—"
+    return french_number(value)
+
+
+@register.filter
+def euros(value):
+    if value in (None, ""):
+        return "—"
+    return f"{french_number(value, 2)}{NBSP}€"
+
+
+@register.filter
+def amount(value, percent=False):
+    """An Amount (a value or a range) in French: `70`, `70 à 90`."""
+    if value is None:
+        return "—"
+    suffix = f"{NBSP}%" if percent else ""
+    if value.is_range:
+        return f"{num(value.low)} à {num(value.high)}{suffix}"
+    return f"{num(value.low)}{suffix}"
+
+
+@register.filter
+def target_value(target):
+    """A target as the fiche states it: `70 à 90`, `50 %`, `1,5`."""
+    suffix = f"{NBSP}%" if target.is_percentage else ""
+    if target.is_range:
+        return f"{num(target.value_min)} à {num(target.value_max)}{suffix}"
+    return f"{num(target.value_min)}{suffix}"

@@ -1,0 +1,21 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .access import memberships_of
+from .middleware import SESSION_KEY
+
+
+@require_POST
+def switch_plie(request):
+    membership = memberships_of(request.user).get(int(request.POST.get("plie", 0) or 0))
+    if membership is None:
+        messages.error(request, "Vous n’êtes pas membre de ce PLIE.")
+    else:
+        request.session[SESSION_KEY] = membership.plie_id
+        messages.success(request, f"Vous travaillez maintenant pour le {membership.plie}.")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "home"
+    return redirect(next_url)
