@@ -12,6 +12,7 @@ DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 class OperationForm(TenantModelForm):
     class Meta:
         model = Operation
+        localized_fields = "__all__"
         fields = [
             "code", "title", "start", "end", "fse_ceiling", "referents_expected", "priority", "specific_objective",
             "context", "territory_notes", "content", "selection_criteria", "expected_proofs", "zones",
@@ -35,6 +36,7 @@ class OperationForm(TenantModelForm):
 class TargetForm(forms.ModelForm):
     class Meta:
         model = Target
+        localized_fields = "__all__"
         fields = ["kind", "scope", "qualifier", "value_min", "value_max", "basis", "notes"]
         widgets = {"notes": forms.TextInput}
 
@@ -42,12 +44,14 @@ class TargetForm(forms.ModelForm):
 class CofinancingCapForm(forms.ModelForm):
     class Meta:
         model = CofinancingCap
+        localized_fields = "__all__"
         fields = ["beneficiary_kind", "rate"]
 
 
 class PlannedEtpForm(forms.ModelForm):
     class Meta:
         model = PlannedEtp
+        localized_fields = "__all__"
         fields = ["start", "end", "etp"]
         widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
 
@@ -64,6 +68,7 @@ PlannedEtpFormSet = operation_formset(PlannedEtpForm, extra=1)
 class ZoneForm(TenantModelForm):
     class Meta:
         model = Zone
+        localized_fields = "__all__"
         fields = ["number", "name", "planned_etp", "description", "communes"]
         widgets = {"communes": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 2})}
 
@@ -102,6 +107,7 @@ class ReferentPeriodForm(TenantModelForm):
 
     class Meta:
         model = ReferentPeriod
+        localized_fields = "__all__"
         fields = ["operation", "etp", "start", "end", "zone"]
         widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
 

@@ -126,6 +126,7 @@ class Operation(NaturalKeyMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(fse_ceiling__isnull=True) | Q(fse_ceiling__gte=0),
                 name="operation_ceiling_not_negative",
+                violation_error_message="Le montant FSE+ maximum ne peut pas être négatif.",
             ),
         ]
 
@@ -187,7 +188,7 @@ class CofinancingCap(NaturalKeyMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(rate__gt=0, rate__lte=100),
                 name="cap_rate_between_0_and_100",
-                violation_error_message="Le taux de cofinancement doit être compris entre 0 (exclu) et 100 %.",
+                violation_error_message="Le taux de cofinancement doit être compris entre 0 (exclu) et 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(beneficiary_kind__in=BeneficiaryKind.values),
@@ -338,7 +339,7 @@ class Target(NaturalKeyMixin, models.Model):
                 | Q(value_min__lte=100, value_max__isnull=True)
                 | Q(value_min__lte=100, value_max__lte=100),
                 name="target_percentage_at_most_100",
-                violation_error_message="Un taux ne peut pas dépasser 100 %.",
+                violation_error_message="Un taux ne peut pas dépasser 100 %%.",
             ),
         ]
 
@@ -562,6 +563,7 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),
                 name="referent_period_end_after_start",
+                violation_error_message="La fin de la période ne peut pas précéder son début.",
             ),
             models.UniqueConstraint(
                 fields=["referent", "operation", "start"],

@@ -9,7 +9,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import Nature, TargetKind, TargetScope
+from .models import Nature, StepBasis, TargetKind, TargetScope
+
+BASIS_KIND = {StepBasis.FILE_ACTIVE: TargetKind.FILE_ACTIVE, StepBasis.PARTICIPANTS: TargetKind.PARTICIPANTS}
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def operation_targets(targets, periods, start, end):
     }
     for line in lines:
         if line.target.kind == TargetKind.STEPS:
-            basis = per_etp.get(line.target.basis)
+            basis = per_etp.get(BASIS_KIND[StepBasis(line.target.basis)])
             if basis is not None:
                 line.steps = basis * line.target.value_min
     return lines

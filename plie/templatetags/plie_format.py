@@ -35,6 +35,11 @@ def euros(value):
 
 
 @register.filter
+def percent(value):
+    return "—" if value in (None, "") else f"{num(value)}{NBSP}%"
+
+
+@register.filter
 def amount(value, percent=False):
     """An Amount (a value or a range) in French: `70`, `70 à 90`."""
     if value is None:

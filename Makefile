@@ -1,0 +1,38 @@
+# The six verbs of the project. `make run`: the app with demo data; `make test`: the tests.
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: install run test lint format bench clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+.env:
+	@printf 'DEBUG=on\nSECRET_KEY=demo-%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(40))')" > .env
+	@echo "Fichier .env créé (mode démonstration, clé secrète générée)."
+
+run: install .env
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py demo
+	@echo "\nL’application est servie sur http://127.0.0.1:$(PORT)/ (Ctrl+C pour arrêter)."
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

@@ -1,0 +1,85 @@
+import datetime
+from decimal import Decimal
+
+from django.core.management import BaseCommand, call_command
+from django.db import transaction
+
+from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
+from plie.models import Membership, Plie, Role, User
+from territories.models import Zone
+
+PASSWORD = "plie-demo-2026"
+DEMO_PLIE = "agen"
+
+ACCOUNTS = [
+    # e-mail, first name, last name, role, also member of
+    ("admin@demo.plie.fr", "Anne", "Admin", Role.ADMIN, ["sources"]),
+    ("animation@demo.plie.fr", "Paul", "Animateur", Role.ANIMATION, []),
+    ("referent@demo.plie.fr", "Rachida", "Benali", Role.REFERENT, []),
+    ("referent2@demo.plie.fr", "Julien", "Marty", Role.REFERENT, []),
+    ("copil@demo.plie.fr", "Claire", "Élue", Role.COPIL, []),
+]
+
+# Fictitious referents of the Agenais, one per zone of the fiche, the ETP the fiche plans for each zone.
+AGEN_REFERENTS = [
+    ("Rachida", "Benali", "Association Trait d’Union", StructureKind.ASSOCIATION, "Zone 1"),
+    ("Julien", "Marty", "Association Trait d’Union", StructureKind.ASSOCIATION, "Zone 2"),
+    ("Sophie", "Lacoste", "CCAS d’Agen", StructureKind.PUBLIC, "Zone 3"),
+    ("Karim", "Haddad", "CCAS d’Agen", StructureKind.PUBLIC, "Zone 4"),
+    ("Élodie", "Fabre", "Insertion 47", StructureKind.ASSOCIATION, "Zone 5"),
+    ("Thomas", "Rey", "Insertion 47", StructureKind.ASSOCIATION, "Zone 6"),
+    ("Nadia", "Ouali", "Agglo Emploi Services", StructureKind.PRIVATE, "Zone 7"),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les fiches 2023 et des données de démonstration, et crée un compte par rôle."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        if not Plie.objects.filter(slug=DEMO_PLIE).exists():
+            call_command("loaddata", "fiches_2023", verbosity=0)
+        plie = Plie.objects.get(slug=DEMO_PLIE)
+        users = {}
+        for email, first_name, last_name, role, others in ACCOUNTS:
+            user, created = User.objects.get_or_create(
+                email=email, defaults={"first_name": first_name, "last_name": last_name}
+            )
+            if created:
+                user.set_password(PASSWORD)
+                user.is_staff = user.is_superuser = role == Role.ADMIN
+                user.save()
+            Membership.objects.get_or_create(user=user, plie=plie, defaults={"role": role})
+            for slug in others:
+                Membership.objects.get_or_create(user=user, plie=Plie.objects.get(slug=slug), defaults={"role": role})
+            users[email] = user
+        self.create_agen_referents(plie, users)
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
+        for email, _, _, role, others in ACCOUNTS:
+            extra = f" (et {', '.join(others)})" if others else ""
+            self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
+
+    def create_agen_referents(self, plie, users):
+        operation = Operation.objects.get(plie=plie, code="FO1")
+        zones = {zone.name: zone for zone in Zone.objects.filter(plie=plie)}
+        for first_name, last_name, structure_name, kind, zone_name in AGEN_REFERENTS:
+            structure, _ = Structure.objects.get_or_create(
+                plie=plie, name=structure_name, defaults={"kind": kind, "city": "Agen"}
+            )
+            user = next(
+                (u for u in users.values() if (u.first_name, u.last_name) == (first_name, last_name)), None
+            )
+            referent, _ = Referent.objects.get_or_create(
+                plie=plie, first_name=first_name, last_name=last_name,
+                defaults={"structure": structure, "user": user, "email": user.email if user else ""},
+            )
+            zone = zones.get(zone_name)
+            ReferentPeriod.objects.get_or_create(
+                referent=referent, operation=operation, start=datetime.date(2023, 1, 1),
+                defaults={
+                    "end": datetime.date(2023, 12, 31),
+                    "etp": min(zone.planned_etp, Decimal(1)) if zone else Decimal(1),
+                    "zone": zone,
+                },
+            )

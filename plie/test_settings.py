@@ -1,0 +1,12 @@
+"""The test tweaks, in one place."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
