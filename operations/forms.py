@@ -14,8 +14,20 @@ class OperationForm(TenantModelForm):
         model = Operation
         localized_fields = "__all__"
         fields = [
-            "code", "title", "start", "end", "fse_ceiling", "referents_expected", "priority", "specific_objective",
-            "context", "territory_notes", "content", "selection_criteria", "expected_proofs", "zones",
+            "code",
+            "title",
+            "start",
+            "end",
+            "fse_ceiling",
+            "referents_expected",
+            "priority",
+            "specific_objective",
+            "context",
+            "territory_notes",
+            "content",
+            "selection_criteria",
+            "expected_proofs",
+            "zones",
             "neutralised_exit_reasons",
         ]
         widgets = {

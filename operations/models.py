@@ -25,13 +25,9 @@ class StructureKind(models.TextChoices):
 class Structure(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="structures", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="structures", verbose_name="PLIE")
     name = models.CharField("nom", max_length=200)
-    kind = models.CharField(
-        "nature juridique", max_length=20, choices=StructureKind.choices
-    )
+    kind = models.CharField("nature juridique", max_length=20, choices=StructureKind.choices)
     city = models.CharField("ville", max_length=100, blank=True)
 
     objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
@@ -66,9 +62,7 @@ class OperationQuerySet(PlieScopedQuerySet):
 class Operation(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "code")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE")
     code = models.CharField("code", max_length=20, help_text="Par exemple FO1.")
     title = models.CharField("intitulé", max_length=300)
     priority = models.TextField("priorité", blank=True)
@@ -86,16 +80,10 @@ class Operation(NaturalKeyMixin, models.Model):
     referents_expected = models.TextField("référents attendus", blank=True)
     context = models.TextField("description et contexte", blank=True)
     territory_notes = models.TextField("territoire d’intervention", blank=True)
-    content = models.TextField(
-        "finalité, contenu et modalités de mise en œuvre", blank=True
-    )
-    selection_criteria = models.TextField(
-        "critères de sélection spécifiques", blank=True
-    )
+    content = models.TextField("finalité, contenu et modalités de mise en œuvre", blank=True)
+    selection_criteria = models.TextField("critères de sélection spécifiques", blank=True)
     expected_proofs = models.TextField("pièces justificatives attendues", blank=True)
-    zones = models.ManyToManyField(
-        Zone, related_name="operations", blank=True, verbose_name="zones"
-    )
+    zones = models.ManyToManyField(Zone, related_name="operations", blank=True, verbose_name="zones")
     neutralised_exit_reasons = models.ManyToManyField(
         "ExitReason",
         related_name="neutralised_by",
@@ -141,7 +129,12 @@ class Operation(NaturalKeyMixin, models.Model):
         return [
             (self._meta.get_field(name).verbose_name.capitalize(), getattr(self, name))
             for name in (
-                "priority", "specific_objective", "context", "content", "selection_criteria", "expected_proofs"
+                "priority",
+                "specific_objective",
+                "context",
+                "content",
+                "selection_criteria",
+                "expected_proofs",
             )
         ]
 
@@ -162,9 +155,7 @@ class CofinancingCap(NaturalKeyMixin, models.Model):
         related_name="cofinancing_caps",
         verbose_name="fiche opération",
     )
-    beneficiary_kind = models.CharField(
-        "bénéficiaires", max_length=20, choices=BeneficiaryKind.choices
-    )
+    beneficiary_kind = models.CharField("bénéficiaires", max_length=20, choices=BeneficiaryKind.choices)
     rate = models.DecimalField(
         "taux maximum de cofinancement FSE+ (%)",
         max_digits=5,
@@ -281,9 +272,7 @@ class Target(NaturalKeyMixin, models.Model):
         choices=Qualifier.choices,
         default=Qualifier.EXACT,
     )
-    value_min = models.DecimalField(
-        "valeur (ou minimum de la fourchette)", max_digits=10, decimal_places=2
-    )
+    value_min = models.DecimalField("valeur (ou minimum de la fourchette)", max_digits=10, decimal_places=2)
     value_max = models.DecimalField(
         "maximum de la fourchette",
         max_digits=10,
@@ -329,8 +318,7 @@ class Target(NaturalKeyMixin, models.Model):
                 violation_error_message="Indicateur inconnu.",
             ),
             models.CheckConstraint(
-                condition=(Q(kind=TargetKind.STEPS) & ~Q(basis=""))
-                | (~Q(kind=TargetKind.STEPS) & Q(basis="")),
+                condition=(Q(kind=TargetKind.STEPS) & ~Q(basis="")) | (~Q(kind=TargetKind.STEPS) & Q(basis="")),
                 name="target_basis_only_for_steps",
                 violation_error_message="La base de calcul est obligatoire pour l’objectif d’étapes, et réservée à lui.",
             ),
@@ -407,13 +395,9 @@ class ExitCategory(models.TextChoices):
 class ExitReason(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "label")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE")
     label = models.CharField("libellé", max_length=150)
-    category = models.CharField(
-        "catégorie", max_length=20, choices=ExitCategory.choices
-    )
+    category = models.CharField("catégorie", max_length=20, choices=ExitCategory.choices)
     position = models.PositiveSmallIntegerField("ordre", default=0)
     is_active = models.BooleanField("en usage", default=True)
 
@@ -447,9 +431,7 @@ class ReferentQuerySet(PlieScopedQuerySet):
 class Referent(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "first_name", "last_name")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="referents", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="referents", verbose_name="PLIE")
     first_name = models.CharField("prénom", max_length=100)
     last_name = models.CharField("nom", max_length=100)
     structure = models.ForeignKey(
@@ -491,12 +473,12 @@ class Referent(NaturalKeyMixin, models.Model):
     def __str__(self):
         return self.full_name
 
+    def get_absolute_url(self):
+        return reverse("referent_detail", args=[self.pk])
+
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
-
-    def get_absolute_url(self):
-        return reverse("referent_detail", args=[self.pk])
 
 
 class ReferentPeriodQuerySet(models.QuerySet):

@@ -122,11 +122,7 @@ def operation_targets(targets, periods, start, end):
     """One line per target of the fiche for [start, end]; the steps target is also given as a number of steps,
     computed on the basis the fiche names (the per-ETP target of file active or participants accompanied)."""
     lines = [TargetLine(t, target_amount(t, periods, start, end)) for t in targets]
-    per_etp = {
-        line.target.kind: line.amount
-        for line in lines
-        if line.target.scope == TargetScope.PER_ETP
-    }
+    per_etp = {line.target.kind: line.amount for line in lines if line.target.scope == TargetScope.PER_ETP}
     for line in lines:
         if line.target.kind == TargetKind.STEPS:
             basis = per_etp.get(BASIS_KIND[StepBasis(line.target.basis)])

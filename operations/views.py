@@ -28,7 +28,9 @@ def home(request):
     context = {
         "operations": Operation.objects.filter(plie=plie).prefetch_related("planned_etps").order_by("-start", "code"),
         "zones": zones,
-        "referents": Referent.objects.filter(plie=plie).select_related("structure").prefetch_related(
+        "referents": Referent.objects.filter(plie=plie)
+        .select_related("structure")
+        .prefetch_related(
             Prefetch("periods", ReferentPeriod.objects.select_related("operation", "zone").order_by("-start"))
         ),
         "territory_size": plie.communes.count(),
@@ -107,7 +109,9 @@ def _simple_form_page(request, form, title, success_message, back=None, **contex
             return redirect(back or obj)
         messages.error(request, "Rien n’a été enregistré : corrigez les champs signalés.")
     cancel_url = resolve_url(back or "home")
-    return render(request, "operations/form_page.html", {"form": form, "title": title, "cancel_url": cancel_url, **context})
+    return render(
+        request, "operations/form_page.html", {"form": form, "title": title, "cancel_url": cancel_url, **context}
+    )
 
 
 def _data(request):
@@ -125,9 +129,7 @@ def zone_create(request):
 def zone_edit(request, pk):
     zone = get_for_edit(Zone.objects.select_related("plie"), request.user, pk=pk)
     form = ZoneForm(_data(request), instance=zone, plie=zone.plie)
-    return _simple_form_page(
-        request, form, f"Modifier la zone {zone}", "La zone « {obj} » est enregistrée.", "home"
-    )
+    return _simple_form_page(request, form, f"Modifier la zone {zone}", "La zone « {obj} » est enregistrée.", "home")
 
 
 def structure_list(request):
@@ -139,9 +141,7 @@ def structure_list(request):
 def structure_create(request):
     require_editor(request.user, request.plie)
     form = StructureForm(_data(request), plie=request.plie)
-    return _simple_form_page(
-        request, form, "Nouvelle structure", "La structure « {obj} » est créée.", "structure_list"
-    )
+    return _simple_form_page(request, form, "Nouvelle structure", "La structure « {obj} » est créée.", "structure_list")
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,7 +149,10 @@ def structure_edit(request, pk):
     structure = get_for_edit(Structure.objects.select_related("plie"), request.user, pk=pk)
     form = StructureForm(_data(request), instance=structure, plie=structure.plie)
     return _simple_form_page(
-        request, form, f"Modifier la structure {structure}", "La structure « {obj} » est enregistrée.",
+        request,
+        form,
+        f"Modifier la structure {structure}",
+        "La structure « {obj} » est enregistrée.",
         "structure_list",
     )
 
@@ -157,11 +160,15 @@ def structure_edit(request, pk):
 def referent_detail(request, pk):
     referent = get_for_user(Referent.objects.select_related("plie", "structure"), request.user, pk=pk)
     periods = referent.periods.select_related("operation", "zone").order_by("-start")
-    return render(request, "operations/referent_detail.html", {
-        "referent": referent,
-        "periods": periods,
-        "can_edit": can_edit(request.user, referent.plie),
-    })
+    return render(
+        request,
+        "operations/referent_detail.html",
+        {
+            "referent": referent,
+            "periods": periods,
+            "can_edit": can_edit(request.user, referent.plie),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -169,7 +176,10 @@ def referent_create(request):
     require_editor(request.user, request.plie)
     form = ReferentForm(_data(request), plie=request.plie)
     return _simple_form_page(
-        request, form, "Nouveau référent de parcours", "Le référent {obj} est créé.",
+        request,
+        form,
+        "Nouveau référent de parcours",
+        "Le référent {obj} est créé.",
     )
 
 
@@ -178,7 +188,10 @@ def referent_edit(request, pk):
     referent = get_for_edit(Referent.objects.select_related("plie"), request.user, pk=pk)
     form = ReferentForm(_data(request), instance=referent, plie=referent.plie)
     return _simple_form_page(
-        request, form, f"Modifier {referent}", "Le référent {obj} est enregistré.",
+        request,
+        form,
+        f"Modifier {referent}",
+        "Le référent {obj} est enregistré.",
         referent,
     )
 
@@ -188,7 +201,10 @@ def period_create(request, referent_pk):
     referent = get_for_edit(Referent.objects.select_related("plie"), request.user, pk=referent_pk)
     form = ReferentPeriodForm(_data(request), referent=referent)
     return _simple_form_page(
-        request, form, f"Nouvelle période d’ETP de {referent}", "La période d’ETP est enregistrée.",
+        request,
+        form,
+        f"Nouvelle période d’ETP de {referent}",
+        "La période d’ETP est enregistrée.",
         referent,
     )
 
@@ -196,21 +212,29 @@ def period_create(request, referent_pk):
 @require_http_methods(["GET", "POST"])
 def period_edit(request, pk):
     period = get_for_edit(
-        ReferentPeriod.objects.select_related("referent__plie"), request.user,
-        plie_of=lambda p: p.referent.plie, pk=pk,
+        ReferentPeriod.objects.select_related("referent__plie"),
+        request.user,
+        plie_of=lambda p: p.referent.plie,
+        pk=pk,
     )
     form = ReferentPeriodForm(_data(request), instance=period, referent=period.referent)
     return _simple_form_page(
-        request, form, f"Période d’ETP de {period.referent}", "La période d’ETP est enregistrée.",
-        period.referent, period=period,
+        request,
+        form,
+        f"Période d’ETP de {period.referent}",
+        "La période d’ETP est enregistrée.",
+        period.referent,
+        period=period,
     )
 
 
 @require_POST
 def period_delete(request, pk):
     period = get_for_edit(
-        ReferentPeriod.objects.select_related("referent__plie"), request.user,
-        plie_of=lambda p: p.referent.plie, pk=pk,
+        ReferentPeriod.objects.select_related("referent__plie"),
+        request.user,
+        plie_of=lambda p: p.referent.plie,
+        pk=pk,
     )
     period.delete()
     messages.success(request, "La période d’ETP est supprimée.")

@@ -12,10 +12,7 @@ def memberships_of(user):
         return {}
     if not hasattr(user, "_plie_memberships"):
         user._plie_memberships = {
-            m.plie_id: m
-            for m in Membership.objects.filter(user=user)
-            .select_related("plie")
-            .order_by("plie__name")
+            m.plie_id: m for m in Membership.objects.filter(user=user).select_related("plie").order_by("plie__name")
         }
     return user._plie_memberships
 

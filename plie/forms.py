@@ -20,7 +20,9 @@ class TenantModelForm(forms.ModelForm):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Sends the reset e-mail from a worker: the page answers at once, whatever the mail server does."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         send_email.delay_on_commit(subject=subject, body=body, to=[to_email])

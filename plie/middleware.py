@@ -13,8 +13,6 @@ class CurrentPlieMiddleware:
         request.plie = request.role = None
         memberships = memberships_of(request.user)
         if memberships:
-            current = memberships.get(request.session.get(SESSION_KEY)) or next(
-                iter(memberships.values())
-            )
+            current = memberships.get(request.session.get(SESSION_KEY)) or next(iter(memberships.values()))
             request.plie, request.role = current.plie, current.role
         return self.get_response(request)

@@ -126,9 +126,7 @@ class Membership(models.Model):
         related_name="memberships",
         verbose_name="utilisateur",
     )
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="memberships", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="memberships", verbose_name="PLIE")
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
 

@@ -14,9 +14,7 @@ class Commune(models.Model):
     department = models.CharField("département", max_length=3)
     postal_codes = models.CharField("codes postaux", max_length=100, blank=True)
     population = models.PositiveIntegerField("population", null=True, blank=True)
-    epci_siren = models.CharField(
-        "SIREN de l’intercommunalité", max_length=9, blank=True
-    )
+    epci_siren = models.CharField("SIREN de l’intercommunalité", max_length=9, blank=True)
     epci_name = models.CharField("intercommunalité", max_length=150, blank=True)
     plies = models.ManyToManyField(
         Plie,
@@ -42,12 +40,8 @@ class TerritoryCommune(NaturalKeyMixin, models.Model):
 
     NATURAL_KEY = ("plie__slug", "commune_id")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="territory", verbose_name="PLIE"
-    )
-    commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="territory", verbose_name="PLIE")
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune")
 
     objects = NaturalKeyManager()
 
@@ -74,15 +68,11 @@ class ZoneQuerySet(models.QuerySet):
 class Zone(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
-    plie = models.ForeignKey(
-        Plie, on_delete=models.CASCADE, related_name="zones", verbose_name="PLIE"
-    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="zones", verbose_name="PLIE")
     number = models.PositiveSmallIntegerField("numéro", null=True, blank=True)
     name = models.CharField("nom", max_length=150)
     description = models.TextField("description", blank=True)
-    communes = models.ManyToManyField(
-        Commune, related_name="zones", blank=True, verbose_name="communes"
-    )
+    communes = models.ManyToManyField(Commune, related_name="zones", blank=True, verbose_name="communes")
     planned_etp = models.DecimalField(
         "ETP prévus",
         max_digits=5,

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from plie.models import Role
@@ -16,27 +17,32 @@ from tests.factories import (
     with_territory,
 )
 
-PESSAC, CESTAS, CANEJAN, SAINT_JEAN_D_ILLAC, AGEN = "33318", "33122", "33090", "33422", "47001"
+PESSAC, CESTAS, CANEJAN, AGEN, MARMANDE = "33318", "33122", "33090", "47001", "47157"
 
 
-@pytest.fixture
-def fiches_2023(db):
-    call_command("loaddata", "fiches_2023", verbosity=0)
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database holds the 11 fiches of 2023, as an installation does after `make run`.
+
+    They are serialized with the communes so that transactional tests (`serialized_rollback=True`) get them back."""
+    with django_db_blocker.unblock():
+        call_command("loaddata", "fiches_2023", verbosity=0)
+        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
 
 
 @pytest.fixture
 def plie(db):
-    return with_territory(PlieFactory(slug="sources", name="PLIE des Sources"), PESSAC, CESTAS, CANEJAN)
+    return with_territory(PlieFactory(slug="pessac", name="PLIE de Pessac"), PESSAC, CESTAS, CANEJAN)
 
 
 @pytest.fixture
 def other_plie(db):
-    return with_territory(PlieFactory(slug="agen", name="PLIE de l’Agenais"), AGEN)
+    return with_territory(PlieFactory(slug="marmandais", name="PLIE du Marmandais"), MARMANDE)
 
 
 @pytest.fixture
 def operation(plie):
-    operation = OperationFactory(plie=plie, code="FO1", title="Accompagnement renforcé PLIE des Sources")
+    operation = OperationFactory(plie=plie, code="FO1", title="Accompagnement renforcé PLIE de Pessac")
     TargetFactory(operation=operation, kind="file_active", value_min=70, qualifier="approx")
     TargetFactory(operation=operation, kind="etapes", value_min="1.5", basis="file_active_moyenne")
     TargetFactory(operation=operation, kind="taux_sorties_positives", value_min=50)
@@ -46,7 +52,7 @@ def operation(plie):
 
 @pytest.fixture
 def other_operation(other_plie):
-    return OperationFactory(plie=other_plie, code="FO1", title="Accompagnement des participants du PLIE de l’Agenais")
+    return OperationFactory(plie=other_plie, code="FO1", title="Accompagnement des participants du PLIE du Marmandais")
 
 
 def member(plie, role, **user_fields):
@@ -55,17 +61,17 @@ def member(plie, role, **user_fields):
 
 @pytest.fixture
 def admin_user(plie):
-    return member(plie, Role.ADMIN, email="admin@sources.fr")
+    return member(plie, Role.ADMIN, email="admin@pessac.fr")
 
 
 @pytest.fixture
 def animation(plie):
-    return member(plie, Role.ANIMATION, email="animation@sources.fr")
+    return member(plie, Role.ANIMATION, email="animation@pessac.fr")
 
 
 @pytest.fixture
 def referent_a(plie, operation):
-    user = member(plie, Role.REFERENT, email="referent.a@sources.fr", first_name="Rachida", last_name="Benali")
+    user = member(plie, Role.REFERENT, email="referent.a@pessac.fr", first_name="Rachida", last_name="Benali")
     referent = ReferentFactory(plie=plie, first_name="Rachida", last_name="Benali", user=user)
     ReferentPeriodFactory(referent=referent, operation=operation)
     return user
@@ -73,17 +79,17 @@ def referent_a(plie, operation):
 
 @pytest.fixture
 def referent_b(plie):
-    return member(plie, Role.REFERENT, email="referent.b@sources.fr")
+    return member(plie, Role.REFERENT, email="referent.b@pessac.fr")
 
 
 @pytest.fixture
 def copil(plie):
-    return member(plie, Role.COPIL, email="copil@sources.fr")
+    return member(plie, Role.COPIL, email="copil@pessac.fr")
 
 
 @pytest.fixture
 def outsider(other_plie):
-    return member(other_plie, Role.ANIMATION, email="animation@agen.fr")
+    return member(other_plie, Role.ANIMATION, email="animation@marmandais.fr")
 
 
 def logged_in(user):

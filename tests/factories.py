@@ -32,17 +32,11 @@ class PlieFactory(DjangoModelFactory):
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    password = factory.PostGenerationMethodCall("set_password", "mot-de-passe-de-test")
-
-    @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    password = factory.django.Password("mot-de-passe-de-test")
 
 
 class MembershipFactory(DjangoModelFactory):

@@ -34,7 +34,11 @@ def test_a_cofinancing_cap_outside_0_100(operation, rate):
 
 @pytest.mark.parametrize("etp", ["0", "1.01"])
 def test_an_etp_outside_0_1(operation, etp):
-    refused(lambda: ReferentPeriodFactory(referent=ReferentFactory(plie=operation.plie), operation=operation, etp=Decimal(etp)))
+    refused(
+        lambda: ReferentPeriodFactory(
+            referent=ReferentFactory(plie=operation.plie), operation=operation, etp=Decimal(etp)
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +72,9 @@ def test_a_period_moved_onto_another_one_is_refused_on_update(operation):
 def test_the_same_dates_on_two_operations_are_fine(operation):
     referent = ReferentFactory(plie=operation.plie)
     ReferentPeriodFactory(referent=referent, operation=operation, etp=Decimal("0.5"))
-    other = Operation.objects.create(plie=operation.plie, code="FO2", title="Autre", start=operation.start, end=operation.end)
+    other = Operation.objects.create(
+        plie=operation.plie, code="FO2", title="Autre", start=operation.start, end=operation.end
+    )
     ReferentPeriodFactory(referent=referent, operation=other, etp=Decimal("0.5"))
 
 

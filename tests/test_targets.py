@@ -77,7 +77,7 @@ class TestProrating:
         assert target_amount(plie_wide, full_time("8"), *YEAR_2023) == Amount(D(850))
 
 
-@pytest.mark.usefixtures("fiches_2023")
+@pytest.mark.django_db
 class TestWorkedExamplesOfTheFiches:
     def test_agen_four_steps_for_a_file_active_moyenne_of_60_make_240(self):
         operation, _ = fiche("agen")

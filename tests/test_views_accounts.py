@@ -10,20 +10,22 @@ pytestmark = pytest.mark.django_db
 
 def test_a_user_logs_in_with_an_email_and_lands_on_the_plie_home(client, animation):
     response = client.post(
-        reverse("login"), {"username": "animation@sources.fr", "password": "mot-de-passe-de-test"}, follow=True
+        reverse("login"), {"username": "animation@pessac.fr", "password": "mot-de-passe-de-test"}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("home")
-    assert "PLIE des Sources" in response.content.decode()
+    assert "PLIE de Pessac" in response.content.decode()
 
 
 def test_a_wrong_password_is_refused_in_french(client, animation):
-    response = client.post(reverse("login"), {"username": "animation@sources.fr", "password": "faux"})
+    response = client.post(reverse("login"), {"username": "animation@pessac.fr", "password": "faux"})
     assert "Adresse e-mail ou mot de passe incorrect." in response.content.decode()
 
 
-def test_password_reset_sends_a_french_email_through_the_task_queue(client, animation, django_capture_on_commit_callbacks):
+def test_password_reset_sends_a_french_email_through_the_task_queue(
+    client, animation, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("password_reset"), {"email": "animation@sources.fr"})
+        response = client.post(reverse("password_reset"), {"email": "animation@pessac.fr"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Choisir un nouveau mot de passe"
@@ -49,7 +51,9 @@ class TestPlieSwitcher:
         client = client_of(animation)
         assert "Changer de PLIE" in client.get(reverse("home")).content.decode()
         response = client.post(reverse("switch_plie"), {"plie": other_plie.pk, "next": "/"}, follow=True)
-        assert "Vous travaillez maintenant pour le PLIE de l’Agenais." in response.content.decode().replace("&#x27;", "’")
+        assert "Vous travaillez maintenant pour le PLIE du Marmandais." in response.content.decode().replace(
+            "&#x27;", "’"
+        )
         assert response.context["current_plie"] == other_plie
         assert response.context["current_role"] == Role.COPIL
 

@@ -67,16 +67,18 @@ class Command(BaseCommand):
             structure, _ = Structure.objects.get_or_create(
                 plie=plie, name=structure_name, defaults={"kind": kind, "city": "Agen"}
             )
-            user = next(
-                (u for u in users.values() if (u.first_name, u.last_name) == (first_name, last_name)), None
-            )
+            user = next((u for u in users.values() if (u.first_name, u.last_name) == (first_name, last_name)), None)
             referent, _ = Referent.objects.get_or_create(
-                plie=plie, first_name=first_name, last_name=last_name,
+                plie=plie,
+                first_name=first_name,
+                last_name=last_name,
                 defaults={"structure": structure, "user": user, "email": user.email if user else ""},
             )
             zone = zones.get(zone_name)
             ReferentPeriod.objects.get_or_create(
-                referent=referent, operation=operation, start=datetime.date(2023, 1, 1),
+                referent=referent,
+                operation=operation,
+                start=datetime.date(2023, 1, 1),
                 defaults={
                     "end": datetime.date(2023, 12, 31),
                     "etp": min(zone.planned_etp, Decimal(1)) if zone else Decimal(1),
