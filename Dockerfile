@@ -1,0 +1,22 @@
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml requirements.lock README.md ./
+COPY plie plie
+COPY territories territories
+COPY operations operations
+COPY participants participants
+COPY steps steps
+COPY reporting reporting
+COPY imports imports
+RUN pip install -c requirements.lock .
+
+COPY . .
+RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v0 \
+    && useradd --system --home /app plie && mkdir -p /app/var && chown -R plie /app/var
+USER plie
+
+EXPOSE 8000
+CMD ["gunicorn", "plie.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

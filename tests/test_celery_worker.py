@@ -1,0 +1,52 @@
+"""End to end through Redis and a real Celery worker: run by .ci/run, skipped where no broker is configured."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from plie.celery import app as celery_app
+from plie.tasks import send_email
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db]
+
+
+@pytest.fixture
+def real_worker():
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("Pas de broker configuré (CELERY_BROKER_URL) : les tâches s’exécutent dans le processus.")
+    celery_app.conf.task_always_eager = False
+    try:
+        assert celery_app.control.broadcast("ping", reply=True, limit=1, timeout=30), "Aucun worker Celery ne répond sur le broker."
+        yield Path(os.environ["EMAIL_FILE_PATH"])
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
+def wait_for_mail(mail_dir, seen, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = [p for p in mail_dir.glob("*.log") if p not in seen]
+        if new:
+            return "".join(p.read_text() for p in new)
+        time.sleep(0.2)
+    raise AssertionError("Le worker n’a écrit aucun e-mail.")
+
+
+def test_a_task_result_comes_back_from_the_worker(real_worker):
+    result = send_email.delay(subject="Essai", body="Bonjour", to=["essai@exemple.fr"])
+    assert result.get(timeout=60) == 1
+
+
+def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_worker, django_capture_on_commit_callbacks):
+    seen = set(real_worker.glob("*.log"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": animation.email})
+    assert response.status_code == 302
+    mail = wait_for_mail(real_worker, seen)
+    assert "Choisir un nouveau mot de passe" in mail
+    assert f"To: {animation.email}" in mail
+    assert "/mot-de-passe/nouveau/" in mail
