@@ -334,6 +334,10 @@ class Target(NaturalKeyMixin, models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_scope_display()})"
 
+    def display_order(self):
+        """The fiche's order: file active, participants, integrations, steps, exits… then the PLIE-wide figures."""
+        return TargetKind.values.index(self.kind), self.scope != TargetScope.PER_ETP
+
     @property
     def nature(self):
         return TARGET_NATURE[TargetKind(self.kind)]

@@ -16,7 +16,7 @@ from .forms import (
     TargetFormSet,
     ZoneForm,
 )
-from .models import Operation, Referent, ReferentPeriod, Structure
+from .models import Operation, Referent, ReferentPeriod, Structure, Target
 from .targets import EtpPeriod, operation_targets, year_parts
 
 
@@ -40,7 +40,7 @@ def home(request):
 
 def operation_detail(request, pk):
     operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=pk)
-    targets = list(operation.targets.all())
+    targets = sorted(operation.targets.all(), key=Target.display_order)
     planned = [EtpPeriod(p.etp, p.start, p.end) for p in operation.planned_etps.all()]
     years = [
         {"start": start, "end": end, "lines": operation_targets(targets, planned, start, end)}
