@@ -129,3 +129,20 @@ def operation_targets(targets, periods, start, end):
             if basis is not None:
                 line.steps = basis * line.target.value_min
     return lines
+
+
+def targets_by_year(targets, periods, start, end):
+    """The table a fiche page shows: one row per target, one column per calendar year, and the whole period
+    when it spans several years."""
+    years = [
+        (y_start, y_end, operation_targets(targets, periods, y_start, y_end))
+        for y_start, y_end in year_parts(start, end)
+    ]
+    whole = operation_targets(targets, periods, start, end) if len(years) > 1 else None
+    return {
+        "years": [y_start for y_start, _, _ in years],
+        "rows": [
+            {"target": target, "years": [lines[i] for _, _, lines in years], "whole": whole[i] if whole else None}
+            for i, target in enumerate(targets)
+        ],
+    }

@@ -17,7 +17,7 @@ from .forms import (
     ZoneForm,
 )
 from .models import Operation, Referent, ReferentPeriod, Structure, Target
-from .targets import EtpPeriod, operation_targets, year_parts
+from .targets import EtpPeriod, targets_by_year
 
 
 def home(request):
@@ -42,22 +42,12 @@ def operation_detail(request, pk):
     operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=pk)
     targets = sorted(operation.targets.all(), key=Target.display_order)
     planned = [EtpPeriod(p.etp, p.start, p.end) for p in operation.planned_etps.all()]
-    years = [
-        {"start": start, "end": end, "lines": operation_targets(targets, planned, start, end)}
-        for start, end in year_parts(operation.start, operation.end)
-    ]
-    whole = operation_targets(targets, planned, operation.start, operation.end) if len(years) > 1 else None
-    rows = [
-        {"target": target, "years": [year["lines"][i] for year in years], "whole": whole[i] if whole else None}
-        for i, target in enumerate(targets)
-    ]
     context = {
         "operation": operation,
         "planned_etps": operation.planned_etps.all(),
         "caps": operation.cofinancing_caps.all(),
         "zones": operation.zones.prefetch_related(Prefetch("communes", Commune.objects.order_by("name"))),
-        "rows": rows,
-        "years": years,
+        "table": targets_by_year(targets, planned, operation.start, operation.end),
         "has_planned_etp": bool(planned),
         "neutralised": operation.neutralised_exit_reasons.all(),
         "periods": operation.referent_periods.select_related("referent__structure", "zone").order_by(
@@ -160,12 +150,29 @@ def structure_edit(request, pk):
 def referent_detail(request, pk):
     referent = get_for_user(Referent.objects.select_related("plie", "structure"), request.user, pk=pk)
     periods = referent.periods.select_related("operation", "zone").order_by("-start")
+    by_operation = {}
+    for period in periods:
+        by_operation.setdefault(period.operation, []).append(EtpPeriod(period.etp, period.start, period.end))
+    targets = Target.objects.filter(operation__in=by_operation).order_by()
+    tables = [
+        {
+            "operation": operation,
+            "table": targets_by_year(
+                sorted((t for t in targets if t.operation_id == operation.pk), key=Target.display_order),
+                etp_periods,
+                operation.start,
+                operation.end,
+            ),
+        }
+        for operation, etp_periods in by_operation.items()
+    ]
     return render(
         request,
         "operations/referent_detail.html",
         {
             "referent": referent,
             "periods": periods,
+            "tables": tables,
             "can_edit": can_edit(request.user, referent.plie),
         },
     )

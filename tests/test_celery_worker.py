@@ -20,7 +20,9 @@ def real_worker():
         pytest.skip("Pas de broker configuré (CELERY_BROKER_URL) : les tâches s’exécutent dans le processus.")
     celery_app.conf.task_always_eager = False
     try:
-        assert celery_app.control.broadcast("ping", reply=True, limit=1, timeout=30), "Aucun worker Celery ne répond sur le broker."
+        assert celery_app.control.broadcast("ping", reply=True, limit=1, timeout=30), (
+            "Aucun worker Celery ne répond sur le broker."
+        )
         yield Path(os.environ["EMAIL_FILE_PATH"])
     finally:
         celery_app.conf.task_always_eager = True
@@ -41,7 +43,9 @@ def test_a_task_result_comes_back_from_the_worker(real_worker):
     assert result.get(timeout=60) == 1
 
 
-def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_worker, django_capture_on_commit_callbacks):
+def test_the_password_reset_email_is_sent_by_the_worker(
+    client, animation, real_worker, django_capture_on_commit_callbacks
+):
     seen = set(real_worker.glob("*.log"))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("password_reset"), {"email": animation.email})

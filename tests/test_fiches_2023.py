@@ -104,7 +104,7 @@ def test_sud_perigord_fiche_page_shows_88_123_and_211_participants(client_of):
     operation = Operation.objects.get(plie__slug="sud-perigord")
     user = MembershipFactory(plie=operation.plie, role=Role.ANIMATION).user
     response = client_of(user).get(operation.get_absolute_url())
-    row = next(r for r in response.context["rows"] if r["target"].kind == "participants_accompagnes")
+    row = next(r for r in response.context["table"]["rows"] if r["target"].kind == "participants_accompagnes")
     assert [line.amount.low for line in row["years"]] == [88, 123]
     assert row["whole"].amount.low == 211
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from operations.models import Operation, ReferentPeriod
 from territories.models import Zone
-from tests.factories import ReferentFactory, ReferentPeriodFactory, StructureFactory, ZoneFactory
+from tests.factories import OperationFactory, ReferentFactory, ReferentPeriodFactory, StructureFactory, ZoneFactory
 
 from .conftest import AGEN, CESTAS, PESSAC
 
@@ -256,3 +256,26 @@ class TestStructuresAndReferents:
         client_of(animation).post(reverse("period_delete", args=[period.pk]))
         assert not ReferentPeriod.objects.filter(pk=period.pk).exists()
         assert ReferentPeriod.history.filter(id=period.pk, history_type="-").get().end == datetime.date(2023, 12, 31)
+
+
+class TestReferentTargets:
+    def test_the_referent_page_prorates_the_fiche_targets_to_its_etp(self, client_of, copil, operation):
+        referent = ReferentFactory(plie=operation.plie)
+        ReferentPeriodFactory(
+            referent=referent, operation=operation, etp=Decimal("0.5"), end=datetime.date(2023, 6, 30)
+        )
+        response = client_of(copil).get(referent.get_absolute_url())
+        rows = {row["target"].kind: row for row in response.context["tables"][0]["table"]["rows"]}
+        assert rows["file_active"]["years"][0].amount.low == pytest.approx(Decimal(70) * Decimal("0.5") * 181 / 365)
+        assert rows["taux_sorties_positives"]["years"][0].amount.low == 50
+
+    def test_query_count_does_not_grow_with_periods(self, client_of, copil, operation, django_assert_max_num_queries):
+        referent = ReferentFactory(plie=operation.plie)
+        for year in range(2018, 2024):
+            other = OperationFactory(
+                plie=operation.plie, start=datetime.date(year, 1, 1), end=datetime.date(year, 12, 31)
+            )
+            ReferentPeriodFactory(referent=referent, operation=other, start=other.start, end=other.end)
+        client = client_of(copil)
+        with django_assert_max_num_queries(9):
+            client.get(referent.get_absolute_url())
