@@ -43,10 +43,15 @@ def page():
         browser.close()
 
 
-def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, page):
-    sources = Plie.objects.get(slug="sources")
-    user = MembershipFactory(plie=sources, role=Role.ANIMATION, user__email="animation@plie-sources.fr").user
+@pytest.fixture
+def user():
+    # Created before Playwright starts its event loop: inside it, the ORM would open a connection of its own.
+    return MembershipFactory(
+        plie=Plie.objects.get(slug="sources"), role=Role.ANIMATION, user__email="animation@plie-sources.fr"
+    ).user
 
+
+def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page):
     page.goto(f"{live_server.url}/")
     page.get_by_label("Adresse e-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
