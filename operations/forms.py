@@ -38,11 +38,25 @@ class OperationForm(TenantModelForm):
             **{f: forms.Textarea(attrs={"rows": 3}) for f in ("priority", "specific_objective", "referents_expected")},
         }
 
+    TEXT_FIELDS = [
+        "referents_expected",
+        "priority",
+        "specific_objective",
+        "context",
+        "territory_notes",
+        "content",
+        "selection_criteria",
+        "expected_proofs",
+    ]
+
     def __init__(self, *args, plie, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.plie = plie
         self.fields["zones"].queryset = Zone.objects.filter(plie=plie)
         self.fields["neutralised_exit_reasons"].queryset = ExitReason.objects.filter(plie=plie)
+
+    def text_fields(self):
+        return [self[name] for name in self.TEXT_FIELDS]
 
 
 class TargetForm(forms.ModelForm):

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from plie.formats import french_number
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
 from territories.models import Zone
 
@@ -188,7 +189,7 @@ class CofinancingCap(NaturalKeyMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_beneficiary_kind_display()} : {self.rate} %"
+        return f"{self.get_beneficiary_kind_display()} : {french_number(self.rate)} %"
 
     @property
     def minimum_counterpart(self):
@@ -387,7 +388,7 @@ class PlannedEtp(NaturalKeyMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.etp} ETP du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+        return f"{french_number(self.etp)} ETP du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
 
 
 class ExitCategory(models.TextChoices):
@@ -560,7 +561,7 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
 
     def __str__(self):
         end = f"au {self.end:%d/%m/%Y}" if self.end else "sans date de fin"
-        return f"{self.referent} — {self.etp} ETP du {self.start:%d/%m/%Y} {end}"
+        return f"{self.referent} — {french_number(self.etp)} ETP du {self.start:%d/%m/%Y} {end}"
 
     def get_absolute_url(self):
         return self.referent.get_absolute_url()

@@ -251,6 +251,13 @@ class TestStructuresAndReferents:
         page = client_of(animation).get(reverse("structure_list")).content.decode()
         assert "CCAS de Pessac" in page and "CCAS de Marmande" not in page
 
+    def test_the_structure_list_query_count_is_pinned(self, client_of, animation, plie, django_assert_max_num_queries):
+        for _ in range(5):
+            ReferentFactory(plie=plie)
+        client = client_of(animation)
+        with django_assert_max_num_queries(7):
+            client.get(reverse("structure_list"))
+
     def test_deleting_a_period_keeps_its_history(self, client_of, animation, operation):
         period = ReferentPeriodFactory(referent=ReferentFactory(plie=operation.plie), operation=operation)
         client_of(animation).post(reverse("period_delete", args=[period.pk]))

@@ -1,22 +1,10 @@
-"""French number formats: `295 200,00 €`, `0,8`, `70 à 90`."""
-
-from decimal import ROUND_HALF_UP, Decimal
+"""French number formats in templates: `295 200,00 €`, `0,8`, `70 à 90`, `85 %`."""
 
 from django import template
 
+from plie.formats import NBSP, french_number
+
 register = template.Library()
-
-NBSP = "\u00a0"
-
-
-def french_number(value, places=None):
-    value = Decimal(value)
-    if places is None:
-        value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
-        text = f"{value:,f}"
-    else:
-        text = f"{value:,.{places}f}"
-    return text.replace(",", NBSP).replace(".", ",")
 
 
 @register.filter
