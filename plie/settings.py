@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import environ
@@ -5,7 +6,7 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+environ.Env.read_env(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
 
 DEBUG = env.bool("DEBUG", default=False)
 # No default on purpose: production must not start with a guessable key (the demo writes one in .env).
