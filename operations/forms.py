@@ -49,9 +49,9 @@ class OperationForm(TenantModelForm):
         "expected_proofs",
     ]
 
-    def __init__(self, *args, plie, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.plie = plie
+        plie = self.instance.plie
         self.fields["zones"].queryset = Zone.objects.filter(plie=plie)
         self.fields["neutralised_exit_reasons"].queryset = ExitReason.objects.filter(plie=plie)
 
@@ -98,10 +98,9 @@ class ZoneForm(TenantModelForm):
         fields = ["number", "name", "planned_etp", "description", "communes"]
         widgets = {"communes": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, plie, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.plie = plie
-        self.fields["communes"].queryset = Commune.objects.of_plie(plie)
+        self.fields["communes"].queryset = Commune.objects.of_plie(self.instance.plie)
         self.fields["communes"].error_messages["invalid_choice"] = (
             "La commune %(value)s ne fait pas partie du territoire du PLIE."
         )
@@ -112,20 +111,15 @@ class StructureForm(TenantModelForm):
         model = Structure
         fields = ["name", "kind", "city"]
 
-    def __init__(self, *args, plie, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance.plie = plie
-
 
 class ReferentForm(TenantModelForm):
     class Meta:
         model = Referent
         fields = ["first_name", "last_name", "structure", "email"]
 
-    def __init__(self, *args, plie, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.plie = plie
-        self.fields["structure"].queryset = Structure.objects.filter(plie=plie)
+        self.fields["structure"].queryset = Structure.objects.filter(plie=self.instance.plie)
 
 
 class ReferentPeriodForm(TenantModelForm):
@@ -137,15 +131,21 @@ class ReferentPeriodForm(TenantModelForm):
         fields = ["operation", "etp", "start", "end", "zone"]
         widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
 
-    def __init__(self, *args, referent, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.referent = referent
-        self.fields["operation"].queryset = Operation.objects.filter(plie=referent.plie)
-        self.fields["zone"].queryset = Zone.objects.filter(plie=referent.plie)
+        plie = self.instance.referent.plie
+        self.fields["operation"].queryset = Operation.objects.filter(plie=plie)
+        self.fields["zone"].queryset = Zone.objects.filter(plie=plie)
 
     def clean(self):
         cleaned = super().clean()
         operation, start, end = cleaned.get("operation"), cleaned.get("start"), cleaned.get("end")
+        if operation and start and not (operation.start <= start <= operation.end and (end or start) <= operation.end):
+            raise forms.ValidationError(
+                "La période doit se situer dans la période d’exécution de la fiche (du %(start)s au %(end)s).",
+                params={"start": f"{operation.start:%d/%m/%Y}", "end": f"{operation.end:%d/%m/%Y}"},
+                code="outside_operation",
+            )
         if operation and start and (end is None or end >= start):
             clash = (
                 ReferentPeriod.objects.filter(referent=self.instance.referent, operation=operation)

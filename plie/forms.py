@@ -6,10 +6,16 @@ from .tasks import send_email
 
 
 class TenantModelForm(forms.ModelForm):
-    """A ModelForm for rows of a PLIE: the owner (set by the view, not typed) still takes part in validation,
-    so that uniqueness within the PLIE is reported in the form instead of failing in the database."""
+    """A ModelForm for rows of a PLIE. The owner (`plie=` or, say, `referent=`) is given by the view, never typed,
+    and still takes part in validation, so that uniqueness within the PLIE is reported in the form instead of
+    failing in the database."""
 
     owner_field = "plie"
+
+    def __init__(self, *args, **kwargs):
+        owner = kwargs.pop(self.owner_field)
+        super().__init__(*args, **kwargs)
+        setattr(self.instance, self.owner_field, owner)
 
     def _get_validation_exclusions(self):
         exclude = super()._get_validation_exclusions()

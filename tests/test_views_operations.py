@@ -208,12 +208,20 @@ class TestStructuresAndReferents:
     def test_overlapping_periods_of_one_referent_on_one_operation_are_refused(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)
         ReferentPeriodFactory(referent=referent, operation=operation, end=None)
-        data = {"operation": operation.pk, "etp": "0.5", "start": "2024-03-01", "end": "2024-06-30"}
+        data = {"operation": operation.pk, "etp": "0.5", "start": "2023-03-01", "end": "2023-06-30"}
         response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
         assert response.status_code == 200
         assert "chevauche une autre période" in response.content.decode()
-        assert 'value="2024-03-01"' in response.content.decode()
+        assert 'value="2023-03-01"' in response.content.decode()
         assert referent.periods.count() == 1
+
+    def test_a_period_outside_the_fiche_is_refused(self, client_of, animation, operation):
+        referent = ReferentFactory(plie=operation.plie)
+        data = {"operation": operation.pk, "etp": "1", "start": "2023-06-01", "end": "2024-05-31"}
+        response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
+        page = response.content.decode().replace("&#x27;", "’")
+        assert "dans la période d’exécution de la fiche (du 01/01/2023 au 31/12/2023)" in page
+        assert not referent.periods.exists()
 
     def test_a_period_ending_before_it_starts_is_refused(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)
