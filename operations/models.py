@@ -6,15 +6,8 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plie.formats import french_number
-from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
+from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
 from territories.models import Zone
-
-
-class PlieScopedQuerySet(models.QuerySet):
-    plie_path = "plie"
-
-    def for_user(self, user):
-        return self.filter(**{f"{self.plie_path}__memberships__user": user})
 
 
 class StructureKind(models.TextChoices):
@@ -55,11 +48,6 @@ class Structure(NaturalKeyMixin, models.Model):
         return self.name
 
 
-class OperationQuerySet(PlieScopedQuerySet):
-    def active_on(self, day):
-        return self.filter(start__lte=day, end__gte=day)
-
-
 class Operation(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "code")
 
@@ -94,7 +82,7 @@ class Operation(NaturalKeyMixin, models.Model):
     )
     audit_deadline = models.DateField("date limite d’archivage", null=True, blank=True)
 
-    objects = NaturalKeyManager.from_queryset(OperationQuerySet)()
+    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
     history = HistoricalRecords(m2m_fields=[zones, neutralised_exit_reasons])
 
     class Meta:
@@ -429,10 +417,6 @@ class ExitReason(NaturalKeyMixin, models.Model):
         return self.label
 
 
-class ReferentQuerySet(PlieScopedQuerySet):
-    pass
-
-
 class Referent(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "first_name", "last_name")
 
@@ -455,7 +439,7 @@ class Referent(NaturalKeyMixin, models.Model):
         verbose_name="compte utilisateur",
     )
 
-    objects = NaturalKeyManager.from_queryset(ReferentQuerySet)()
+    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
     history = HistoricalRecords()
 
     class Meta:

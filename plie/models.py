@@ -14,6 +14,13 @@ class NaturalKeyManager(models.Manager):
         return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
 
 
+class PlieScopedQuerySet(models.QuerySet):
+    """Rows that belong to a PLIE through a `plie` foreign key."""
+
+    def for_user(self, user):
+        return self.filter(plie__memberships__user=user)
+
+
 class NaturalKeyMixin:
     NATURAL_KEY = ()
 
@@ -85,11 +92,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
 
-class PlieQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(memberships__user=user)
-
-
 class Plie(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("slug",)
 
@@ -97,7 +99,7 @@ class Plie(NaturalKeyMixin, models.Model):
     name = models.CharField("nom", max_length=200, unique=True)
     description = models.TextField("présentation", blank=True)
 
-    objects = NaturalKeyManager.from_queryset(PlieQuerySet)()
+    objects = NaturalKeyManager()
 
     class Meta:
         verbose_name = "PLIE"

@@ -33,14 +33,6 @@ class StepCategory(NaturalKeyMixin, models.Model):
         return self.name
 
 
-class StepTypeQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(category__plie__memberships__user=user)
-
-    def counting(self):
-        return self.filter(counts_toward_target=True)
-
-
 class StepType(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("category__plie__slug", "category__name", "label")
 
@@ -58,7 +50,7 @@ class StepType(NaturalKeyMixin, models.Model):
     )
     is_active = models.BooleanField("en usage", default=True)
 
-    objects = NaturalKeyManager.from_queryset(StepTypeQuerySet)()
+    objects = NaturalKeyManager()
 
     class Meta:
         verbose_name = "type d’étape"

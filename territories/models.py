@@ -1,6 +1,6 @@
 from django.db import models
 
-from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie
+from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
 
 
 class CommuneQuerySet(models.QuerySet):
@@ -60,11 +60,6 @@ class TerritoryCommune(NaturalKeyMixin, models.Model):
         return f"{self.commune} — {self.plie}"
 
 
-class ZoneQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(plie__memberships__user=user)
-
-
 class Zone(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
@@ -81,7 +76,7 @@ class Zone(NaturalKeyMixin, models.Model):
         help_text="Postes de référent prévus sur la zone.",
     )
 
-    objects = NaturalKeyManager.from_queryset(ZoneQuerySet)()
+    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
 
     class Meta:
         verbose_name = "zone d’intervention"
