@@ -80,6 +80,12 @@ class Operation(NaturalKeyMixin, models.Model):
         verbose_name="motifs de sortie neutralisés",
         help_text="Sorties exclues du dénominateur du taux de sorties positives.",
     )
+    review_after_months = models.PositiveSmallIntegerField(
+        "point de situation après (mois)",
+        null=True,
+        blank=True,
+        help_text="Si la fiche demande un point de situation sur les parcours longs (par exemple 24 mois).",
+    )
     audit_deadline = models.DateField("date limite d’archivage", null=True, blank=True)
 
     objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()

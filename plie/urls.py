@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from operations import views as operations
 from plie import views as plie
@@ -43,5 +43,6 @@ urlpatterns = [
     path("referents/<int:referent_pk>/periodes/nouvelle/", operations.period_create, name="period_create"),
     path("periodes/<int:pk>/modifier/", operations.period_edit, name="period_edit"),
     path("periodes/<int:pk>/supprimer/", operations.period_delete, name="period_delete"),
+    path("", include("participants.urls")),
     path("admin/", admin.site.urls),
 ]

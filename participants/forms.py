@@ -1,0 +1,209 @@
+from django import forms
+from django.utils import timezone
+
+from operations.models import ExitReason, Operation, Referent
+from plie.forms import TenantModelForm
+
+from .models import (
+    CRITERIA,
+    AssignmentReason,
+    CommissionOutcome,
+    ContractType,
+    Document,
+    Entretien,
+    Participant,
+    Prescriber,
+    ReceptionKind,
+)
+from .uploads import check_upload
+
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+def not_in_future(value, what):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(f"{what} ne peut pas être dans le futur.", code="future")
+    return value
+
+
+class ParticipantForm(TenantModelForm):
+    confirm_duplicate = forms.BooleanField(
+        label="Je confirme qu’il s’agit d’une autre personne", required=False, widget=forms.HiddenInput
+    )
+
+    class Meta:
+        model = Participant
+        fields = [
+            "last_name", "first_name", "sex", "birth_date", "email", "phone", "address", "postal_code", "commune",
+            "external_id", "qualification_level", "employment_status", "unemployed_since",
+            *[field for field, _ in CRITERIA], "other_criterion_detail",
+            "disability", "nationality", "foreign_background", "homeless", "dependent_children",
+        ]  # fmt: skip
+        widgets = {"birth_date": DATE_INPUT, "unemployed_since": DATE_INPUT}
+
+    CRITERIA_FIELDS = [field for field, _ in CRITERIA]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commune"].queryset = self.instance.plie.communes.order_by("name")
+        self.duplicates = []
+
+    def clean_birth_date(self):
+        return not_in_future(self.cleaned_data["birth_date"], "La date de naissance")
+
+    def clean_unemployed_since(self):
+        return not_in_future(self.cleaned_data["unemployed_since"], "La date de début de chômage")
+
+    def clean(self):
+        cleaned = super().clean()
+        last_name, first_name, birth_date = (cleaned.get(k) for k in ("last_name", "first_name", "birth_date"))
+        if last_name and first_name and birth_date and not cleaned.get("confirm_duplicate"):
+            self.duplicates = list(
+                Participant.objects.filter(
+                    plie=self.instance.plie,
+                    last_name__iexact=last_name.strip(),
+                    first_name__iexact=first_name.strip(),
+                    birth_date=birth_date,
+                ).exclude(pk=self.instance.pk)
+            )
+            if self.duplicates:
+                self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+                raise forms.ValidationError(
+                    "Un dossier existe déjà pour %(name)s, né(e) le %(birth)s. Ouvrez-le plutôt que d’en créer un "
+                    "second, ou cochez la confirmation s’il s’agit d’une autre personne.",
+                    params={"name": f"{first_name} {last_name}", "birth": f"{birth_date:%d/%m/%Y}"},
+                    code="duplicate",
+                )
+        return cleaned
+
+    def criteria_fields(self):
+        return [self[name] for name in self.CRITERIA_FIELDS]
+
+
+class PrescriptionForm(forms.Form):
+    prescriber = forms.ChoiceField(label="Prescripteur", choices=Prescriber.choices)
+    prescriber_detail = forms.CharField(label="Précision (structure, conseiller…)", required=False)
+    prescription_date = forms.DateField(label="Date de prescription", widget=DATE_INPUT)
+    prescription_form = forms.FileField(label="Fiche de prescription (PDF, JPEG ou PNG)", required=False)
+
+    def clean_prescription_form(self):
+        return check_upload(self.cleaned_data["prescription_form"])
+
+
+class ReceptionForm(forms.Form):
+    date = forms.DateField(label="Date d’accueil", widget=DATE_INPUT)
+    kind = forms.ChoiceField(label="Modalité", choices=ReceptionKind.choices)
+
+
+class CommissionForm(forms.Form):
+    date = forms.DateField(label="Date de la commission", widget=DATE_INPUT)
+    outcome = forms.ChoiceField(label="Décision", choices=CommissionOutcome.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label="Motif (obligatoire en cas de refus ou d’ajournement)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("outcome") in (CommissionOutcome.REFUSED, CommissionOutcome.POSTPONED)
+            and not cleaned.get("reason", "").strip()
+        ):
+            self.add_error("reason", "Un refus ou un ajournement doit être motivé.")
+        return cleaned
+
+
+class IntegrationForm(forms.Form):
+    entry_date = forms.DateField(label="Date de signature du contrat d’engagement", widget=DATE_INPUT)
+    operation = forms.ModelChoiceField(label="Fiche opération", queryset=Operation.objects.none())
+    referent = forms.ModelChoiceField(label="Référent de parcours", queryset=Referent.objects.none())
+    signed_contract = forms.FileField(label="Contrat d’engagement signé (PDF, JPEG ou PNG)", required=False)
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operation"].queryset = Operation.objects.filter(plie=plie).order_by("-start")
+        self.fields["referent"].queryset = Referent.objects.filter(plie=plie).select_related("structure")
+
+    def clean_signed_contract(self):
+        return check_upload(self.cleaned_data["signed_contract"])
+
+
+class AssignmentForm(forms.Form):
+    referent = forms.ModelChoiceField(label="Nouveau référent", queryset=Referent.objects.none())
+    on = forms.DateField(label="À partir du", widget=DATE_INPUT)
+    reason = forms.ChoiceField(
+        label="Motif", choices=[c for c in AssignmentReason.choices if c[0] != AssignmentReason.INTEGRATION]
+    )
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].queryset = Referent.objects.filter(plie=plie).select_related("structure")
+
+
+class EmploymentForm(forms.Form):
+    job_start = forms.DateField(label="Début de l’emploi", widget=DATE_INPUT)
+    contract_type = forms.ChoiceField(label="Type de contrat", choices=ContractType.choices)
+
+
+class ExitForm(forms.Form):
+    exit_date = forms.DateField(label="Date de sortie", widget=DATE_INPUT)
+    reason = forms.ModelChoiceField(label="Motif de sortie", queryset=ExitReason.objects.none())
+    proof = forms.FileField(label="Justificatif (contrat de travail, attestation…)", required=False)
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = ExitReason.objects.filter(plie=plie, is_active=True)
+        self.fields["reason"].error_messages["invalid_choice"] = (
+            "Ce motif de sortie n’existe pas dans la nomenclature du PLIE."
+        )
+
+    def clean_exit_date(self):
+        return not_in_future(self.cleaned_data["exit_date"], "La date de sortie")
+
+    def clean_proof(self):
+        return check_upload(self.cleaned_data["proof"])
+
+
+class EntretienForm(forms.ModelForm):
+    sheet = forms.FileField(label="Feuille d’émargement scannée (PDF, JPEG ou PNG)", required=False)
+
+    class Meta:
+        model = Entretien
+        fields = ["date", "modality", "duration", "summary", "signed", "next_appointment"]
+        widgets = {"date": DATE_INPUT, "next_appointment": DATE_INPUT, "summary": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+
+    def clean_date(self):
+        return not_in_future(self.cleaned_data["date"], "La date de l’entretien")
+
+    def clean_sheet(self):
+        return check_upload(self.cleaned_data["sheet"])
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("date")
+        if day:
+            parcours = self.participant.parcours.active_on(day).select_related("operation").first()
+            if parcours is None:
+                self.add_error(
+                    "date",
+                    "Ce jour-là, la personne n’avait pas de parcours en cours : l’entretien ne peut pas être saisi.",
+                )
+            self.instance.parcours = parcours
+        if cleaned.get("next_appointment") and day and cleaned["next_appointment"] <= day:
+            self.add_error("next_appointment", "Le prochain rendez-vous doit suivre l’entretien.")
+        return cleaned
+
+
+class DocumentForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["kind", "file"]
+        labels = {"file": "Fichier (PDF, JPEG ou PNG)"}
+
+    def clean_file(self):
+        return check_upload(self.cleaned_data["file"])

@@ -1,0 +1,553 @@
+import uuid
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from operations.models import ExitCategory, ExitReason, Operation, Referent
+from plie.models import Plie
+from territories.models import Commune
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Femme"
+    MALE = "H", "Homme"
+    NON_BINARY = "NB", "Non-binaire"
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Oui"
+    NO = "no", "Non"
+    DECLINED = "declined", "Ne souhaite pas répondre"
+
+
+class Nationality(models.TextChoices):
+    FRANCE = "fr", "France"
+    EU = "eu", "Union européenne (hors France)"
+    OUTSIDE_EU = "non_eu", "Hors Union européenne"
+    DECLINED = "declined", "Ne souhaite pas répondre"
+
+
+class EmploymentStatus(models.TextChoices):
+    UNEMPLOYED = "unemployed", "Demandeur d’emploi / sans emploi"
+    INACTIVE = "inactive", "Inactif (ni en emploi ni en recherche)"
+    EMPLOYED = "employed", "En emploi (y compris indépendant)"
+
+
+QUALIFICATION_LEVELS = [
+    (1, "Niveau 1 – sans qualification, savoirs de base"),
+    (2, "Niveau 2 – compétences de base"),
+    (3, "Niveau 3 – CAP, BEP"),
+    (4, "Niveau 4 – baccalauréat"),
+    (5, "Niveau 5 – bac + 2 (BTS, DUT)"),
+    (6, "Niveau 6 – licence, bachelor"),
+    (7, "Niveau 7 – master"),
+    (8, "Niveau 8 – doctorat"),
+]
+
+# FSE+ common indicators count education by ISCED band; the French level maps onto it (CAP/BEP is ISCED 3).
+ISCED_BANDS = {1: "0-2", 2: "0-2", 3: "3-4", 4: "3-4", 5: "5-8", 6: "5-8", 7: "5-8", 8: "5-8"}
+
+# The eligibility criteria a commission checks, as booleans so that bilans count them with plain aggregates.
+CRITERIA = [
+    ("rsa", "Bénéficiaire du RSA"),
+    ("deld", "Demandeur d’emploi de longue durée (12 à 24 mois)"),
+    ("detld", "Demandeur d’emploi de très longue durée (24 mois et plus)"),
+    ("rqth", "Reconnaissance de la qualité de travailleur handicapé (RQTH)"),
+    ("qpv", "Résident d’un quartier prioritaire (QPV)"),
+    ("senior", "Senior de 50 ans et plus"),
+    ("young", "Jeune de moins de 26 ans"),
+    ("low_qualification", "Niveau de qualification 3 (CAP/BEP) ou infra"),
+    ("bpi", "Bénéficiaire d’une protection internationale"),
+    ("single_parent", "Parent isolé"),
+    ("badly_housed", "Sans domicile ou mal logé"),
+    ("other_criterion", "Autre critère"),
+]
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Animation and admin: the whole PLIE. Referents: the people whose current parcours is assigned to them.
+        Copil: nobody (they read aggregates only)."""
+        from plie.models import Role
+
+        team = Q(plie__memberships__user=user, plie__memberships__role__in=[Role.ADMIN, Role.ANIMATION])
+        followed = Q(pk__in=Parcours.objects.assigned_to_user(user).values("participant_id"))
+        return self.filter(team | followed).distinct()
+
+
+class Participant(models.Model):
+    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="participants", verbose_name="PLIE")
+    external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    sex = models.CharField("sexe", max_length=2, choices=Sex.choices)
+    birth_date = models.DateField("date de naissance")
+    email = models.EmailField("e-mail", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    address = models.CharField("adresse", max_length=250, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True)
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="commune"
+    )
+    qualification_level = models.PositiveSmallIntegerField(
+        "niveau de qualification", choices=QUALIFICATION_LEVELS, null=True, blank=True
+    )
+    employment_status = models.CharField(
+        "situation à l’entrée", max_length=20, choices=EmploymentStatus.choices, blank=True
+    )
+    unemployed_since = models.DateField("sans emploi depuis", null=True, blank=True)
+    rsa = models.BooleanField(CRITERIA[0][1], default=False)
+    deld = models.BooleanField(CRITERIA[1][1], default=False)
+    detld = models.BooleanField(CRITERIA[2][1], default=False)
+    rqth = models.BooleanField(CRITERIA[3][1], default=False)
+    qpv = models.BooleanField(CRITERIA[4][1], default=False)
+    senior = models.BooleanField(CRITERIA[5][1], default=False)
+    young = models.BooleanField(CRITERIA[6][1], default=False)
+    low_qualification = models.BooleanField(CRITERIA[7][1], default=False)
+    bpi = models.BooleanField(CRITERIA[8][1], default=False)
+    single_parent = models.BooleanField(CRITERIA[9][1], default=False)
+    badly_housed = models.BooleanField(CRITERIA[10][1], default=False)
+    other_criterion = models.BooleanField(CRITERIA[11][1], default=False)
+    other_criterion_detail = models.CharField("précision sur l’autre critère", max_length=200, blank=True)
+    disability = models.CharField("situation de handicap", max_length=10, choices=Answer.choices, blank=True)
+    nationality = models.CharField("nationalité", max_length=10, choices=Nationality.choices, blank=True)
+    foreign_background = models.CharField(
+        "origine étrangère",
+        max_length=10,
+        choices=Answer.choices,
+        blank=True,
+        help_text="Au moins un parent né à l’étranger.",
+    )
+    homeless = models.CharField(
+        "sans domicile ou exclusion du logement", max_length=10, choices=Answer.choices, blank=True
+    )
+    dependent_children = models.PositiveSmallIntegerField("enfants à charge", null=True, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    objects = ParticipantQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "participant"
+        verbose_name_plural = "participants"
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["plie", "last_name", "first_name"]),
+            models.Index(fields=["plie", "birth_date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plie", "external_id"],
+                condition=~Q(external_id=""),
+                name="participant_external_id_unique_in_plie",
+                violation_error_message="Un participant porte déjà cet identifiant Viesion dans ce PLIE.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def get_absolute_url(self):
+        return reverse("participant_detail", args=[self.pk])
+
+    @property
+    def isced_band(self):
+        return ISCED_BANDS.get(self.qualification_level)
+
+    def age_on(self, day):
+        return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+    @property
+    def age(self):
+        return self.age_on(timezone.localdate())
+
+    @property
+    def criteria(self):
+        return [label for field, label in CRITERIA if getattr(self, field)]
+
+
+class Prescriber(models.TextChoices):
+    FRANCE_TRAVAIL = "france_travail", "France Travail"
+    DEPARTEMENT = "departement", "Département"
+    CCAS = "ccas", "CCAS"
+    MISSION_LOCALE = "mission_locale", "Mission Locale"
+    SIAE = "siae", "Structure d’insertion par l’activité économique (SIAE)"
+    CHRS = "chrs", "CHRS"
+    CAP_EMPLOI = "cap_emploi", "Cap emploi"
+    ASSOCIATION = "association", "Association"
+    SPONTANEOUS = "spontaneous", "Candidature spontanée"
+    OTHER = "other", "Autre"
+
+
+class ReceptionKind(models.TextChoices):
+    INFO_SESSION = "info_collective", "Information collective"
+    INTERVIEW = "entretien_accueil", "Entretien d’accueil"
+
+
+class Status(models.TextChoices):
+    PRESCRIBED = "prescribed", "Prescrit"
+    RECEIVED = "received", "Accueilli"
+    POSTPONED = "postponed", "Ajourné en commission"
+    REFUSED = "refused", "Refusé en commission"
+    ACCEPTED = "accepted", "Admis en commission"
+    ACTIVE = "active", "En parcours"
+    FOLLOW_UP = "follow_up", "Suivi dans l’emploi"
+    EXIT_PENDING = "exit_pending", "Sortie à valider"
+    EXITED = "exited", "Sorti"
+
+
+OPEN_STATUSES = [Status.ACTIVE, Status.FOLLOW_UP, Status.EXIT_PENDING]
+
+
+class ContractType(models.TextChoices):
+    CDI = "cdi", "CDI"
+    CDD = "cdd", "CDD"
+    INTERIM = "interim", "Intérim"
+    ALTERNANCE = "alternance", "Contrat en alternance"
+    IAE = "iae", "Contrat aidé / IAE"
+    BUSINESS = "creation", "Création d’entreprise"
+    TRAINING = "formation", "Formation qualifiante"
+
+
+class ParcoursQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(participant__in=Participant.objects.for_user(user))
+
+    def assigned_to_user(self, user):
+        """Parcours whose current assignment is to a referent profile of this user."""
+        return self.filter(assignments__referent__user=user, assignments__end__isnull=True)
+
+    def active_on(self, day):
+        return self.filter(entry_date__lte=day).filter(Q(exit_date__isnull=True) | Q(exit_date__gte=day))
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Parcours(models.Model):
+    """One enrolment of a participant, from prescription to exit. Dates record each stage; status says where it is."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="parcours", verbose_name="participant"
+    )
+    operation = models.ForeignKey(
+        Operation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcours",
+        verbose_name="fiche opération",
+    )
+    external_id = models.CharField("identifiant Viesion du parcours", max_length=50, blank=True)
+    status = models.CharField("étape du parcours", max_length=20, choices=Status.choices, default=Status.PRESCRIBED)
+    prescriber = models.CharField("prescripteur", max_length=30, choices=Prescriber.choices)
+    prescriber_detail = models.CharField("précision sur le prescripteur", max_length=200, blank=True)
+    prescription_date = models.DateField("date de prescription")
+    reception_date = models.DateField("date d’accueil", null=True, blank=True)
+    reception_kind = models.CharField("modalité d’accueil", max_length=30, choices=ReceptionKind.choices, blank=True)
+    entry_date = models.DateField("date d’entrée (contrat d’engagement signé)", null=True, blank=True)
+    job_start = models.DateField("début de l’emploi", null=True, blank=True)
+    contract_type = models.CharField("type de contrat", max_length=20, choices=ContractType.choices, blank=True)
+    exit_date = models.DateField("date de sortie", null=True, blank=True)
+    exit_reason = models.ForeignKey(
+        ExitReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcours",
+        verbose_name="motif de sortie",
+    )
+    exit_validated_at = models.DateTimeField("sortie validée le", null=True, blank=True)
+    exit_validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="sortie validée par",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    objects = ParcoursQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "parcours"
+        verbose_name_plural = "parcours"
+        ordering = ["-prescription_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exit_date__isnull=True) | Q(entry_date__isnull=False, exit_date__gte=F("entry_date")),
+                name="parcours_exit_after_entry",
+                violation_error_message="La sortie ne peut pas précéder l’entrée dans le parcours.",
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_date__isnull=True) | Q(entry_date__gte=F("prescription_date")),
+                name="parcours_entry_after_prescription",
+                violation_error_message="L’entrée ne peut pas précéder la prescription.",
+            ),
+            models.CheckConstraint(
+                condition=Q(exit_date__isnull=True) | Q(exit_reason__isnull=False),
+                name="parcours_exit_has_reason",
+                violation_error_message="Une sortie doit avoir un motif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="parcours_status_valid",
+                violation_error_message="Étape de parcours inconnue.",
+            ),
+        ]
+
+    def __str__(self):
+        start = self.entry_date or self.prescription_date
+        return f"Parcours de {self.participant} ({start:%d/%m/%Y})"
+
+    def get_absolute_url(self):
+        return self.participant.get_absolute_url()
+
+    @property
+    def current_assignment(self):
+        return next((a for a in self.assignments.all() if a.end is None), None)
+
+    def referent_on(self, day):
+        assignment = (
+            self.assignments.filter(start__lte=day)
+            .filter(Q(end__isnull=True) | Q(end__gte=day))
+            .select_related("referent")
+            .first()
+        )
+        return assignment.referent if assignment else None
+
+    @property
+    def follow_up_due_on(self):
+        """The 6-month follow-up in employment ends six months after the job started."""
+        if self.job_start is None:
+            return None
+        return self.job_start + relativedelta(months=6)
+
+    @property
+    def review_due_on(self):
+        """The point de situation some fiches ask for (24 months after entry at the Graves and Hauts de Garonne)."""
+        months = self.operation.review_after_months if self.operation else None
+        return self.entry_date + relativedelta(months=months) if months and self.entry_date else None
+
+    @property
+    def is_employment_exit(self):
+        return self.exit_reason is not None and self.exit_reason.category == ExitCategory.POSITIVE
+
+    def is_active_on(self, day):
+        return (
+            self.entry_date is not None and self.entry_date <= day and (self.exit_date is None or day <= self.exit_date)
+        )
+
+
+class CommissionOutcome(models.TextChoices):
+    ACCEPTED = "accepted", "Admis"
+    REFUSED = "refused", "Refusé"
+    POSTPONED = "postponed", "Ajourné"
+
+
+class CommissionDecision(models.Model):
+    parcours = models.ForeignKey(Parcours, on_delete=models.CASCADE, related_name="decisions", verbose_name="parcours")
+    date = models.DateField("date de la commission")
+    outcome = models.CharField("décision", max_length=20, choices=CommissionOutcome.choices)
+    reason = models.TextField("motif", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistrée par"
+    )
+    recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "décision de commission"
+        verbose_name_plural = "décisions de commission"
+        ordering = ["parcours", "date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="accepted") | ~Q(reason=""),
+                name="commission_refusal_has_reason",
+                violation_error_message="Un refus ou un ajournement doit être motivé.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} le {self.date:%d/%m/%Y}"
+
+
+class AssignmentReason(models.TextChoices):
+    INTEGRATION = "integration", "Intégration"
+    ABSENCE = "absence", "Absence du référent"
+    REBALANCING = "rebalancing", "Rééquilibrage des portefeuilles"
+    ZONE = "zone", "Changement de zone"
+    DEPARTURE = "departure", "Départ du référent"
+    OTHER = "other", "Autre"
+
+
+class ReferentAssignment(models.Model):
+    parcours = models.ForeignKey(
+        Parcours, on_delete=models.CASCADE, related_name="assignments", verbose_name="parcours"
+    )
+    referent = models.ForeignKey(
+        Referent, on_delete=models.PROTECT, related_name="assignments", verbose_name="référent"
+    )
+    start = models.DateField("début")
+    end = models.DateField("fin", null=True, blank=True)
+    reason = models.CharField("motif", max_length=20, choices=AssignmentReason.choices)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="affecté par"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "affectation à un référent"
+        verbose_name_plural = "affectations à un référent"
+        ordering = ["parcours", "start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="assignment_end_after_start",
+                violation_error_message="La fin de l’affectation ne peut pas précéder son début.",
+            ),
+            models.UniqueConstraint(
+                fields=["parcours"],
+                condition=Q(end__isnull=True),
+                name="assignment_one_current_per_parcours",
+                violation_error_message="Ce parcours a déjà un référent en cours.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referent} depuis le {self.start:%d/%m/%Y}"
+
+
+class Modality(models.TextChoices):
+    IN_PERSON = "physique", "Physique"
+    PHONE = "telephone", "Téléphone"
+    VIDEO = "visio", "Visio"
+    GROUP = "collectif", "Collectif"
+
+
+class EntretienQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(participant__in=Participant.objects.for_user(user))
+
+
+class Entretien(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="entretiens", verbose_name="participant"
+    )
+    parcours = models.ForeignKey(Parcours, on_delete=models.CASCADE, related_name="entretiens", verbose_name="parcours")
+    referent = models.ForeignKey(
+        Referent, on_delete=models.PROTECT, null=True, blank=True, related_name="entretiens", verbose_name="référent"
+    )
+    external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
+    date = models.DateField("date")
+    modality = models.CharField("modalité", max_length=20, choices=Modality.choices, default=Modality.IN_PERSON)
+    duration = models.PositiveSmallIntegerField("durée (minutes)", null=True, blank=True)
+    summary = models.TextField(
+        "compte rendu",
+        blank=True,
+        help_text="Restez factuel : la personne peut demander à lire ce qui est écrit sur elle (CNIL).",
+    )
+    signed = models.BooleanField("feuille d’émargement signée", default=False)
+    next_appointment = models.DateField("prochain rendez-vous", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="saisi par"
+    )
+    created_at = models.DateTimeField("saisi le", auto_now_add=True)
+
+    objects = EntretienQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "entretien"
+        verbose_name_plural = "entretiens"
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["participant", "date"])]
+
+    def __str__(self):
+        return f"Entretien {self.get_modality_display().lower()} du {self.date:%d/%m/%Y}"
+
+
+class DocumentKind(models.TextChoices):
+    CONTRACT = "contrat_engagement", "Contrat d’engagement"
+    IDENTITY = "piece_identite", "Pièce d’identité"
+    ELIGIBILITY = "preuve_eligibilite", "Preuve d’éligibilité"
+    PRESCRIPTION = "fiche_prescription", "Fiche de prescription"
+    ATTENDANCE = "emargement", "Feuille d’émargement"
+    EMPLOYMENT_CONTRACT = "contrat_travail", "Contrat de travail"
+    CERTIFICATE = "attestation", "Attestation (emploi, formation, stage…)"
+    OTHER = "autre", "Autre justificatif"
+
+
+private_storage = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT, base_url=None)
+
+
+def document_path(document, filename):
+    # The name on disk says nothing about the person; the original name is kept in the database.
+    return f"{document.participant.plie_id}/{document.participant_id}/{uuid.uuid4().hex}"
+
+
+class DocumentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(participant__in=Participant.objects.for_user(user))
+
+
+class Document(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="documents", verbose_name="participant"
+    )
+    parcours = models.ForeignKey(
+        Parcours, on_delete=models.CASCADE, null=True, blank=True, related_name="documents", verbose_name="parcours"
+    )
+    entretien = models.ForeignKey(
+        Entretien, on_delete=models.CASCADE, null=True, blank=True, related_name="documents", verbose_name="entretien"
+    )
+    kind = models.CharField("type de justificatif", max_length=30, choices=DocumentKind.choices)
+    file = models.FileField("fichier", storage=private_storage, upload_to=document_path, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=200)
+    content_type = models.CharField("format", max_length=50)
+    size = models.PositiveIntegerField("taille (octets)")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="déposé par"
+    )
+    uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
+
+    objects = DocumentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "justificatif"
+        verbose_name_plural = "justificatifs"
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.original_name}"
+
+    def get_absolute_url(self):
+        return reverse("document_download", args=[self.pk])
+
+
+class FileAccess(models.Model):
+    """Every opening of a participant file, for the audit trail."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(max_length=50, default="fiche")
+
+    class Meta:
+        verbose_name = "consultation d’un dossier"
+        verbose_name_plural = "consultations de dossiers"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user} — {self.participant} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"

@@ -1,0 +1,186 @@
+"""The writes of a parcours, each a named function that owns its transaction and records who acted.
+
+Each raises ValidationError with a French message when the parcours is not at the right stage."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from operations.models import ExitCategory
+
+from .models import (
+    OPEN_STATUSES,
+    AssignmentReason,
+    CommissionDecision,
+    CommissionOutcome,
+    Parcours,
+    ReferentAssignment,
+    Status,
+)
+
+UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
+
+
+def _expect(parcours, *statuses):
+    if parcours.status not in statuses:
+        raise ValidationError(
+            "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
+            params={"status": parcours.get_status_display()},
+            code="wrong_status",
+        )
+
+
+def _not_in_future(day, what):
+    if day > timezone.localdate():
+        raise ValidationError(f"{what} ne peut pas être dans le futur.", code="future")
+
+
+@transaction.atomic
+def prescribe(*, participant, prescriber, prescription_date, by, prescriber_detail=""):
+    """A prescription opens a new parcours; a person leaves one before another can start (a later parcours)."""
+    _not_in_future(prescription_date, "La date de prescription")
+    if participant.parcours.filter(status__in=UNFINISHED).exists():
+        raise ValidationError("Ce participant a déjà un parcours en cours.", code="already_open")
+    last_exit = participant.parcours.filter(exit_date__isnull=False).order_by("-exit_date").first()
+    if last_exit and prescription_date <= last_exit.exit_date:
+        raise ValidationError(
+            "Un nouveau parcours commence après la sortie du précédent (le %(exit)s).",
+            params={"exit": f"{last_exit.exit_date:%d/%m/%Y}"},
+            code="overlap",
+        )
+    return Parcours.objects.create(
+        participant=participant,
+        prescriber=prescriber,
+        prescriber_detail=prescriber_detail,
+        prescription_date=prescription_date,
+        status=Status.PRESCRIBED,
+    )
+
+
+@transaction.atomic
+def record_reception(*, parcours, date, kind, by):
+    _expect(parcours, Status.PRESCRIBED)
+    _not_in_future(date, "La date d’accueil")
+    if date < parcours.prescription_date:
+        raise ValidationError("L’accueil ne peut pas précéder la prescription.", code="before_prescription")
+    parcours.reception_date, parcours.reception_kind, parcours.status = date, kind, Status.RECEIVED
+    parcours.save()
+    return parcours
+
+
+@transaction.atomic
+def decide_admission(*, parcours, date, outcome, reason, by):
+    """The integration commission's decision; refusals and postponements are kept with their reason."""
+    _expect(parcours, Status.RECEIVED, Status.POSTPONED)
+    if date < (parcours.reception_date or parcours.prescription_date):
+        raise ValidationError("La commission ne peut pas précéder l’accueil.", code="before_reception")
+    decision = CommissionDecision(parcours=parcours, date=date, outcome=outcome, reason=reason, decided_by=by)
+    decision.full_clean()
+    decision.save()
+    parcours.status = {
+        CommissionOutcome.ACCEPTED: Status.ACCEPTED,
+        CommissionOutcome.REFUSED: Status.REFUSED,
+        CommissionOutcome.POSTPONED: Status.POSTPONED,
+    }[outcome]
+    parcours.save()
+    return decision
+
+
+@transaction.atomic
+def integrate(*, parcours, entry_date, operation, referent, by):
+    """The contrat d'engagement is signed: the parcours starts on the operation, followed by its referent."""
+    _expect(parcours, Status.ACCEPTED)
+    _not_in_future(entry_date, "La date de signature du contrat d’engagement")
+    decided_on = parcours.decisions.filter(outcome=CommissionOutcome.ACCEPTED).latest("date").date
+    if entry_date < decided_on:
+        raise ValidationError("Le contrat d’engagement ne peut pas précéder la commission.", code="before_commission")
+    if not operation.start <= entry_date <= operation.end:
+        raise ValidationError(
+            "L’entrée doit se situer dans la période d’exécution de la fiche (du %(start)s au %(end)s).",
+            params={"start": f"{operation.start:%d/%m/%Y}", "end": f"{operation.end:%d/%m/%Y}"},
+            code="outside_operation",
+        )
+    parcours.entry_date, parcours.operation, parcours.status = entry_date, operation, Status.ACTIVE
+    parcours.save()
+    ReferentAssignment.objects.create(
+        parcours=parcours, referent=referent, start=entry_date, reason=AssignmentReason.INTEGRATION, assigned_by=by
+    )
+    return parcours
+
+
+@transaction.atomic
+def assign_referent(*, parcours, referent, on, reason, by):
+    """A new referent from `on`; the previous assignment ends the day before and stays in the history."""
+    _expect(parcours, *OPEN_STATUSES)
+    current = parcours.assignments.select_for_update().filter(end__isnull=True).first()
+    if current and current.referent_id == referent.pk:
+        raise ValidationError("Ce référent suit déjà ce parcours.", code="same_referent")
+    if current and on <= current.start:
+        raise ValidationError(
+            "La nouvelle affectation doit commencer après le %(start)s, début de l’affectation en cours.",
+            params={"start": f"{current.start:%d/%m/%Y}"},
+            code="before_current",
+        )
+    if on < parcours.entry_date:
+        raise ValidationError("L’affectation ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
+    if current:
+        current.end = on - datetime.timedelta(days=1)
+        current.save()
+    return ReferentAssignment.objects.create(
+        parcours=parcours, referent=referent, start=on, reason=reason, assigned_by=by
+    )
+
+
+@transaction.atomic
+def start_employment_follow_up(*, parcours, job_start, contract_type, by):
+    """The person found a job: the 6-month follow-up in employment starts."""
+    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    if job_start < parcours.entry_date:
+        raise ValidationError("L’emploi ne peut pas commencer avant l’entrée dans le parcours.", code="before_entry")
+    parcours.job_start, parcours.contract_type, parcours.status = job_start, contract_type, Status.FOLLOW_UP
+    parcours.save()
+    return parcours
+
+
+@transaction.atomic
+def record_exit(*, parcours, exit_date, reason, by):
+    """An exit. A positive exit waits for the animation team's validation, after the 6-month follow-up."""
+    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _not_in_future(exit_date, "La date de sortie")
+    if reason.plie_id != parcours.participant.plie_id or not reason.is_active:
+        raise ValidationError("Ce motif de sortie n’existe pas dans la nomenclature du PLIE.", code="unknown_reason")
+    if exit_date < parcours.entry_date:
+        raise ValidationError("La sortie ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
+    parcours.exit_date, parcours.exit_reason = exit_date, reason
+    if reason.category == ExitCategory.POSITIVE:
+        parcours.status = Status.EXIT_PENDING
+    else:
+        _close(parcours, by)
+    parcours.save()
+    return parcours
+
+
+@transaction.atomic
+def validate_exit(*, parcours, by, today=None):
+    """The animation team validates a positive exit once the 6-month follow-up in employment is over."""
+    _expect(parcours, Status.EXIT_PENDING)
+    due = parcours.follow_up_due_on
+    if due and (today or timezone.localdate()) < due:
+        raise ValidationError(
+            "Le suivi de 6 mois dans l’emploi se termine le %(due)s : la sortie pourra être validée à cette date.",
+            params={"due": f"{due:%d/%m/%Y}"},
+            code="follow_up_running",
+        )
+    _close(parcours, by)
+    parcours.save()
+    return parcours
+
+
+def _close(parcours, by):
+    parcours.status = Status.EXITED
+    parcours.exit_validated_at, parcours.exit_validated_by = timezone.now(), by
+    for assignment in parcours.assignments.filter(end__isnull=True):
+        assignment.end = parcours.exit_date
+        assignment.save()

@@ -1,0 +1,584 @@
+import contextlib
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
+from plie.access import can_edit, get_for_user, require_editor
+from plie.models import Role
+
+from . import services
+from .alerts import portfolio, with_alerts
+from .forms import (
+    AssignmentForm,
+    CommissionForm,
+    DocumentForm,
+    EmploymentForm,
+    EntretienForm,
+    ExitForm,
+    IntegrationForm,
+    ParticipantForm,
+    PrescriptionForm,
+    ReceptionForm,
+)
+from .models import (
+    OPEN_STATUSES,
+    CommissionDecision,
+    Document,
+    DocumentKind,
+    Entretien,
+    FileAccess,
+    Parcours,
+    Participant,
+    Status,
+)
+
+SEARCH_LIMIT = 50
+
+
+def _participant(request, pk):
+    return get_for_user(Participant.objects.select_related("plie", "commune"), request.user, pk=pk)
+
+
+def _parcours(request, pk):
+    parcours = get_object_or_404(Parcours.objects.select_related("participant__plie", "operation"), pk=pk)
+    if not Participant.objects.for_user(request.user).filter(pk=parcours.participant_id).exists():
+        raise Http404
+    return parcours
+
+
+def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None):
+    if uploaded:
+        Document.objects.create(
+            participant=participant,
+            parcours=parcours,
+            entretien=entretien,
+            kind=kind,
+            file=uploaded,
+            original_name=uploaded.name[:200],
+            content_type=uploaded.sniffed_type,
+            size=uploaded.size,
+            uploaded_by=by,
+        )
+
+
+def participant_list(request):
+    """The PLIE-wide search of the animation team; a referent searches their own portfolio."""
+    if request.plie is None or request.role == Role.COPIL:
+        raise Http404
+    query = request.GET.get("q", "").strip()
+    participants = Participant.objects.for_user(request.user).filter(plie=request.plie)
+    if query:
+        by_name = Q()
+        for word in query.split():
+            by_name &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
+        condition = by_name | Q(external_id__iexact=query)
+        with contextlib.suppress(ValueError):
+            condition |= Q(birth_date=datetime.datetime.strptime(query, "%d/%m/%Y").date())
+        participants = participants.filter(condition)
+    participants = participants.annotate(last_parcours=Max("parcours__prescription_date")).order_by(
+        "last_name", "first_name"
+    )
+    results = list(participants[: SEARCH_LIMIT + 1])
+    statuses = dict(
+        Parcours.objects.filter(participant__in=results[:SEARCH_LIMIT])
+        .order_by("participant_id", "prescription_date")
+        .values_list("participant_id", "status")
+    )
+    return render(
+        request,
+        "participants/participant_list.html",
+        {
+            "query": query,
+            "participants": results[:SEARCH_LIMIT],
+            "truncated": len(results) > SEARCH_LIMIT,
+            "statuses": {pk: Status(status).label for pk, status in statuses.items()},
+            "can_create": can_edit(request.user, request.plie),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_create(request):
+    require_editor(request.user, request.plie)
+    form = ParticipantForm(request.POST or None, plie=request.plie)
+    if request.method == "POST" and form.is_valid():
+        participant = form.save()
+        messages.success(request, f"Le dossier de {participant.first_name} {participant.last_name} est créé.")
+        return redirect(participant)
+    return render(request, "participants/participant_form.html", {"form": form, "title": "Nouveau participant"})
+
+
+@require_http_methods(["GET", "POST"])
+def participant_edit(request, pk):
+    participant = _participant(request, pk)
+    form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Le dossier est enregistré.")
+        return redirect(participant)
+    title = f"Modifier le dossier de {participant.first_name} {participant.last_name}"
+    return render(
+        request, "participants/participant_form.html", {"form": form, "title": title, "participant": participant}
+    )
+
+
+def participant_detail(request, pk):
+    participant = _participant(request, pk)
+    FileAccess.objects.create(participant=participant, user=request.user)
+    parcours = list(
+        participant.parcours.select_related("operation", "exit_reason", "exit_validated_by").prefetch_related(
+            "decisions", "assignments__referent"
+        )
+    )
+    return render(
+        request,
+        "participants/participant_detail.html",
+        {
+            "participant": participant,
+            "parcours_list": parcours,
+            "entretiens": participant.entretiens.select_related("referent").prefetch_related("documents")[:100],
+            "documents": participant.documents.select_related("uploaded_by"),
+            "is_team": can_edit(request.user, participant.plie),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def participant_history(request, pk):
+    participant = _participant(request, pk)
+    require_editor(request.user, participant.plie)
+    changes = []
+    for model, records in (
+        ("Dossier", participant.history.select_related("history_user")),
+        ("Parcours", Parcours.history.filter(participant_id=participant.pk).select_related("history_user")),
+        ("Entretien", Entretien.history.filter(participant_id=participant.pk).select_related("history_user")),
+        ("Justificatif", Document.history.filter(participant_id=participant.pk).select_related("history_user")),
+    ):
+        previous = {}
+        for record in reversed(list(records)):
+            before = previous.get(record.id)
+            changed = [c.field for c in record.diff_against(before).changes] if before else []
+            changes.append({"what": model, "record": record, "changed": changed})
+            previous[record.id] = record
+    changes.sort(key=lambda c: c["record"].history_date, reverse=True)
+    accesses = participant.accesses.select_related("user")[:100]
+    return render(
+        request,
+        "participants/participant_history.html",
+        {
+            "participant": participant,
+            "changes": changes,
+            "accesses": accesses,
+        },
+    )
+
+
+def _workflow_page(request, parcours, form, title, action, success):
+    """Bind the form, call the write function of the parcours, say what happened; a refusal keeps the input."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                action(form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, success)
+            return redirect(parcours.participant)
+    return render(
+        request,
+        "participants/action_form.html",
+        {
+            "form": form,
+            "title": title,
+            "participant": parcours.participant,
+            "parcours": parcours,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def prescription_create(request, pk):
+    participant = _participant(request, pk)
+    require_editor(request.user, participant.plie)
+    form = PrescriptionForm(request.POST or None, request.FILES or None)
+
+    def action(data):
+        parcours = services.prescribe(
+            participant=participant,
+            prescriber=data["prescriber"],
+            prescriber_detail=data["prescriber_detail"],
+            prescription_date=data["prescription_date"],
+            by=request.user,
+        )
+        _attach(
+            data["prescription_form"],
+            participant=participant,
+            parcours=parcours,
+            kind=DocumentKind.PRESCRIPTION,
+            by=request.user,
+        )
+
+    placeholder = Parcours(participant=participant)
+    return _workflow_page(
+        request, placeholder, form, "Nouvelle prescription", action, "La prescription est enregistrée."
+    )
+
+
+def _team_parcours(request, pk):
+    parcours = _parcours(request, pk)
+    require_editor(request.user, parcours.participant.plie)
+    return parcours
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_reception(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = ReceptionForm(request.POST or None)
+    return _workflow_page(
+        request,
+        parcours,
+        form,
+        "Accueil",
+        lambda d: services.record_reception(parcours=parcours, date=d["date"], kind=d["kind"], by=request.user),
+        "L’accueil est enregistré.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_commission(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = CommissionForm(request.POST or None)
+    return _workflow_page(
+        request,
+        parcours,
+        form,
+        "Décision de la commission d’intégration",
+        lambda d: services.decide_admission(
+            parcours=parcours, date=d["date"], outcome=d["outcome"], reason=d["reason"], by=request.user
+        ),
+        "La décision de la commission est enregistrée.",
+    )
+
+
+def referent_loads(plie, day):
+    """Each referent's open parcours today against the fiche's file active target for their ETP (70 × ETP by default)."""
+    loads = dict(
+        Parcours.objects.filter(
+            status__in=OPEN_STATUSES, assignments__end__isnull=True, assignments__referent__plie=plie
+        )
+        .values_list("assignments__referent")
+        .annotate(n=Count("pk", distinct=True))
+    )
+    targets = {
+        t.operation_id: t.value_min
+        for t in Target.objects.filter(operation__plie=plie, kind=TargetKind.FILE_ACTIVE, scope=TargetScope.PER_ETP)
+    }
+    periods = ReferentPeriod.objects.filter(referent__plie=plie).overlapping(day, day)
+    capacity = {}
+    for period in periods:
+        capacity[period.referent_id] = capacity.get(period.referent_id, 0) + period.etp * targets.get(
+            period.operation_id, 70
+        )
+    return {
+        referent: {"load": loads.get(referent.pk, 0), "target": capacity.get(referent.pk)}
+        for referent in Referent.objects.filter(plie=plie).select_related("structure")
+    }
+
+
+def _suggested_referent(participant):
+    zones = participant.commune.zones.filter(plie=participant.plie) if participant.commune else []
+    period = (
+        ReferentPeriod.objects.filter(zone__in=zones).overlapping(timezone.localdate(), timezone.localdate()).first()
+    )
+    return period.referent if period else None
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_integration(request, pk):
+    parcours = _team_parcours(request, pk)
+    participant = parcours.participant
+    suggested = _suggested_referent(participant)
+    form = IntegrationForm(
+        request.POST or None, request.FILES or None, plie=participant.plie, initial={"referent": suggested}
+    )
+
+    def action(data):
+        services.integrate(
+            parcours=parcours,
+            entry_date=data["entry_date"],
+            operation=data["operation"],
+            referent=data["referent"],
+            by=request.user,
+        )
+        _attach(
+            data["signed_contract"],
+            participant=participant,
+            parcours=parcours,
+            kind=DocumentKind.CONTRACT,
+            by=request.user,
+        )
+
+    return _workflow_page(
+        request, parcours, form, "Intégration : contrat d’engagement", action, "Le participant est intégré au PLIE."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_assignment(request, pk):
+    parcours = _team_parcours(request, pk)
+    plie = parcours.participant.plie
+    form = AssignmentForm(request.POST or None, plie=plie, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assign_referent(
+                parcours=parcours,
+                referent=form.cleaned_data["referent"],
+                on=form.cleaned_data["on"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Le parcours est confié à {form.cleaned_data['referent']}.")
+            return redirect(parcours.participant)
+    return render(
+        request,
+        "participants/assignment_form.html",
+        {
+            "form": form,
+            "participant": parcours.participant,
+            "parcours": parcours,
+            "loads": referent_loads(plie, timezone.localdate()),
+            "suggested": _suggested_referent(parcours.participant),
+            "history": parcours.assignments.select_related("referent", "assigned_by"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_employment(request, pk):
+    parcours = _parcours(request, pk)
+    form = EmploymentForm(request.POST or None)
+    return _workflow_page(
+        request,
+        parcours,
+        form,
+        "Suivi dans l’emploi",
+        lambda d: services.start_employment_follow_up(
+            parcours=parcours, job_start=d["job_start"], contract_type=d["contract_type"], by=request.user
+        ),
+        "Le suivi de 6 mois dans l’emploi commence.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_exit(request, pk):
+    parcours = _parcours(request, pk)
+    participant = parcours.participant
+    form = ExitForm(request.POST or None, request.FILES or None, plie=participant.plie)
+
+    def action(data):
+        services.record_exit(parcours=parcours, exit_date=data["exit_date"], reason=data["reason"], by=request.user)
+        _attach(
+            data["proof"], participant=participant, parcours=parcours, kind=DocumentKind.CERTIFICATE, by=request.user
+        )
+
+    return _workflow_page(request, parcours, form, "Sortie du PLIE", action, "La sortie est enregistrée.")
+
+
+@require_POST
+def parcours_validate_exit(request, pk):
+    parcours = _team_parcours(request, pk)
+    try:
+        services.validate_exit(parcours=parcours, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "La sortie est validée.")
+    return redirect(request.POST.get("next") or parcours.participant.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def entretien_create(request, pk):
+    participant = _participant(request, pk)
+    form = EntretienForm(
+        request.POST or None, request.FILES or None, participant=participant, initial={"date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        entretien = form.save(commit=False)
+        entretien.participant, entretien.created_by = participant, request.user
+        entretien.referent = Referent.objects.filter(
+            plie=participant.plie, user=request.user
+        ).first() or entretien.parcours.referent_on(entretien.date)
+        entretien.save()
+        _attach(
+            form.cleaned_data["sheet"],
+            participant=participant,
+            parcours=entretien.parcours,
+            entretien=entretien,
+            kind=DocumentKind.ATTENDANCE,
+            by=request.user,
+        )
+        messages.success(request, f"L’entretien du {entretien.date:%d/%m/%Y} est enregistré.")
+        return redirect(participant)
+    return render(
+        request,
+        "participants/action_form.html",
+        {
+            "form": form,
+            "title": "Nouvel entretien",
+            "participant": participant,
+            "cnil_reminder": True,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def document_create(request, pk):
+    participant = _participant(request, pk)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        current = participant.parcours.order_by("-prescription_date").first()
+        _attach(
+            form.cleaned_data["file"],
+            participant=participant,
+            parcours=current,
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+        )
+        messages.success(request, "Le justificatif est déposé.")
+        return redirect(participant)
+    return render(
+        request,
+        "participants/action_form.html",
+        {
+            "form": form,
+            "title": "Déposer un justificatif",
+            "participant": participant,
+        },
+    )
+
+
+def document_download(request, pk):
+    document = get_for_user(Document.objects.select_related("participant"), request.user, pk=pk)
+    FileAccess.objects.create(participant=document.participant, user=request.user, what="justificatif")
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+
+
+def my_portfolio(request):
+    """ "Mon portefeuille": a referent's open parcours with their alerts; the team may open any referent's."""
+    if request.plie is None or request.role == Role.COPIL:
+        raise Http404
+    referents = Referent.objects.filter(plie=request.plie)
+    if can_edit(request.user, request.plie) and request.GET.get("referent"):
+        referent = get_object_or_404(referents, pk=request.GET["referent"])
+    else:
+        referent = referents.filter(user=request.user).first()
+        if referent is None and not can_edit(request.user, request.plie):
+            raise Http404
+    today = timezone.localdate()
+    rows = []
+    if referent:
+        parcours = Parcours.objects.filter(assignments__referent=referent, assignments__end__isnull=True)
+        rows = with_alerts(portfolio(parcours, request.plie), today)
+    status = request.GET.get("statut", "")
+    if status:
+        rows = [row for row in rows if row.status == status]
+    alert = request.GET.get("alerte", "")
+    if alert:
+        rows = [row for row in rows if any(a.code == alert for a in row.alerts)]
+    load = referent_loads(request.plie, today).get(referent) if referent else None
+    return render(
+        request,
+        "participants/portfolio.html",
+        {
+            "referent": referent,
+            "rows": rows,
+            "alert_count": sum(1 for row in rows if row.alerts),
+            "load": load,
+            "today": today,
+            "referents": referents.order_by("last_name") if can_edit(request.user, request.plie) else [],
+            "status": status,
+            "alert": alert,
+            "statuses": [(s, Status(s).label) for s in OPEN_STATUSES],
+            "alert_kinds": ALERT_KINDS,
+        },
+    )
+
+
+ALERT_KINDS = [
+    ("no_entretien", "Pas d’entretien depuis un mois"),
+    ("follow_up_due", "Suivi de 6 mois à échéance"),
+    ("exit_to_validate", "Sortie à valider"),
+    ("review_due", "Point de situation à faire"),
+    ("missing_contract", "Contrat d’engagement manquant"),
+    ("missing_exit_proof", "Justificatif de sortie manquant"),
+]
+
+
+def commission_agenda(request):
+    require_editor(request.user, request.plie)
+    waiting = (
+        Parcours.objects.filter(
+            participant__plie=request.plie,
+            status__in=[Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED],
+        )
+        .select_related("participant")
+        .order_by("prescription_date")
+    )
+    decisions = (
+        CommissionDecision.objects.filter(parcours__participant__plie=request.plie)
+        .select_related("parcours__participant", "decided_by")
+        .order_by("-date", "-pk")[:50]
+    )
+    return render(request, "participants/commission_agenda.html", {"waiting": waiting, "decisions": decisions})
+
+
+def exits_to_validate(request):
+    require_editor(request.user, request.plie)
+    today = timezone.localdate()
+    pending = list(
+        Parcours.objects.filter(participant__plie=request.plie, status=Status.EXIT_PENDING)
+        .select_related("participant", "exit_reason")
+        .prefetch_related("assignments__referent")
+        .order_by("exit_date")
+    )
+    return render(request, "participants/exits_to_validate.html", {"pending": pending, "today": today})
+
+
+def team_portfolios(request):
+    """One line per referent: load against target and the alerts of their portfolio."""
+    require_editor(request.user, request.plie)
+    today = timezone.localdate()
+    rows = with_alerts(
+        portfolio(Parcours.objects.filter(participant__plie=request.plie, assignments__end__isnull=True), request.plie),
+        today,
+    )
+    by_referent = {}
+    for row in rows:
+        by_referent.setdefault(row.referent, []).append(row)
+    loads = referent_loads(request.plie, today)
+    lines = [
+        {
+            "referent": referent,
+            "load": load,
+            "alerts": sum(len(r.alerts) for r in by_referent.get(referent, [])),
+            "no_entretien": sum(1 for r in by_referent.get(referent, []) for a in r.alerts if a.code == "no_entretien"),
+        }
+        for referent, load in loads.items()
+    ]
+    return render(request, "participants/team_portfolios.html", {"lines": lines})
