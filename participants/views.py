@@ -181,7 +181,7 @@ def participant_history(request, pk):
     )
 
 
-def _workflow_page(request, parcours, form, title, action, success):
+def _workflow_page(request, parcours, form, title, action, success, **context):
     """Bind the form, call the write function of the parcours, say what happened; a refusal keeps the input."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,6 +200,7 @@ def _workflow_page(request, parcours, form, title, action, success):
             "title": title,
             "participant": parcours.participant,
             "parcours": parcours,
+            **context,
         },
     )
 
@@ -293,19 +294,27 @@ def referent_loads(plie, day):
     }
 
 
-def _suggested_referent(participant):
-    zones = participant.commune.zones.filter(plie=participant.plie) if participant.commune else []
-    period = (
-        ReferentPeriod.objects.filter(zone__in=zones).overlapping(timezone.localdate(), timezone.localdate()).first()
+def _suggested_referent(participant, loads):
+    """The least loaded referent working on a zone that covers the person's commune."""
+    if participant.commune is None:
+        return None
+    candidates = set(
+        ReferentPeriod.objects.filter(zone__plie=participant.plie, zone__communes=participant.commune).values_list(
+            "referent", flat=True
+        )
     )
-    return period.referent if period else None
+    ranked = sorted(
+        (load["load"], referent.last_name, referent) for referent, load in loads.items() if referent.pk in candidates
+    )
+    return ranked[0][2] if ranked else None
 
 
 @require_http_methods(["GET", "POST"])
 def parcours_integration(request, pk):
     parcours = _team_parcours(request, pk)
     participant = parcours.participant
-    suggested = _suggested_referent(participant)
+    loads = referent_loads(participant.plie, timezone.localdate())
+    suggested = _suggested_referent(participant, loads)
     form = IntegrationForm(
         request.POST or None, request.FILES or None, plie=participant.plie, initial={"referent": suggested}
     )
@@ -327,7 +336,14 @@ def parcours_integration(request, pk):
         )
 
     return _workflow_page(
-        request, parcours, form, "Intégration : contrat d’engagement", action, "Le participant est intégré au PLIE."
+        request,
+        parcours,
+        form,
+        "Intégration : contrat d’engagement",
+        action,
+        "Le participant est intégré au PLIE.",
+        loads=loads,
+        suggested=suggested,
     )
 
 
@@ -335,7 +351,9 @@ def parcours_integration(request, pk):
 def parcours_assignment(request, pk):
     parcours = _team_parcours(request, pk)
     plie = parcours.participant.plie
-    form = AssignmentForm(request.POST or None, plie=plie, initial={"on": timezone.localdate()})
+    loads = referent_loads(plie, timezone.localdate())
+    suggested = _suggested_referent(parcours.participant, loads)
+    form = AssignmentForm(request.POST or None, plie=plie, initial={"on": timezone.localdate(), "referent": suggested})
     if request.method == "POST" and form.is_valid():
         try:
             services.assign_referent(
@@ -357,8 +375,8 @@ def parcours_assignment(request, pk):
             "form": form,
             "participant": parcours.participant,
             "parcours": parcours,
-            "loads": referent_loads(plie, timezone.localdate()),
-            "suggested": _suggested_referent(parcours.participant),
+            "loads": loads,
+            "suggested": suggested,
             "history": parcours.assignments.select_related("referent", "assigned_by"),
         },
     )
