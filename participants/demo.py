@@ -159,8 +159,8 @@ def create_demo_participants(*, plie, count, by, seed=2023, today=None):
     builder = _Builder(plie=plie, by=by, seed=seed, today=today)
     try:
         with transaction.atomic():
-            for _ in range(count):
-                builder.add_participant()
+            for kind in builder.kinds(count):
+                builder.add_participant(kind)
             bulk_create_with_history(builder.entretiens, Entretien, batch_size=500, default_user=by)
     except BaseException:
         for document in builder.documents:  # the rows are rolled back; the files must go too
@@ -179,6 +179,7 @@ class _Builder:
         self.today = min(today or DEFAULT_TODAY, self.real_today)
         self.entretiens, self.documents = [], []
         self.loads = Counter()
+        self.running = 0
         self.external_ids = set()
         self._load_referentials()
 
@@ -253,19 +254,26 @@ class _Builder:
     def pick(self, weights):
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
-    def reason(self, weights, category):
+    def reason(self, weights, *categories):
+        """A reason of the PLIE's nomenclature among the weighted labels, else any reason of `categories`."""
         present = {self.reasons[label]: w for label, w in weights.items() if label in self.reasons}
-        return self.pick(present) if present else self.rng.choice(self.by_category[category])
+        return self.pick(present) if present else self.rng.choice([r for c in categories for r in self.by_category[c]])
 
     # --- One participant.
 
-    def add_participant(self):
-        rng = self.rng
+    def kinds(self, count):
+        """About 5 % still waiting for their commission or contract at the end, 3 % refused, the others integrated."""
+        waiting = max(1, round(count * 0.05)) if count >= 10 else 0
+        refused = max(1, round(count * 0.03)) if count >= 10 else 0
+        kinds = ["waiting"] * waiting + ["refused"] * refused + ["integrated"] * (count - waiting - refused)
+        self.rng.shuffle(kinds)
+        return kinds
+
+    def add_participant(self, kind):
         zone, commune = self.choose_commune()
-        stage = rng.random()
-        if stage < 0.05:
+        if kind == "waiting":
             self.waiting_participant(commune)
-        elif stage < 0.08:
+        elif kind == "refused":
             self.refused_participant(commune)
         else:
             self.integrated_participant(zone, commune)
@@ -450,29 +458,34 @@ class _Builder:
         # What happens next, more likely the longer the parcours has run by `today`.
         months = (today - entry).days / 30.4
         draw = rng.random()
-        p_positive, p_other = min(0.55, 0.058 * months), min(0.3, 0.032 * months)
+        p_positive, p_other = min(0.55, 0.054 * months), min(0.22, 0.023 * months)
         job_start = exit_date = reason = None
         contract = ""
         validate = False
         if draw < p_positive and (today - entry).days >= 30:
             contract = self.pick(POSITIVE_CONTRACTS)
-            latest = min((today - entry).days - 5, 240)
+            # Most of those who found a job early have finished their 6-month follow-up in employment by `today`.
+            room = (today - relativedelta(months=6) - entry).days
+            latest = min(room, 200) if room >= 21 and rng.random() < 0.8 else min((today - entry).days - 5, 240)
             job_start = self.workday(entry + datetime.timedelta(days=rng.randint(21, max(latest, 21))), high=today)
             due = job_start + relativedelta(months=6)
             reason = self.reason({POSITIVE_EXITS[contract]: 1}, ExitCategory.POSITIVE)
             if due <= today:
-                exit_date = min(due + datetime.timedelta(days=rng.randint(0, 14)), today)
+                exit_date = self.workday(min(due + datetime.timedelta(days=rng.randint(0, 14)), today), due, today)
                 validate = rng.random() < 0.88
-            elif rng.random() < 0.45:
-                exit_date = min(job_start + datetime.timedelta(days=rng.randint(20, 90)), today)
+            elif rng.random() < 0.3:  # declared before the end of the follow-up, validated later
+                exit_date = self.workday(
+                    min(job_start + datetime.timedelta(days=rng.randint(20, 90)), today), job_start, today
+                )
             else:
                 reason = None  # still in the 6-month follow-up in employment
         elif draw < p_positive + p_other and (today - entry).days >= 21:
-            reason = self.reason({**TRANSITION_EXITS, **OTHER_EXITS}, ExitCategory.OTHER)
+            reason = self.reason({**TRANSITION_EXITS, **OTHER_EXITS}, ExitCategory.OTHER, ExitCategory.TRANSITION)
             exit_date = self.workday(self.between(entry + datetime.timedelta(days=14), today), entry, today)
             if reason.category == ExitCategory.TRANSITION and (exit_date - entry).days > 20:
                 contract = ContractType.CDD if "CDD" in reason.label else ContractType.IAE
                 job_start = exit_date - datetime.timedelta(days=rng.randint(0, min(30, (exit_date - entry).days - 1)))
+                job_start = self.workday(job_start, entry, exit_date)
         end = exit_date or today
 
         # A few parcours change referent: portfolios rebalanced, or a referent's absence (and back).
@@ -484,12 +497,17 @@ class _Builder:
             )
         if exit_date:
             services.record_exit(parcours=parcours, exit_date=exit_date, reason=reason, by=self.by)
-            if validate:
+            closed_on = None
+            if reason.category != ExitCategory.POSITIVE:  # closed at once
+                closed_on = min(exit_date + datetime.timedelta(days=rng.randint(0, 3)), today)
+            elif validate:
                 services.validate_exit(parcours=parcours, by=self.by, today=today)
                 due = job_start + relativedelta(months=6)
-                validated = min(max(due, exit_date) + datetime.timedelta(days=rng.randint(1, 20)), today)
-                at = timezone.make_aware(datetime.datetime.combine(validated, datetime.time(10, rng.randint(0, 59))))
-                Parcours.objects.filter(pk=parcours.pk).update(exit_validated_at=at)
+                closed_on = min(max(due, exit_date) + datetime.timedelta(days=rng.randint(1, 20)), today)
+            if closed_on:
+                # The services stamp the real now; the demo tells the story of 2023.
+                at = datetime.datetime.combine(closed_on, datetime.time(rng.randint(9, 17), rng.randint(0, 59)))
+                Parcours.objects.filter(pk=parcours.pk).update(exit_validated_at=timezone.make_aware(at))
 
         # Documents: most signed contracts are scanned, half of the employment contracts too.
         if rng.random() < 0.7:
@@ -498,12 +516,10 @@ class _Builder:
             self.attach(parcours, DocumentKind.EMPLOYMENT_CONTRACT, EMPLOYMENT_PDF, "contrat-de-travail.pdf")
 
         # Entretiens: until the exit, or `today`; some running parcours are still followed nowadays.
-        recent = (
-            exit_date is None
-            and job_start is None
-            and self.real_today > today + datetime.timedelta(days=45)
-            and rng.random() < 0.15
-        )
+        recent = False
+        if exit_date is None and job_start is None and self.real_today > today + datetime.timedelta(days=45):
+            self.running += 1
+            recent = self.running % 7 == 3  # one running parcours in seven
         last = end
         if recent:
             last = self.real_today - datetime.timedelta(
@@ -556,7 +572,7 @@ class _Builder:
         )
         if absence and back < end and covered:
             services.assign_referent(
-                parcours=parcours, referent=current, on=back, reason=AssignmentReason.OTHER, by=self.by
+                parcours=parcours, referent=current, on=back, reason=AssignmentReason.ABSENCE, by=self.by
             )
             timeline.append([back, current])
             self.loads[referent.pk] -= 1
@@ -595,6 +611,10 @@ class _Builder:
             days.append(day)
         if exit_date and days[-1] < exit_date and rng.random() < 0.5:
             days.append(exit_date)
+        if recent and days[-1] < last:  # seen a few days (or weeks) ago: the alert depends on it
+            seen = self.workday(last, low=days[-1], high=last)
+            if seen > days[-1]:
+                days.append(seen)
         for index, day in enumerate(days):
             following = job_start is not None and day >= job_start
             if following:

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from operations.models import ExitReason, Operation, Referent
@@ -14,6 +15,7 @@ from .models import (
     Participant,
     Prescriber,
     ReceptionKind,
+    Status,
 )
 from .uploads import check_upload
 
@@ -187,7 +189,12 @@ class EntretienForm(forms.ModelForm):
         cleaned = super().clean()
         day = cleaned.get("date")
         if day:
-            parcours = self.participant.parcours.active_on(day).select_related("operation").first()
+            # A positive exit waiting for validation is still followed in employment: entretiens go on.
+            parcours = (
+                self.participant.parcours.filter(entry_date__lte=day)
+                .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=day) | Q(status=Status.EXIT_PENDING))
+                .first()
+            )
             if parcours is None:
                 self.add_error(
                     "date",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from operations.models import ExitCategory, ExitReason, Operation, Referent
-from plie.models import Plie
+from plie.models import Membership, Plie, Role
 from territories.models import Commune
 
 
@@ -74,10 +74,11 @@ class ParticipantQuerySet(models.QuerySet):
     def for_user(self, user):
         """Animation and admin: the whole PLIE. Referents: the people whose current parcours is assigned to them.
         Copil: nobody (they read aggregates only)."""
-        from plie.models import Role
-
         team = Q(plie__memberships__user=user, plie__memberships__role__in=[Role.ADMIN, Role.ANIMATION])
-        followed = Q(pk__in=Parcours.objects.assigned_to_user(user).values("participant_id"))
+        followed = Q(
+            pk__in=Parcours.objects.assigned_to_user(user).values("participant_id"),
+            plie__in=Membership.objects.filter(user=user, role=Role.REFERENT).values("plie_id"),
+        )
         return self.filter(team | followed).distinct()
 
 

@@ -23,6 +23,13 @@ from .models import (
 UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
 
 
+def _save(obj, by):
+    """Saves with `by` as the author of the history record, inside a request or not (imports, demo, jobs)."""
+    obj._history_user = by
+    obj.save()
+    return obj
+
+
 def _expect(parcours, *statuses):
     if parcours.status not in statuses:
         raise ValidationError(
@@ -50,12 +57,15 @@ def prescribe(*, participant, prescriber, prescription_date, by, prescriber_deta
             params={"exit": f"{last_exit.exit_date:%d/%m/%Y}"},
             code="overlap",
         )
-    return Parcours.objects.create(
-        participant=participant,
-        prescriber=prescriber,
-        prescriber_detail=prescriber_detail,
-        prescription_date=prescription_date,
-        status=Status.PRESCRIBED,
+    return _save(
+        Parcours(
+            participant=participant,
+            prescriber=prescriber,
+            prescriber_detail=prescriber_detail,
+            prescription_date=prescription_date,
+            status=Status.PRESCRIBED,
+        ),
+        by,
     )
 
 
@@ -66,7 +76,7 @@ def record_reception(*, parcours, date, kind, by):
     if date < parcours.prescription_date:
         raise ValidationError("L’accueil ne peut pas précéder la prescription.", code="before_prescription")
     parcours.reception_date, parcours.reception_kind, parcours.status = date, kind, Status.RECEIVED
-    parcours.save()
+    _save(parcours, by)
     return parcours
 
 
@@ -74,17 +84,19 @@ def record_reception(*, parcours, date, kind, by):
 def decide_admission(*, parcours, date, outcome, reason, by):
     """The integration commission's decision; refusals and postponements are kept with their reason."""
     _expect(parcours, Status.RECEIVED, Status.POSTPONED)
+    reason = reason.strip()
+    _not_in_future(date, "La date de la commission")
     if date < (parcours.reception_date or parcours.prescription_date):
         raise ValidationError("La commission ne peut pas précéder l’accueil.", code="before_reception")
     decision = CommissionDecision(parcours=parcours, date=date, outcome=outcome, reason=reason, decided_by=by)
     decision.full_clean()
-    decision.save()
+    _save(decision, by)
     parcours.status = {
         CommissionOutcome.ACCEPTED: Status.ACCEPTED,
         CommissionOutcome.REFUSED: Status.REFUSED,
         CommissionOutcome.POSTPONED: Status.POSTPONED,
     }[outcome]
-    parcours.save()
+    _save(parcours, by)
     return decision
 
 
@@ -93,6 +105,9 @@ def integrate(*, parcours, entry_date, operation, referent, by):
     """The contrat d'engagement is signed: the parcours starts on the operation, followed by its referent."""
     _expect(parcours, Status.ACCEPTED)
     _not_in_future(entry_date, "La date de signature du contrat d’engagement")
+    plie_id = parcours.participant.plie_id
+    if operation.plie_id != plie_id or referent.plie_id != plie_id:
+        raise ValidationError("La fiche opération et le référent doivent être ceux du PLIE.", code="other_plie")
     decided_on = parcours.decisions.filter(outcome=CommissionOutcome.ACCEPTED).latest("date").date
     if entry_date < decided_on:
         raise ValidationError("Le contrat d’engagement ne peut pas précéder la commission.", code="before_commission")
@@ -103,9 +118,12 @@ def integrate(*, parcours, entry_date, operation, referent, by):
             code="outside_operation",
         )
     parcours.entry_date, parcours.operation, parcours.status = entry_date, operation, Status.ACTIVE
-    parcours.save()
-    ReferentAssignment.objects.create(
-        parcours=parcours, referent=referent, start=entry_date, reason=AssignmentReason.INTEGRATION, assigned_by=by
+    _save(parcours, by)
+    _save(
+        ReferentAssignment(
+            parcours=parcours, referent=referent, start=entry_date, reason=AssignmentReason.INTEGRATION, assigned_by=by
+        ),
+        by,
     )
     return parcours
 
@@ -114,6 +132,8 @@ def integrate(*, parcours, entry_date, operation, referent, by):
 def assign_referent(*, parcours, referent, on, reason, by):
     """A new referent from `on`; the previous assignment ends the day before and stays in the history."""
     _expect(parcours, *OPEN_STATUSES)
+    if referent.plie_id != parcours.participant.plie_id:
+        raise ValidationError("Ce référent n’appartient pas au PLIE.", code="other_plie")
     current = parcours.assignments.select_for_update().filter(end__isnull=True).first()
     if current and current.referent_id == referent.pk:
         raise ValidationError("Ce référent suit déjà ce parcours.", code="same_referent")
@@ -127,20 +147,19 @@ def assign_referent(*, parcours, referent, on, reason, by):
         raise ValidationError("L’affectation ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
     if current:
         current.end = on - datetime.timedelta(days=1)
-        current.save()
-    return ReferentAssignment.objects.create(
-        parcours=parcours, referent=referent, start=on, reason=reason, assigned_by=by
-    )
+        _save(current, by)
+    return _save(ReferentAssignment(parcours=parcours, referent=referent, start=on, reason=reason, assigned_by=by), by)
 
 
 @transaction.atomic
 def start_employment_follow_up(*, parcours, job_start, contract_type, by):
     """The person found a job: the 6-month follow-up in employment starts."""
     _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _not_in_future(job_start, "Le début de l’emploi")
     if job_start < parcours.entry_date:
         raise ValidationError("L’emploi ne peut pas commencer avant l’entrée dans le parcours.", code="before_entry")
     parcours.job_start, parcours.contract_type, parcours.status = job_start, contract_type, Status.FOLLOW_UP
-    parcours.save()
+    _save(parcours, by)
     return parcours
 
 
@@ -153,12 +172,21 @@ def record_exit(*, parcours, exit_date, reason, by):
         raise ValidationError("Ce motif de sortie n’existe pas dans la nomenclature du PLIE.", code="unknown_reason")
     if exit_date < parcours.entry_date:
         raise ValidationError("La sortie ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
+    if reason.category == ExitCategory.POSITIVE:
+        if parcours.job_start is None:
+            raise ValidationError(
+                "Enregistrez d’abord le début de l’emploi ou de la formation (« Emploi trouvé ») : une sortie positive "
+                "est validée après les 6 mois de suivi.",
+                code="no_job_start",
+            )
+        if exit_date < parcours.job_start:
+            raise ValidationError("Une sortie positive ne peut pas précéder le début de l’emploi.", code="before_job")
     parcours.exit_date, parcours.exit_reason = exit_date, reason
     if reason.category == ExitCategory.POSITIVE:
         parcours.status = Status.EXIT_PENDING
     else:
         _close(parcours, by)
-    parcours.save()
+    _save(parcours, by)
     return parcours
 
 
@@ -174,7 +202,7 @@ def validate_exit(*, parcours, by, today=None):
             code="follow_up_running",
         )
     _close(parcours, by)
-    parcours.save()
+    _save(parcours, by)
     return parcours
 
 
@@ -183,4 +211,4 @@ def _close(parcours, by):
     parcours.exit_validated_at, parcours.exit_validated_by = timezone.now(), by
     for assignment in parcours.assignments.filter(end__isnull=True):
         assignment.end = parcours.exit_date
-        assignment.save()
+        _save(assignment, by)

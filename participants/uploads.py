@@ -16,6 +16,10 @@ def sniff(uploaded):
     return next((kind for signature, kind in SIGNATURES.items() if head.startswith(signature)), None)
 
 
+def megabytes(size):
+    return f"{size / 1_000_000:.1f}".replace(".", ",").removesuffix(",0")
+
+
 def check_upload(uploaded):
     """Returns the file with its real content type in `uploaded.sniffed_type`, or refuses it in French."""
     if not uploaded:
@@ -24,7 +28,7 @@ def check_upload(uploaded):
     if uploaded.size > limit:
         raise forms.ValidationError(
             "Le fichier fait %(size)s Mo : la limite est de %(limit)s Mo.",
-            params={"size": f"{uploaded.size / 1_000_000:.1f}".replace(".", ","), "limit": limit // 1_000_000},
+            params={"size": f"{uploaded.size / 1_000_000:.1f}".replace(".", ","), "limit": megabytes(limit)},
             code="too_large",
         )
     kind = sniff(uploaded)

@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
@@ -74,7 +75,7 @@ def participant_list(request):
     if request.plie is None or request.role == Role.COPIL:
         raise Http404
     query = request.GET.get("q", "").strip()
-    participants = Participant.objects.for_user(request.user).filter(plie=request.plie)
+    participants = Participant.objects.for_user(request.user).filter(plie=request.plie).select_related("commune")
     if query:
         by_name = Q()
         for word in query.split():
@@ -422,7 +423,12 @@ def parcours_validate_exit(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "La sortie est validée.")
-    return redirect(request.POST.get("next") or parcours.participant.get_absolute_url())
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = parcours.participant.get_absolute_url()
+    return redirect(next_url)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,6 +5,7 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
+from participants.demo import create_demo_participants
 from plie.models import Membership, Plie, Role, User
 from territories.models import Zone
 
@@ -20,7 +21,7 @@ ACCOUNTS = [
     ("copil@demo.plie.fr", "Claire", "Élue", Role.COPIL, []),
 ]
 
-# Fictitious referents of the Agenais, one per zone of the fiche, the ETP the fiche plans for each zone.
+# Fictitious referents: one per zone of the Agenais fiche (with the ETP it plans there), two for the Sources.
 AGEN_REFERENTS = [
     ("Rachida", "Benali", "Association Trait d’Union", StructureKind.ASSOCIATION, "Zone 1"),
     ("Julien", "Marty", "Association Trait d’Union", StructureKind.ASSOCIATION, "Zone 2"),
@@ -29,6 +30,10 @@ AGEN_REFERENTS = [
     ("Élodie", "Fabre", "Insertion 47", StructureKind.ASSOCIATION, "Zone 5"),
     ("Thomas", "Rey", "Insertion 47", StructureKind.ASSOCIATION, "Zone 6"),
     ("Nadia", "Ouali", "Agglo Emploi Services", StructureKind.PRIVATE, "Zone 7"),
+]
+SOURCES_REFERENTS = [
+    ("Camille", "Dupuy", "Association Pessac Emploi", StructureKind.ASSOCIATION, None),
+    ("Hugo", "Lambert", "CCAS de Pessac", StructureKind.PUBLIC, None),
 ]
 
 
@@ -53,20 +58,25 @@ class Command(BaseCommand):
             for slug in others:
                 Membership.objects.get_or_create(user=user, plie=Plie.objects.get(slug=slug), defaults={"role": role})
             users[email] = user
-        self.create_agen_referents(plie, users)
+        self.create_referents(plie, AGEN_REFERENTS, users)
+        sources = Plie.objects.get(slug="sources")
+        self.create_referents(sources, SOURCES_REFERENTS, users)
+        admin = users["admin@demo.plie.fr"]
+        created = create_demo_participants(plie=plie, count=250, by=admin)
+        created += create_demo_participants(plie=sources, count=80, by=admin)
+        if created:
+            self.stdout.write(f"{created} participants fictifs créés, avec leurs parcours et entretiens de 2022-2023.")
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
         for email, _, _, role, others in ACCOUNTS:
             extra = f" (et {', '.join(others)})" if others else ""
             self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
 
-    def create_agen_referents(self, plie, users):
+    def create_referents(self, plie, referents, users):
         operation = Operation.objects.get(plie=plie, code="FO1")
         zones = {zone.name: zone for zone in Zone.objects.filter(plie=plie)}
-        for first_name, last_name, structure_name, kind, zone_name in AGEN_REFERENTS:
-            structure, _ = Structure.objects.get_or_create(
-                plie=plie, name=structure_name, defaults={"kind": kind, "city": "Agen"}
-            )
+        for first_name, last_name, structure_name, kind, zone_name in referents:
+            structure, _ = Structure.objects.get_or_create(plie=plie, name=structure_name, defaults={"kind": kind})
             user = next((u for u in users.values() if (u.first_name, u.last_name) == (first_name, last_name)), None)
             referent, _ = Referent.objects.get_or_create(
                 plie=plie,
@@ -81,7 +91,7 @@ class Command(BaseCommand):
                 start=datetime.date(2023, 1, 1),
                 defaults={
                     "end": datetime.date(2023, 12, 31),
-                    "etp": min(zone.planned_etp, Decimal(1)) if zone else Decimal(1),
+                    "etp": min(zone.planned_etp, Decimal(1)) if zone else Decimal("0.5"),
                     "zone": zone,
                 },
             )
