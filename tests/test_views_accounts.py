@@ -1,5 +1,6 @@
 import pytest
 from django.core import mail
+from django.test import override_settings
 from django.urls import reverse
 
 from plie.models import Role
@@ -80,3 +81,10 @@ def test_the_admin_is_in_french(client_of, admin_user):
     admin_user.save()
     page = client_of(admin_user).get(reverse("admin:index")).content.decode()
     assert "Fiches opération" in page and "Administration PLIE" in page
+
+
+@override_settings(DEBUG=False)
+def test_error_pages_are_in_french(client_of, copil):
+    response = client_of(copil).get(reverse("participant_list"))
+    assert response.status_code == 404
+    assert "Page introuvable" in response.content.decode()
