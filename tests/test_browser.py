@@ -64,3 +64,41 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
     assert "Déménagement" in page.get_by_text("Sorties neutralisées").inner_text()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "fiche-sources.png", full_page=True)
+
+
+@pytest.fixture
+def followed(referent_a, operation, animation, tmp_path, monkeypatch):
+    # Created before Playwright starts, like `user`; the sheet uploaded by the browser lands in tmp_path.
+    from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile
+
+    isolate_private_storage(monkeypatch, tmp_path)
+    participant = ParticipantFactory(plie=operation.plie, last_name="Lefèvre", first_name="Amina")
+    return make_parcours(participant, "active", by=animation, operation=operation, referent=profile(referent_a))
+
+
+def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed_sheet(live_server, followed, page):
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+
+    page.get_by_role("link", name="Mon portefeuille").click()
+    assert "Pas d’entretien depuis le 01/02/2023" in page.locator("table").inner_text()
+
+    page.get_by_role("link", name="Participants").click()
+    page.get_by_role("searchbox").fill("lefèvre")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="LEFÈVRE Amina").click()
+    page.get_by_role("link", name="Nouvel entretien").click()
+    page.locator("#id_date").fill("2023-03-15")
+    page.locator("#id_summary").fill("Point sur les candidatures envoyées.")
+    page.locator("#id_signed").check()
+    page.locator("#id_sheet").set_input_files(
+        files=[{"name": "emargement.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
+    )
+    page.get_by_role("button", name="Enregistrer").click()
+
+    assert "L’entretien du 15/03/2023 est enregistré." in page.locator(".alert").inner_text()
+    assert "feuille" in page.locator("#titre-entretiens + table").inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "entretien-referent.png", full_page=True)
