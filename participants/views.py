@@ -38,6 +38,7 @@ from .models import (
     FileAccess,
     Parcours,
     Participant,
+    ReferentAssignment,
     Status,
 )
 
@@ -157,17 +158,30 @@ def participant_history(request, pk):
     participant = _participant(request, pk)
     require_editor(request.user, participant.plie)
     changes = []
-    for model, records in (
-        ("Dossier", participant.history.select_related("history_user")),
-        ("Parcours", Parcours.history.filter(participant_id=participant.pk).select_related("history_user")),
-        ("Entretien", Entretien.history.filter(participant_id=participant.pk).select_related("history_user")),
-        ("Justificatif", Document.history.filter(participant_id=participant.pk).select_related("history_user")),
+    for label, model, records in (
+        ("Dossier", Participant, participant.history.all()),
+        ("Parcours", Parcours, Parcours.history.filter(participant_id=participant.pk)),
+        (
+            "Décision de commission",
+            CommissionDecision,
+            CommissionDecision.history.filter(parcours__participant_id=participant.pk),
+        ),
+        ("Affectation", ReferentAssignment, ReferentAssignment.history.filter(parcours__participant_id=participant.pk)),
+        ("Entretien", Entretien, Entretien.history.filter(participant_id=participant.pk)),
+        ("Justificatif", Document, Document.history.filter(participant_id=participant.pk)),
     ):
         previous = {}
-        for record in reversed(list(records)):
+        for record in reversed(list(records.select_related("history_user"))):
             before = previous.get(record.id)
-            changed = [c.field for c in record.diff_against(before).changes] if before else []
-            changes.append({"what": model, "record": record, "changed": changed})
+            changed = (
+                [
+                    str(model._meta.get_field(change.field).verbose_name)
+                    for change in record.diff_against(before).changes
+                ]
+                if before
+                else []
+            )
+            changes.append({"what": label, "record": record, "changed": changed})
             previous[record.id] = record
     changes.sort(key=lambda c: c["record"].history_date, reverse=True)
     accesses = participant.accesses.select_related("user")[:100]

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from participants.models import Document, Entretien, FileAccess, Parcours, Participant
+from tests.factories import ReferentFactory, ReferentPeriodFactory
 
 from .participants_factories import (
     ParticipantFactory,
@@ -66,7 +67,7 @@ class TestChangeHistory:
         assert (record.history_type, record.history_user, record.phone) == ("~", referent_a, "05 56 00 00 00")
         _, page = history_page(client_of(animation), participant)
         assert f"{referent_a}" in page
-        assert "Dossier modifié : phone" in page
+        assert "Dossier — modification : téléphone" in page
 
     def test_workflow_steps_through_the_web_are_signed_by_who_acted(
         self, plie, client_of, animation, referent_a, followed
@@ -88,12 +89,12 @@ class TestChangeHistory:
         assert Entretien.history.get().history_user == referent_a
         assert Document.history.get().history_user == referent_a
         _, page = history_page(client_of(animation), followed.participant)
-        assert "Entretien créé" in page and "Justificatif créé" in page
+        assert "Entretien — création" in page and "Justificatif — création" in page
 
     def test_changes_made_outside_a_request_are_shown_as_import_or_system(self, client_of, animation, followed):
         _, page = history_page(client_of(animation), followed.participant)
         assert "(import ou système)" in page
-        assert "Parcours créé" in page and "Parcours modifié : " in page
+        assert "Parcours — création" in page and "Parcours — modification : " in page
 
     def test_the_history_of_a_file_shows_nothing_of_another_person(self, plie, client_of, animation, followed):
         other = ParticipantFactory(plie=plie, last_name="Autre")
@@ -106,6 +107,23 @@ class TestChangeHistory:
     @pytest.mark.parametrize("persona", ["admin_user", "animation"])
     def test_the_whole_team_reads_the_history(self, request, client_of, followed, persona):
         history_page(client_of(request.getfixturevalue(persona)), followed.participant)
+
+
+def test_a_reassignment_and_the_commission_decision_are_in_the_history_with_their_author(
+    client_of, animation, referent_a, operation, followed
+):
+    colleague = ReferentFactory(plie=operation.plie, first_name="Inès", last_name="Garcia")
+    ReferentPeriodFactory(referent=colleague, operation=operation)
+    data = {"referent": colleague.pk, "on": "2023-09-01", "reason": "absence"}
+    client = client_of(animation)
+    assert client.post(reverse("parcours_assignment", args=[followed.pk]), data).status_code == 302
+    response, page = history_page(client, followed.participant)
+    assignments = [c for c in response.context["changes"] if c["what"] == "Affectation"]
+    assert {(c["record"].history_type, c["record"].history_user) for c in assignments} >= {
+        ("+", animation),
+        ("~", animation),
+    }
+    assert "Décision de commission — création" in page
 
 
 class TestFileAccesses:
@@ -128,7 +146,7 @@ class TestFileAccesses:
         referent.post(reverse("document_create", args=[participant.pk]), {"kind": "piece_identite", "file": pdf()})
         referent.get(participant.get_absolute_url())
         download = referent.get(reverse("document_download", args=[Document.objects.get().pk]))
-        download.close()
+        b"".join(download.streaming_content)
         response, page = history_page(client_of(animation), participant)
         assert [(a.user, a.what) for a in response.context["accesses"]] == [
             (referent_a, "justificatif"),
@@ -167,9 +185,9 @@ class TestFileAccesses:
                 referent.get(participant.get_absolute_url())
 
         add(3)
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(13):
             team.get(reverse("participant_history", args=[participant.pk]))
         add(12)
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(13):
             response = team.get(reverse("participant_history", args=[participant.pk]))
         assert len([c for c in response.context["changes"] if c["what"] == "Dossier"]) == 16

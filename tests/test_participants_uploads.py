@@ -47,8 +47,9 @@ def upload(client, participant, file, kind=DocumentKind.IDENTITY):
 
 def download(client, document):
     response = client.get(reverse("document_download", args=[document.pk]))
-    content = b"".join(response.streaming_content) if response.status_code == 200 else None
-    response.close()
+    # Reading the stream to its end closes the file; closing the response again would close the test's database
+    # connection on PostgreSQL (the request_finished signal).
+    content = b"".join(response.streaming_content) if response.streaming else None
     return response, content
 
 
