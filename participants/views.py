@@ -121,6 +121,8 @@ def participant_create(request):
 @require_http_methods(["GET", "POST"])
 def participant_edit(request, pk):
     participant = _participant(request, pk)
+    if request.method == "GET":
+        FileAccess.objects.create(participant=participant, user=request.user, what="modification")
     form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie)
     if request.method == "POST" and form.is_valid():
         form.save()
