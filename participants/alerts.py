@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Exists, Max, OuterRef, Prefetch
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 
 from territories.models import Zone
 
@@ -20,8 +20,9 @@ class Alert:
     level: str = "warning"
 
 
-def portfolio(parcours, plie):
-    """Open parcours with what the portfolio shows: last entretien, next appointment, proofs, zone, referent."""
+def portfolio(parcours, plie, today):
+    """Open parcours with what the portfolio shows: last entretien, next appointment, steps, proofs, zone, referent."""
+    running = Q(steps__status__in=["proposed", "in_progress"])
     return (
         parcours.filter(status__in=OPEN_STATUSES)
         .select_related("participant__commune", "operation", "exit_reason")
@@ -35,6 +36,12 @@ def portfolio(parcours, plie):
         )
         .annotate(
             last_entretien=Max("entretiens__date"),
+            steps_in_progress=Count("steps", filter=Q(steps__status="in_progress"), distinct=True),
+            steps_ending_soon=Count(
+                "steps",
+                filter=running & Q(steps__end__gte=today, steps__end__lte=today + datetime.timedelta(days=7)),
+                distinct=True,
+            ),
             next_appointment=Max("entretiens__next_appointment"),
             has_contract=Exists(Document.objects.filter(parcours=OuterRef("pk"), kind=DocumentKind.CONTRACT)),
             has_exit_proof=Exists(Document.objects.filter(parcours=OuterRef("pk"), kind__in=EXIT_PROOFS)),
@@ -60,6 +67,8 @@ def alerts_for(parcours, today):
         alerts.append(
             Alert("review_due", f"Point de situation à faire (parcours entré le {parcours.entry_date:%d/%m/%Y})")
         )
+    if parcours.steps_ending_soon:
+        alerts.append(Alert("step_ending", "Une étape se termine cette semaine", "info"))
     if not parcours.has_contract:
         alerts.append(Alert("missing_contract", "Contrat d’engagement signé manquant"))
     if parcours.status == Status.EXIT_PENDING and not parcours.has_exit_proof:

@@ -486,6 +486,10 @@ class DocumentKind(models.TextChoices):
     ATTENDANCE = "emargement", "Feuille d’émargement"
     EMPLOYMENT_CONTRACT = "contrat_travail", "Contrat de travail"
     CERTIFICATE = "attestation", "Attestation (emploi, formation, stage…)"
+    CONVENTION = "convention", "Convention (PMSMP, stage, formation)"
+    ASSESSMENT = "bilan", "Bilan (de stage, de PMSMP, d’action)"
+    DIPLOMA = "diplome", "Certificat ou diplôme"
+    CORRESPONDENCE = "courrier", "Courrier ou e-mail"
     OTHER = "autre", "Autre justificatif"
 
 

@@ -139,7 +139,7 @@ def participant_detail(request, pk):
     FileAccess.objects.create(participant=participant, user=request.user)
     parcours = list(
         participant.parcours.select_related("operation", "exit_reason", "exit_validated_by").prefetch_related(
-            "decisions", "assignments__referent"
+            "decisions", "assignments__referent", "steps__step_type"
         )
     )
     return render(
@@ -534,7 +534,7 @@ def my_portfolio(request):
     rows = []
     if referent:
         parcours = Parcours.objects.filter(assignments__referent=referent, assignments__end__isnull=True)
-        rows = with_alerts(portfolio(parcours, request.plie), today)
+        rows = with_alerts(portfolio(parcours, request.plie, today), today)
     status = request.GET.get("statut", "")
     if status:
         rows = [row for row in rows if row.status == status]
@@ -567,6 +567,7 @@ ALERT_KINDS = [
     ("review_due", "Point de situation à faire"),
     ("missing_contract", "Contrat d’engagement manquant"),
     ("missing_exit_proof", "Justificatif de sortie manquant"),
+    ("step_ending", "Étape qui se termine cette semaine"),
 ]
 
 
@@ -605,7 +606,9 @@ def team_portfolios(request):
     require_editor(request.user, request.plie)
     today = timezone.localdate()
     rows = with_alerts(
-        portfolio(Parcours.objects.filter(participant__plie=request.plie, assignments__end__isnull=True), request.plie),
+        portfolio(
+            Parcours.objects.filter(participant__plie=request.plie, assignments__end__isnull=True), request.plie, today
+        ),
         today,
     )
     by_referent = {}

@@ -44,5 +44,6 @@ urlpatterns = [
     path("periodes/<int:pk>/modifier/", operations.period_edit, name="period_edit"),
     path("periodes/<int:pk>/supprimer/", operations.period_delete, name="period_delete"),
     path("", include("participants.urls")),
+    path("", include("steps.urls")),
     path("admin/", admin.site.urls),
 ]

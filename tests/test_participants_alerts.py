@@ -42,13 +42,13 @@ def follow(plie, operation, referent_a, animation):
     return follow
 
 
-def row_of(parcours):
+def row_of(parcours, today=ENTRY_ON):
     """The parcours as the portfolio reads it (annotated), or None when the portfolio leaves it out."""
-    return portfolio(Parcours.objects.filter(pk=parcours.pk), parcours.participant.plie).first()
+    return portfolio(Parcours.objects.filter(pk=parcours.pk), parcours.participant.plie, today).first()
 
 
 def alerts(parcours, today):
-    return {alert.code: alert for alert in alerts_for(row_of(parcours), today)}
+    return {alert.code: alert for alert in alerts_for(row_of(parcours, today), today)}
 
 
 class TestNoEntretien:
@@ -184,7 +184,7 @@ class TestPortfolioRows:
         parcours = follow(participant=ParticipantFactory(plie=plie, commune_id=PESSAC))
         add_entretien(parcours, D(2023, 3, 1), next_appointment=D(2023, 3, 15))
         add_entretien(parcours, D(2023, 2, 15))
-        [row] = with_alerts(portfolio(Parcours.objects.filter(pk=parcours.pk), plie), D(2023, 3, 10))
+        [row] = with_alerts(portfolio(Parcours.objects.filter(pk=parcours.pk), plie, D(2023, 3, 10)), D(2023, 3, 10))
         assert row.zone == ours
         assert row.referent == profile(referent_a)
         assert (row.last_entretien, row.next_appointment) == (D(2023, 3, 1), D(2023, 3, 15))
@@ -192,13 +192,13 @@ class TestPortfolioRows:
 
     def test_a_row_without_commune_has_no_zone(self, plie, follow):
         parcours = follow()
-        [row] = with_alerts(portfolio(Parcours.objects.filter(pk=parcours.pk), plie), ENTRY_ON)
+        [row] = with_alerts(portfolio(Parcours.objects.filter(pk=parcours.pk), plie, ENTRY_ON), ENTRY_ON)
         assert row.zone is None
 
     def test_alerts_need_no_query_once_the_rows_are_read(self, plie, follow, django_assert_num_queries):
         for _ in range(3):
             follow("exit_pending", contract=False)
-        rows = list(portfolio(Parcours.objects.filter(participant__plie=plie), plie))
+        rows = list(portfolio(Parcours.objects.filter(participant__plie=plie), plie, D(2023, 11, 5)))
         with django_assert_num_queries(0):
             codes = [{a.code for a in alerts_for(row, D(2023, 11, 5))} for row in rows]
         assert (

@@ -787,7 +787,7 @@ class TestTeamPages:
 
         client = client_of(animation)
         add(first, 3, D(2023, 2, 2))
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(16):
             client.get(participant.get_absolute_url())
         add(first, 12, D(2023, 3, 2))
         with django_assert_max_num_queries(14):
