@@ -790,6 +790,6 @@ class TestTeamPages:
         with django_assert_max_num_queries(16):
             client.get(participant.get_absolute_url())
         add(first, 12, D(2023, 3, 2))
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(16):
             client.get(participant.get_absolute_url())
         assert FileAccess.objects.filter(participant=participant).count() == 2
