@@ -7,6 +7,7 @@ from django.db import transaction
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
 from participants.demo import create_demo_participants
 from plie.models import Membership, Plie, Role, User
+from steps.demo import create_demo_steps
 from territories.models import Zone
 
 PASSWORD = "plie-demo-2026"
@@ -66,6 +67,9 @@ class Command(BaseCommand):
         created += create_demo_participants(plie=sources, count=80, by=admin)
         if created:
             self.stdout.write(f"{created} participants fictifs créés, avec leurs parcours et entretiens de 2022-2023.")
+        steps = create_demo_steps(plie=plie, by=users["referent@demo.plie.fr"])
+        if steps:
+            self.stdout.write(f"{steps} étapes de parcours créées, avec deux versions de la grille de validation.")
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
         for email, _, _, role, others in ACCOUNTS:
