@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import StepCategory, StepType
+from .models import Attendance, CollectiveSession, GridRule, GridVersion, Step, StepCategory, StepType
 
 
 class StepTypeInline(admin.TabularInline):
@@ -20,3 +21,35 @@ class StepTypeAdmin(admin.ModelAdmin):
     list_display = ["label", "category", "counts_toward_target", "is_active"]
     list_filter = ["category__plie", "counts_toward_target", "is_active"]
     search_fields = ["label"]
+
+
+class GridRuleInline(admin.TabularInline):
+    model = GridRule
+    extra = 0
+
+
+@admin.register(GridVersion)
+class GridVersionAdmin(admin.ModelAdmin):
+    list_display = ["plie", "approved_on", "notes"]
+    list_filter = ["plie"]
+    inlines = [GridRuleInline]
+
+
+@admin.register(Step)
+class StepAdmin(SimpleHistoryAdmin):
+    list_display = ["parcours", "step_type", "start", "end", "status", "validation"]
+    list_filter = ["validation", "status", "step_type__category__plie"]
+    raw_id_fields = ["parcours", "proofs"]
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    raw_id_fields = ["participant", "step"]
+
+
+@admin.register(CollectiveSession)
+class CollectiveSessionAdmin(admin.ModelAdmin):
+    list_display = ["theme", "kind", "date", "plie", "step_type"]
+    list_filter = ["plie", "kind"]
+    inlines = [AttendanceInline]
