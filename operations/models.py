@@ -391,12 +391,27 @@ class ExitCategory(models.TextChoices):
     OTHER = "other", "Autre sortie"
 
 
+class FseResult(models.TextChoices):
+    EMPLOYMENT = "employment", "En emploi"
+    TRAINING = "training", "En études ou en formation"
+    QUALIFICATION = "qualification", "Obtient une qualification"
+    JOB_SEARCHING = "job_searching", "En recherche d’emploi"
+    NONE = "", "Aucun de ces résultats"
+
+
 class ExitReason(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "label")
 
     plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="exit_reasons", verbose_name="PLIE")
     label = models.CharField("libellé", max_length=150)
     category = models.CharField("catégorie", max_length=20, choices=ExitCategory.choices)
+    fse_result = models.CharField(
+        "résultat FSE+ à la sortie",
+        max_length=20,
+        choices=FseResult.choices,
+        blank=True,
+        help_text="Pour les indicateurs communs de résultat du FSE+ (règlement (UE) 2021/1057, annexe I).",
+    )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     is_active = models.BooleanField("en usage", default=True)
 

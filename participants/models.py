@@ -225,7 +225,11 @@ class ParcoursQuerySet(models.QuerySet):
         return self.filter(assignments__referent__user=user, assignments__end__isnull=True)
 
     def active_on(self, day):
-        return self.filter(entry_date__lte=day).filter(Q(exit_date__isnull=True) | Q(exit_date__gte=day))
+        return self.active_between(day, day)
+
+    def active_between(self, start, end):
+        """Parcours active on at least one day of [start, end]."""
+        return self.filter(entry_date__lte=end).filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)

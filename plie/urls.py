@@ -45,5 +45,6 @@ urlpatterns = [
     path("periodes/<int:pk>/supprimer/", operations.period_delete, name="period_delete"),
     path("", include("participants.urls")),
     path("", include("steps.urls")),
+    path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

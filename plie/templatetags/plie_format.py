@@ -45,3 +45,19 @@ def target_value(target):
     if target.is_range:
         return f"{num(target.value_min)} à {num(target.value_max)}{suffix}"
     return f"{num(target.value_min)}{suffix}"
+
+
+@register.filter
+def rate(value):
+    """A share (0.833) as a French percentage: 83,3 %."""
+    if value is None:
+        return "—"
+    return f"{french_number(round(value * 100, 1))}{NBSP}%"
+
+
+@register.filter
+def small(value, hide):
+    """A count hidden when it is small enough to identify someone (for the steering committee)."""
+    if hide and value and 0 < value < 5:
+        return "< 5"
+    return num(value)

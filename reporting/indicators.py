@@ -1,0 +1,392 @@
+"""The indicators of shared/spec/indicators.md for one operation and a period P = [start, end], as database aggregates.
+
+`compute_bilan(operation, start, end)` returns the structure of the `bilan --json` command (shared/spec/interfaces.md).
+
+Attribution to the operation goes through referents: a referent's ETP periods on the operation attach them to it,
+and a day of a parcours counts for the operation when the referent assigned to the parcours that day has a period on
+the operation covering that day. Figures of time are computed from "attributed segments": for each referent
+assignment and each period of its referent on the operation, the days common to the assignment, the period, the
+parcours (entry → exit) and P. Assignments of one parcours never overlap (a reassignment ends the previous one the day
+before) nor do the periods of one referent on one operation (a database constraint), so the segments of one parcours
+are disjoint and their days add up.
+
+Choices where the spec is silent:
+
+- `parcours.operation` is not used: a referent attached to two operations at once counts their parcours for both,
+  as the spec says ("everything a referent does while attached counts for that operation").
+- The referents listed are those with at least one period on the operation overlapping P; a referent with several
+  periods (an ETP change) appears once. They are sorted by last name, then first name (accents and case ignored).
+- Events (integrations, steps, exits) count for the operation when the referent assigned on the event's date has a
+  period on the operation covering that date; entretiens when the referent who held them does (an entretien without
+  referent is attributed to nobody, hence to no operation).
+- `sorties_positives` counts a positive exit only once it is validated after the 6-month follow-up (status
+  "exited"); a positive exit waiting for validation ("exit_pending") already counts in `sorties` once its exit date
+  is in P, so it weighs on the rate until it is validated.
+- The months of `taux_suivi_mensuel` are clipped to P: a pair exists when a segment of the referent has a day in
+  month ∩ P; it is followed when the participant had an entretien (held by anyone) dated in month ∩ P.
+- `etapes_objectif` takes the rate of the fiche's steps target (its minimum when the fiche gives a range) and is
+  `rate × basis` even when the basis is 0: an operation without referents gives 0.0. It is None only when the fiche
+  sets no step target, as the spec says.
+
+The number of queries is constant (9 at most) whatever the number of participants, referents or months of P: the
+periods, the steps target, two aggregates over the segments (per referent, and for the distinct counts of the totals),
+one aggregate each for integrations, exits, steps and entretiens, and the operation's PLIE when it is not loaded.
+"""
+
+import datetime
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least
+
+from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
+from operations.targets import EtpPeriod, days, etp_moyen, steps_objective
+from participants.models import Entretien, Parcours, ReferentAssignment, Status
+from steps.models import Step
+
+INDICATORS = [
+    "etp_moyen",
+    "file_active_moyenne",
+    "file_active_mensuelle",
+    "participants_accompagnes",
+    "nouvelles_integrations",
+    "etapes_validees",
+    "etapes_objectif",
+    "sorties",
+    "sorties_positives",
+    "sorties_neutralisees",
+    "taux_sorties_positives",
+    "taux_sorties_positives_brut",
+    "entretiens",
+    "taux_suivi_mensuel",
+]
+
+
+class DaysBetween(Func):
+    """`later − earlier` in days, an integer: `date − date` on PostgreSQL, a difference of `julianday()` on SQLite."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        later, earlier = self.get_source_expressions()
+        later_sql, later_params = compiler.compile(later)
+        earlier_sql, earlier_params = compiler.compile(earlier)
+        sql = f"CAST(ROUND(julianday({later_sql}) - julianday({earlier_sql})) AS INTEGER)"
+        return sql, (*later_params, *earlier_params)
+
+
+def _date(value):
+    return Value(value, output_field=DateField())
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))
+
+
+def months_of(start, end):
+    """The months of [start, end], each clipped to it: [(first day, last day), …]."""
+    months = []
+    first = start
+    while first <= end:
+        next_month = (first.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        last = min(end, next_month - datetime.timedelta(days=1))
+        months.append((first, last))
+        first = next_month
+    return months
+
+
+# --- Conditions of attribution -------------------------------------------------------------------------------------
+# Each returns one Q, to be given to a single filter() call: Django then joins the assignment and the period once,
+# so that the conditions hold for the same assignment and the same period (not for any two of them).
+
+
+def _holds_on(path, day):
+    """The assignment at `path` (a prefix such as "assignments__", or "" for ReferentAssignment) holds on `day`."""
+    return Q(**{f"{path}start__lte": day}) & (Q(**{f"{path}end__isnull": True}) | Q(**{f"{path}end__gte": day}))
+
+
+def _attached_on(referent_path, operation, day):
+    """The referent at `referent_path` has a period on `operation` covering `day`."""
+    periods = f"{referent_path}periods__"
+    return Q(**{f"{periods}operation": operation}) & _holds_on(periods, day)
+
+
+def _assigned_and_attached_on(assignment_path, operation, day):
+    return _holds_on(assignment_path, day) & _attached_on(f"{assignment_path}referent__", operation, day)
+
+
+def _overlaps(path, start, end, start_field="start", end_field="end"):
+    """The dated row at `path` has at least one day in [start, end] (an empty end means still running)."""
+    return Q(**{f"{path}{start_field}__lte": end}) & (
+        Q(**{f"{path}{end_field}__isnull": True}) | Q(**{f"{path}{end_field}__gte": start})
+    )
+
+
+# --- Queries ---------------------------------------------------------------------------------------------------------
+
+
+def segments(operation, start, end):
+    """Referent assignments joined to their referent's periods on `operation`, with `seg_start` and `seg_end`: the
+    days of P on which the parcours is active, the assignment holds and the period runs (at least one day)."""
+    overlapping = (
+        _overlaps("", start, end)
+        & Q(referent__periods__operation=operation)
+        & _overlaps("referent__periods__", start, end)
+        & _overlaps("parcours__", start, end, "entry_date", "exit_date")
+    )
+    return (
+        ReferentAssignment.objects.filter(overlapping)
+        .alias(
+            seg_start=Greatest(
+                F("start"),
+                F("referent__periods__start"),
+                F("parcours__entry_date"),
+                _date(start),
+                output_field=DateField(),
+            ),
+            seg_end=Least(
+                Coalesce(F("end"), _date(end)),
+                Coalesce(F("referent__periods__end"), _date(end)),
+                Coalesce(F("parcours__exit_date"), _date(end)),
+                _date(end),
+                output_field=DateField(),
+            ),
+        )
+        .filter(seg_end__gte=F("seg_start"))
+        .order_by()
+    )
+
+
+def _pair_aggregates(months):
+    """Per month of P: (participant, month) pairs, and those with an entretien that month."""
+    aggregates = {}
+    for i, (first, last) in enumerate(months):
+        active = Q(seg_start__lte=last, seg_end__gte=first)
+        met = Exists(
+            Entretien.objects.filter(participant_id=OuterRef("parcours__participant_id"), date__range=(first, last))
+        )
+        aggregates[f"pairs_{i}"] = Count("parcours__participant_id", distinct=True, filter=active)
+        aggregates[f"followed_{i}"] = Count("parcours__participant_id", distinct=True, filter=active & Q(met))
+    return aggregates
+
+
+def _sum_months(row, prefix, months):
+    return sum(row[f"{prefix}_{i}"] or 0 for i in range(len(months)))
+
+
+@dataclass
+class Figures:
+    """The raw counts of one referent, or of the operation."""
+
+    etp: Decimal = Decimal(0)
+    active_days: int = 0
+    month_end_actives: int = 0
+    participants: int = 0
+    integrations: int = 0
+    steps: int = 0
+    exits: int = 0
+    positive_exits: int = 0
+    neutralised_exits: int = 0
+    entretiens: int = 0
+    pairs: int = 0
+    followed_pairs: int = 0
+    periods: list = field(default_factory=list)
+
+
+ADDITIVE = [
+    "etp",
+    "active_days",
+    "month_end_actives",
+    "integrations",
+    "steps",
+    "exits",
+    "positive_exits",
+    "neutralised_exits",
+    "entretiens",
+]
+
+
+def _ratio(numerator, denominator):
+    return None if not denominator else numerator / denominator
+
+
+def indicators(figures, period_days, month_count, step_target):
+    """The INDICATORS of indicators.md from raw counts; rates and the steps objective from these counts only."""
+    file_active_moyenne = Decimal(figures.active_days) / Decimal(period_days)
+    objective = None
+    if step_target is not None:
+        basis = file_active_moyenne if step_target.basis == "file_active_moyenne" else figures.participants
+        objective = float(steps_objective(step_target.value_min, basis))
+    counted_exits = figures.exits - figures.neutralised_exits
+    return {
+        "etp_moyen": float(figures.etp),
+        "file_active_moyenne": float(file_active_moyenne),
+        "file_active_mensuelle": figures.month_end_actives / month_count,
+        "participants_accompagnes": figures.participants,
+        "nouvelles_integrations": figures.integrations,
+        "etapes_validees": figures.steps,
+        "etapes_objectif": objective,
+        "sorties": figures.exits,
+        "sorties_positives": figures.positive_exits,
+        "sorties_neutralisees": figures.neutralised_exits,
+        "taux_sorties_positives": _ratio(figures.positive_exits, counted_exits),
+        "taux_sorties_positives_brut": _ratio(figures.positive_exits, figures.exits),
+        "entretiens": figures.entretiens,
+        "taux_suivi_mensuel": _ratio(figures.followed_pairs, figures.pairs),
+    }
+
+
+def step_target_of(operation):
+    """The fiche's steps target (per ETP first), or None when the fiche sets none."""
+    targets = Target.objects.filter(operation=operation, kind=TargetKind.STEPS).order_by("scope")
+    by_scope = {target.scope: target for target in targets}
+    return by_scope.get(TargetScope.PER_ETP) or by_scope.get(TargetScope.OPERATION)
+
+
+def _name_key(referent):
+    def fold(text):
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+    return fold(referent.last_name), fold(referent.first_name), referent.pk
+
+
+def referent_figures(operation, start, end):
+    """{referent: Figures} for the referents attached to the operation during P, and the Figures of the totals."""
+    periods = (
+        ReferentPeriod.objects.filter(operation=operation).overlapping(start, end).select_related("referent__structure")
+    )
+    by_id = {}
+    referents = {}
+    for period in periods:
+        referents[period.referent_id] = period.referent
+        by_id.setdefault(period.referent_id, Figures()).periods.append(EtpPeriod(period.etp, period.start, period.end))
+    totals = Figures()
+    if not by_id:
+        return referents, by_id, totals
+    for figures in by_id.values():
+        figures.etp = etp_moyen(figures.periods, start, end)
+
+    months = months_of(start, end)
+    attributed = segments(operation, start, end)
+    month_ends = {
+        f"month_end_{i}": Count("pk", filter=Q(seg_start__lte=last, seg_end__gte=last))
+        for i, (_, last) in enumerate(months)
+    }
+    pair_aggregates = _pair_aggregates(months)
+    rows = attributed.values("referent_id").annotate(
+        active_days=Sum(DaysBetween(F("seg_end"), F("seg_start")) + 1),
+        participants=Count("parcours__participant_id", distinct=True),
+        **month_ends,
+        **pair_aggregates,
+    )
+    for row in rows:
+        figures = by_id.get(row["referent_id"])
+        if figures is None:  # pragma: no cover - a segment implies a period overlapping P
+            continue
+        figures.active_days = row["active_days"] or 0
+        figures.participants = row["participants"]
+        figures.month_end_actives = _sum_months(row, "month_end", months)
+        figures.pairs = _sum_months(row, "pairs", months)
+        figures.followed_pairs = _sum_months(row, "followed", months)
+    distinct = attributed.aggregate(participants=Count("parcours__participant_id", distinct=True), **pair_aggregates)
+    totals.participants = distinct["participants"]
+    totals.pairs = _sum_months(distinct, "pairs", months)
+    totals.followed_pairs = _sum_months(distinct, "followed", months)
+
+    in_p = (start, end)
+    entries = (
+        Parcours.objects.filter(entry_date__range=in_p)
+        .filter(_assigned_and_attached_on("assignments__", operation, F("entry_date")))
+        .order_by()
+        .values("assignments__referent_id")
+        .annotate(integrations=Count("pk", distinct=True))
+    )
+    for row in entries:
+        if row["assignments__referent_id"] in by_id:
+            by_id[row["assignments__referent_id"]].integrations = row["integrations"]
+
+    # A positive exit counts once validated after the 6-month follow-up (status "exited"), see the module docstring.
+    validated_positive = Q(exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED)
+    neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
+    exits = (
+        Parcours.objects.filter(exit_date__range=in_p)
+        .filter(_assigned_and_attached_on("assignments__", operation, F("exit_date")))
+        .order_by()
+        .values("assignments__referent_id")
+        .annotate(
+            exits=Count("pk", distinct=True),
+            positive_exits=Count("pk", distinct=True, filter=validated_positive),
+            neutralised_exits=Count("pk", distinct=True, filter=neutralised),
+        )
+    )
+    for row in exits:
+        figures = by_id.get(row["assignments__referent_id"])
+        if figures is not None:
+            figures.exits = row["exits"]
+            figures.positive_exits = row["positive_exits"]
+            figures.neutralised_exits = row["neutralised_exits"]
+
+    steps = (
+        Step.objects.counting()
+        .filter(start__range=in_p)
+        .filter(_assigned_and_attached_on("parcours__assignments__", operation, F("start")))
+        .order_by()
+        .values("parcours__assignments__referent_id")
+        .annotate(steps=Count("pk", distinct=True))
+    )
+    for row in steps:
+        if row["parcours__assignments__referent_id"] in by_id:
+            by_id[row["parcours__assignments__referent_id"]].steps = row["steps"]
+
+    entretiens = (
+        Entretien.objects.filter(date__range=in_p)
+        .filter(_attached_on("referent__", operation, F("date")))
+        .order_by()
+        .values("referent_id")
+        .annotate(entretiens=Count("pk", distinct=True))
+    )
+    for row in entretiens:
+        if row["referent_id"] in by_id:
+            by_id[row["referent_id"]].entretiens = row["entretiens"]
+
+    for name in ADDITIVE:
+        setattr(totals, name, sum(getattr(figures, name) for figures in by_id.values()))
+    return referents, by_id, totals
+
+
+def compute_bilan(operation, start, end):
+    """The bilan of `operation` over [start, end] (both days included): the dict that `bilan --json` prints."""
+    start, end = _as_date(start), _as_date(end)
+    if end < start:
+        raise ValueError(f"La fin de la période ({end:%d/%m/%Y}) ne peut pas précéder son début ({start:%d/%m/%Y}).")
+    period_days = days(start, end)
+    month_count = len(months_of(start, end))
+    step_target = step_target_of(operation)
+    referents, by_id, totals = referent_figures(operation, start, end)
+    lines = []
+    for referent in sorted(referents.values(), key=_name_key):
+        lines.append(
+            {
+                "referent": referent.full_name,
+                "structure": referent.structure.name,
+                "referent_id": referent.pk,
+                **indicators(by_id[referent.pk], period_days, month_count, step_target),
+            }
+        )
+    return {
+        "plie": operation.plie.slug,
+        "operation": operation.code,
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "days": period_days},
+        "totals": indicators(totals, period_days, month_count, step_target),
+        "referents": lines,
+    }

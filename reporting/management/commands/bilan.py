@@ -1,0 +1,144 @@
+"""`python manage.py bilan --plie SLUG --operation CODE --start AAAA-MM-JJ --end AAAA-MM-JJ [--json | --pdf FILE]`.
+
+The contract is shared/spec/interfaces.md; the figures come from reporting.indicators.compute_bilan.
+"""
+
+import datetime
+import json
+import re
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from operations.models import Operation
+from plie.formats import french_number
+from plie.models import Plie
+from reporting.indicators import compute_bilan
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# The lines of the readable summary: key, French label, kind ("count", "decimal", "rate").
+LINES = [
+    ("etp_moyen", "ETP moyen", "decimal"),
+    ("file_active_moyenne", "File active moyenne (journalière)", "decimal"),
+    ("file_active_mensuelle", "File active moyenne (fins de mois)", "decimal"),
+    ("participants_accompagnes", "Participants accompagnés", "count"),
+    ("nouvelles_integrations", "Nouvelles intégrations", "count"),
+    ("etapes_validees", "Étapes validées", "count"),
+    ("etapes_objectif", "Objectif d’étapes", "decimal"),
+    ("sorties", "Sorties", "count"),
+    ("sorties_positives", "Sorties positives (validées)", "count"),
+    ("sorties_neutralisees", "Sorties neutralisées", "count"),
+    ("taux_sorties_positives", "Taux de sorties positives", "rate"),
+    ("taux_sorties_positives_brut", "Taux de sorties positives brut", "rate"),
+    ("entretiens", "Entretiens", "count"),
+    ("taux_suivi_mensuel", "Taux de suivi mensuel", "rate"),
+]
+
+
+def parse_date(value, option):
+    try:
+        if not ISO_DATE.match(value):
+            raise ValueError
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"Date invalide pour {option} : « {value} ». Indiquez une date au format AAAA-MM-JJ, par exemple 2023-01-31."
+        ) from None
+
+
+def show(value, kind):
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{french_number(value * 100, 1)} %"
+    if kind == "decimal":
+        return french_number(value, 2)
+    return french_number(value, 0)
+
+
+class Command(BaseCommand):
+    help = "Calcule le bilan d’une fiche opération sur une période : indicateurs de l’opération et de chaque référent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--plie", required=True, help="Identifiant du PLIE (par exemple sources).")
+        parser.add_argument("--operation", required=True, help="Code de la fiche opération (par exemple FO1).")
+        parser.add_argument("--start", required=True, help="Début de la période, AAAA-MM-JJ (inclus).")
+        parser.add_argument("--end", required=True, help="Fin de la période, AAAA-MM-JJ (incluse).")
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="Écrit le bilan en JSON sur la sortie standard.")
+        output.add_argument("--pdf", metavar="FICHIER", help="Écrit le bilan au format PDF dans ce fichier.")
+
+    def handle(self, *args, **options):
+        start = parse_date(options["start"], "--start")
+        end = parse_date(options["end"], "--end")
+        if end < start:
+            raise CommandError(
+                f"La fin de la période ({end:%d/%m/%Y}) ne peut pas précéder son début ({start:%d/%m/%Y})."
+            )
+        plie = Plie.objects.filter(slug=options["plie"]).first()
+        if plie is None:
+            raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
+        operation = Operation.objects.select_related("plie").filter(plie=plie, code=options["operation"]).first()
+        if operation is None:
+            raise CommandError(f"Fiche opération inconnue dans le {plie.name} : « {options['operation']} ».")
+
+        if options["pdf"]:
+            self.write_pdf(operation, start, end, Path(options["pdf"]))
+            return
+        try:
+            bilan = compute_bilan(operation, start, end)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        if options["json"]:
+            self.stdout.write(json.dumps(bilan, ensure_ascii=False))
+        else:
+            self.stdout.write(self.summary(operation, bilan))
+
+    def write_pdf(self, operation, start, end, path):
+        try:
+            from reporting.pdf import render_bilan_pdf
+        except ImportError:
+            raise CommandError("La génération PDF n’est pas encore disponible.") from None
+        document = render_bilan_pdf(operation, start, end, user=None)
+        if hasattr(document, "read"):
+            document = document.read()
+        if isinstance(document, str):
+            document = document.encode()
+        try:
+            path.write_bytes(document)
+        except OSError as error:
+            raise CommandError(f"Impossible d’écrire le fichier « {path} » : {error.strerror}.") from error
+        self.stdout.write(f"Bilan PDF écrit dans {path}.")
+
+    def summary(self, operation, bilan):
+        period = bilan["period"]
+        start = datetime.date.fromisoformat(period["start"])
+        end = datetime.date.fromisoformat(period["end"])
+        lines = [
+            f"Bilan {operation.plie.name} — {operation.code} {operation.title}",
+            f"Période du {start:%d/%m/%Y} au {end:%d/%m/%Y} ({period['days']} jours)",
+            "",
+        ]
+        width = max(len(label) for _, label, _ in LINES)
+        for key, label, kind in LINES:
+            lines.append(f"  {label:<{width}}  {show(bilan['totals'][key], kind):>12}")
+        lines.append("")
+        if not bilan["referents"]:
+            lines.append("Aucun référent rattaché à l’opération sur la période.")
+            return "\n".join(lines)
+        lines.append("Par référent :")
+        for line in bilan["referents"]:
+            lines.append(
+                f"  {line['referent']} ({line['structure']}) : "
+                f"ETP {show(line['etp_moyen'], 'decimal')} · "
+                f"file active {show(line['file_active_moyenne'], 'decimal')} · "
+                f"participants {show(line['participants_accompagnes'], 'count')} · "
+                f"intégrations {show(line['nouvelles_integrations'], 'count')} · "
+                f"étapes {show(line['etapes_validees'], 'count')}/{show(line['etapes_objectif'], 'decimal')} · "
+                f"sorties {show(line['sorties'], 'count')} dont positives {show(line['sorties_positives'], 'count')}"
+                f" ({show(line['taux_sorties_positives'], 'rate')}) · "
+                f"entretiens {show(line['entretiens'], 'count')} · "
+                f"suivi mensuel {show(line['taux_suivi_mensuel'], 'rate')}"
+            )
+        return "\n".join(lines)

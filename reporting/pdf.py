@@ -1,0 +1,36 @@
+"""The bilan as the PDF document an FSE+ auditor receives (WeasyPrint)."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .charts import monthly_chart, targets_chart
+from .definitions import indicator_rows
+from .report import build_report
+
+
+def render_bilan_html(report, *, requested_by=None):
+    return render_to_string(
+        "reporting/bilan_pdf.html",
+        {
+            **report,
+            "indicator_rows": indicator_rows(report["totals"]),
+            "targets_svg": targets_chart(report["lines"]),
+            "monthly_svg": monthly_chart(report["months"]),
+            "generated_at": timezone.localtime(),
+            "requested_by": requested_by,
+        },
+    )
+
+
+def render_bilan_pdf(operation, start, end, user=None, *, with_annex=False, progress=None):
+    """The PDF bytes and the number of pages; `progress(percent)` is called along the way."""
+    from weasyprint import HTML  # imported here: it needs Pango, which only PDF generation requires
+
+    progress = progress or (lambda percent: None)
+    report = build_report(operation, start, end, persons=with_annex)
+    progress(40)
+    html = render_bilan_html(report, requested_by=user)
+    progress(60)
+    document = HTML(string=html).render()
+    progress(90)
+    return document.write_pdf(), len(document.pages)

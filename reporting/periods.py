@@ -1,0 +1,71 @@
+"""The periods a bilan or a dashboard covers: a year, a semester, a quarter, or custom dates."""
+
+import datetime
+from dataclasses import dataclass
+
+from django import forms
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date
+    label: str
+
+    @property
+    def days(self):
+        return (self.end - self.start).days + 1
+
+
+def year(y):
+    return Period(datetime.date(y, 1, 1), datetime.date(y, 12, 31), f"Année {y}")
+
+
+def semester(y, s):
+    start = datetime.date(y, 1 if s == 1 else 7, 1)
+    end = datetime.date(y, 6, 30) if s == 1 else datetime.date(y, 12, 31)
+    return Period(start, end, f"{'1er' if s == 1 else '2e'} semestre {y}")
+
+
+def quarter(y, q):
+    start = datetime.date(y, 3 * (q - 1) + 1, 1)
+    end = (datetime.date(y + 1, 1, 1) if q == 4 else datetime.date(y, 3 * q + 1, 1)) - datetime.timedelta(days=1)
+    return Period(start, end, f"{q}{'er' if q == 1 else 'e'} trimestre {y}")
+
+
+class PeriodForm(forms.Form):
+    KINDS = [("year", "Année"), ("semester", "Semestre"), ("quarter", "Trimestre"), ("custom", "Dates choisies")]
+
+    kind = forms.ChoiceField(label="Période", choices=KINDS, initial="year")
+    year = forms.IntegerField(label="Année", min_value=2000, max_value=2100)
+    part = forms.IntegerField(label="Semestre ou trimestre", min_value=1, max_value=4, required=False)
+    start = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, y, part = cleaned.get("kind"), cleaned.get("year"), cleaned.get("part") or 1
+        if kind == "custom":
+            start, end = cleaned.get("start"), cleaned.get("end")
+            if not start or not end:
+                raise forms.ValidationError("Indiquez le début et la fin de la période.")
+            if end < start:
+                raise forms.ValidationError("La fin de la période ne peut pas précéder son début.")
+            cleaned["period"] = Period(start, end, f"Du {start:%d/%m/%Y} au {end:%d/%m/%Y}")
+        elif y:
+            if kind == "semester" and part > 2:
+                raise forms.ValidationError("Une année compte deux semestres.")
+            cleaned["period"] = {
+                "year": lambda: year(y),
+                "semester": lambda: semester(y, part),
+                "quarter": lambda: quarter(y, part),
+            }[kind]()
+        return cleaned
+
+
+def period_from(data, default):
+    """The period asked in a query string, or `default`; with the bound form for the selector."""
+    form = PeriodForm(data or None, initial={"kind": "year", "year": default.start.year})
+    if data and form.is_valid():
+        return form.cleaned_data["period"], form
+    return default, form

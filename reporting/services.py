@@ -1,0 +1,53 @@
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .models import BilanRequest, BilanStatus
+from .pdf import render_bilan_pdf
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def request_bilan(*, operation, start, end, with_annex, by):
+    """Records the request and queues its generation once the request is committed."""
+    from .tasks import generate_bilan_task
+
+    bilan = BilanRequest.objects.create(
+        plie=operation.plie, operation=operation, start=start, end=end, with_annex=with_annex, requested_by=by
+    )
+    transaction.on_commit(lambda: generate_bilan_task.delay(bilan.pk))
+    return bilan
+
+
+def _progress(bilan_id, percent, **fields):
+    BilanRequest.objects.filter(pk=bilan_id).update(progress=percent, **fields)
+
+
+def generate_bilan(bilan_id):
+    """Renders the PDF of a bilan request; a failure is recorded on the request for the user to see."""
+    bilan = BilanRequest.objects.select_related("operation__plie", "requested_by").get(pk=bilan_id)
+    _progress(bilan.pk, 10, status=BilanStatus.RUNNING)
+    try:
+        pdf, pages = render_bilan_pdf(
+            bilan.operation,
+            bilan.start,
+            bilan.end,
+            bilan.requested_by,
+            with_annex=bilan.with_annex,
+            progress=lambda percent: _progress(bilan.pk, percent),
+        )
+        bilan.file.save(f"{bilan.pk}.pdf", ContentFile(pdf), save=False)
+    except Exception as error:  # noqa: BLE001 — whatever went wrong, the user must be told
+        logger.exception("Bilan %s failed", bilan_id)
+        _progress(
+            bilan.pk,
+            100,
+            status=BilanStatus.FAILED,
+            error=f"La génération a échoué : {error}",
+            finished_at=timezone.now(),
+        )
+        return
+    _progress(bilan.pk, 100, status=BilanStatus.DONE, file=bilan.file.name, pages=pages, finished_at=timezone.now())
