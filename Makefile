@@ -34,5 +34,10 @@ format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+bench: install
+	@mkdir -p var
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py migrate --no-input -v0
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -220,6 +220,18 @@ class ParcoursQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(participant__in=Participant.objects.for_user(user))
 
+    def followed_by(self, user):
+        """The whole PLIE for its animation team and admin; for a referent, only the parcours assigned to them now."""
+        team = Q(
+            participant__plie__memberships__user=user,
+            participant__plie__memberships__role__in=[Role.ADMIN, Role.ANIMATION],
+        )
+        followed = Q(
+            pk__in=self.model.objects.assigned_to_user(user).values("pk"),
+            participant__plie__in=Membership.objects.filter(user=user, role=Role.REFERENT).values("plie_id"),
+        )
+        return self.filter(team | followed).distinct()
+
     def assigned_to_user(self, user):
         """Parcours whose current assignment is to a referent profile of this user."""
         return self.filter(assignments__referent__user=user, assignments__end__isnull=True)

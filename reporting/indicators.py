@@ -38,7 +38,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, Sum, Value
+from django.db import connection
+from django.db.models import Count, DateField, F, Func, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
 from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
@@ -167,21 +168,56 @@ def segments(operation, start, end):
     )
 
 
-def _pair_aggregates(months):
-    """Per month of P: (participant, month) pairs, and those with an entretien that month."""
-    aggregates = {}
-    for i, (first, last) in enumerate(months):
-        active = Q(seg_start__lte=last, seg_end__gte=first)
-        met = Exists(
-            Entretien.objects.filter(participant_id=OuterRef("parcours__participant_id"), date__range=(first, last))
-        )
-        aggregates[f"pairs_{i}"] = Count("parcours__participant_id", distinct=True, filter=active)
-        aggregates[f"followed_{i}"] = Count("parcours__participant_id", distinct=True, filter=active & Q(met))
-    return aggregates
+MONTHLY_SQL = """
+WITH months (first_day, last_day) AS (VALUES {months}),
+segments (referent_id, participant_id, seg_start, seg_end) AS ({segments}),
+referent_months AS (
+    SELECT s.referent_id, s.participant_id, m.first_day, m.last_day,
+           MAX(CASE WHEN s.seg_start <= m.last_day AND m.last_day <= s.seg_end THEN 1 ELSE 0 END) AS month_end
+    FROM segments s JOIN months m ON s.seg_start <= m.last_day AND m.first_day <= s.seg_end
+    GROUP BY s.referent_id, s.participant_id, m.first_day, m.last_day
+),
+followed AS (
+    SELECT r.referent_id, r.participant_id, r.first_day, r.month_end,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM {entretien} e
+               WHERE e.participant_id = r.participant_id AND e.{date} >= r.first_day AND e.{date} <= r.last_day
+           ) THEN 1 ELSE 0 END AS followed
+    FROM referent_months r
+)
+SELECT 0, referent_id, SUM(month_end), COUNT(*), SUM(followed), NULL FROM followed GROUP BY referent_id
+UNION ALL
+SELECT 1, NULL, NULL, COUNT(*), SUM(followed), (SELECT COUNT(DISTINCT participant_id) FROM segments)
+FROM (SELECT participant_id, first_day, MAX(followed) AS followed FROM followed GROUP BY participant_id, first_day) pairs
+"""
 
 
-def _sum_months(row, prefix, months):
-    return sum(row[f"{prefix}_{i}"] or 0 for i in range(len(months)))
+def monthly_figures(attributed, months):
+    """One query over the segments joined to the months of P (a VALUES list): per referent, the month-end counts
+    of `file_active_mensuelle` and the (participant, month) pairs of `taux_suivi_mensuel` with those followed; for
+    the operation, its distinct pairs and distinct participants.
+
+    Returns ({referent_id: (month_end_actives, pairs, followed_pairs)}, (pairs, followed_pairs, participants))."""
+    segments_sql, segments_params = attributed.values(
+        r=F("referent_id"), p=F("parcours__participant_id"), first=F("seg_start"), last=F("seg_end")
+    ).query.sql_with_params()
+    quote = connection.ops.quote_name
+    sql = MONTHLY_SQL.format(
+        months=", ".join(["(%s, %s)"] * len(months)),
+        segments=segments_sql,
+        entretien=quote(Entretien._meta.db_table),
+        date=quote(Entretien._meta.get_field("date").column),
+    )
+    params = [connection.ops.adapt_datefield_value(day) for month in months for day in month]
+    per_referent, totals = {}, (0, 0, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *segments_params])
+        for is_total, referent_id, month_end, pairs, followed, participants in cursor.fetchall():
+            if is_total:
+                totals = (pairs or 0, followed or 0, participants or 0)
+            else:
+                per_referent[referent_id] = (month_end or 0, pairs or 0, followed or 0)
+    return per_referent, totals
 
 
 @dataclass
@@ -276,32 +312,22 @@ def referent_figures(operation, start, end):
     for figures in by_id.values():
         figures.etp = etp_moyen(figures.periods, start, end)
 
-    months = months_of(start, end)
     attributed = segments(operation, start, end)
-    month_ends = {
-        f"month_end_{i}": Count("pk", filter=Q(seg_start__lte=last, seg_end__gte=last))
-        for i, (_, last) in enumerate(months)
-    }
-    pair_aggregates = _pair_aggregates(months)
     rows = attributed.values("referent_id").annotate(
         active_days=Sum(DaysBetween(F("seg_end"), F("seg_start")) + 1),
         participants=Count("parcours__participant_id", distinct=True),
-        **month_ends,
-        **pair_aggregates,
     )
     for row in rows:
-        figures = by_id.get(row["referent_id"])
-        if figures is None:  # pragma: no cover - a segment implies a period overlapping P
-            continue
-        figures.active_days = row["active_days"] or 0
-        figures.participants = row["participants"]
-        figures.month_end_actives = _sum_months(row, "month_end", months)
-        figures.pairs = _sum_months(row, "pairs", months)
-        figures.followed_pairs = _sum_months(row, "followed", months)
-    distinct = attributed.aggregate(participants=Count("parcours__participant_id", distinct=True), **pair_aggregates)
-    totals.participants = distinct["participants"]
-    totals.pairs = _sum_months(distinct, "pairs", months)
-    totals.followed_pairs = _sum_months(distinct, "followed", months)
+        if row["referent_id"] in by_id:
+            by_id[row["referent_id"]].active_days = row["active_days"] or 0
+            by_id[row["referent_id"]].participants = row["participants"]
+    per_referent, (totals.pairs, totals.followed_pairs, totals.participants) = monthly_figures(
+        attributed, months_of(start, end)
+    )
+    for referent_id, (month_end_actives, pairs, followed_pairs) in per_referent.items():
+        if referent_id in by_id:
+            figures = by_id[referent_id]
+            figures.month_end_actives, figures.pairs, figures.followed_pairs = month_end_actives, pairs, followed_pairs
 
     in_p = (start, end)
     entries = (

@@ -20,7 +20,10 @@ class StepForm(forms.ModelForm):
 
     def __init__(self, *args, plie, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["step_type"].queryset = step_type_field_queryset(plie)
+        types = step_type_field_queryset(plie)
+        if self.instance.step_type_id:  # a type retired since stays available to the steps that have it
+            types = types | StepType.objects.filter(pk=self.instance.step_type_id, category__plie=plie)
+        self.fields["step_type"].queryset = types.distinct()
         self.fields["step_type"].error_messages["invalid_choice"] = (
             "Ce type d’étape n’appartient pas à la nomenclature du PLIE."
         )
@@ -77,14 +80,14 @@ class SessionForm(TenantModelForm):
         self.fields["step_type"].queryset = step_type_field_queryset(self.instance.plie)
 
 
-class AttendanceForm(forms.ModelForm):
+class AttendanceForm(TenantModelForm):
+    owner_field = "session"
     participant = forms.ModelChoiceField(label="Participant", queryset=Participant.objects.none(), required=False)
 
     class Meta:
         model = Attendance
         fields = ["participant", "prospect_name", "prospect_contact", "present"]
 
-    def __init__(self, *args, session, participants, **kwargs):
+    def __init__(self, *args, participants, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance.session = session
         self.fields["participant"].queryset = participants

@@ -157,7 +157,7 @@ class Validation(models.TextChoices):
 
 class StepQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(parcours__participant__in=Participant.objects.for_user(user))
+        return self.filter(parcours__in=Parcours.objects.followed_by(user))
 
     def counting(self):
         """What counts toward the step target: validated steps of counting types."""

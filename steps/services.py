@@ -28,6 +28,12 @@ def check_step(step):
         )
     if step.end and step.end < step.start:
         raise ValidationError("La fin de l’étape ne peut pas précéder son début.", code="end_before_start")
+    if step.end and last_day and step.end > last_day:
+        raise ValidationError(
+            "L’étape doit se terminer avant la sortie du parcours (le %(exit)s).",
+            params={"exit": f"{last_day:%d/%m/%Y}"},
+            code="after_exit",
+        )
 
 
 def _save(obj, by):
@@ -39,8 +45,14 @@ def _save(obj, by):
 @transaction.atomic
 def save_step(*, step, by):
     """Creates or changes a step; a validated step is frozen, a refused one goes back to the referent."""
-    if step.pk and Step.objects.filter(pk=step.pk, validation=Validation.VALIDATED).exists():
+    stored = Step.objects.filter(pk=step.pk).values_list("validation", flat=True).first() if step.pk else None
+    if stored == Validation.VALIDATED:
         raise ValidationError("Une étape validée ne peut plus être modifiée.", code="validated")
+    if stored == Validation.SUBMITTED:
+        raise ValidationError(
+            "L’étape est en cours de validation par l’équipe d’animation : attendez sa décision pour la modifier.",
+            code="submitted",
+        )
     if step.pk is None and step.parcours.status not in OPEN_STATUSES:
         raise ValidationError("On ne positionne une personne sur une étape que pendant son parcours.", code="closed")
     check_step(step)
@@ -51,6 +63,8 @@ def save_step(*, step, by):
 
 @transaction.atomic
 def attach_proof(*, step, uploaded, kind, by):
+    if Step.objects.filter(pk=step.pk, validation=Validation.VALIDATED).exists():
+        raise ValidationError("Une étape validée ne peut plus être modifiée.", code="validated")
     document = Document(
         participant=step.parcours.participant,
         parcours=step.parcours,

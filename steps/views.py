@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from participants.models import Document, DocumentKind, Parcours, Participant
+from participants.models import Document, DocumentKind, Parcours, Participant, ReferentAssignment
 from plie.access import can_edit, get_for_user, require_editor, role_in
 from plie.models import Role
 
@@ -117,10 +117,14 @@ def step_proof_add(request, pk):
     step = _step(request, pk)
     form = ProofForm(request.POST, request.FILES)
     if form.is_valid():
-        services.attach_proof(
-            step=step, uploaded=form.cleaned_data["file"], kind=form.cleaned_data["kind"], by=request.user
-        )
-        messages.success(request, "Le justificatif est joint à l’étape.")
+        try:
+            services.attach_proof(
+                step=step, uploaded=form.cleaned_data["file"], kind=form.cleaned_data["kind"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Le justificatif est joint à l’étape.")
     else:
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect(step)
@@ -176,8 +180,11 @@ def validation_queue(request):
         .select_related("parcours__participant", "step_type", "submitted_by")
         .prefetch_related(
             Prefetch("proofs", Document.objects.only("pk", "kind")),
-            Prefetch("parcours__assignments", to_attr="all_assignments"),
-            "parcours__assignments__referent",
+            Prefetch(
+                "parcours__assignments",
+                ReferentAssignment.objects.select_related("referent"),
+                to_attr="all_assignments",
+            ),
         )
     )
     grid = Grid(request.plie)
@@ -372,6 +379,7 @@ def session_detail(request, pk):
             "session": session,
             "form": form,
             "attendances": attendances,
+            "visible_ids": set(visible.values_list("pk", flat=True)),
             "can_make_steps": session.step_type is not None and can_edit(request.user, session.plie),
         },
     )
@@ -381,7 +389,11 @@ def session_detail(request, pk):
 def session_presence(request, pk):
     session = _session(request, pk)
     present = set(request.POST.getlist("present"))
-    for attendance in session.attendances.all():
+    attendances = session.attendances.all()
+    if not can_edit(request.user, session.plie):  # a referent signs in only the people they follow, and prospects
+        visible = Participant.objects.for_user(request.user).values("pk")
+        attendances = attendances.filter(Q(participant__isnull=True) | Q(participant__in=visible))
+    for attendance in attendances:
         attendance.present = str(attendance.pk) in present
         attendance.save()
     messages.success(request, "L’émargement est enregistré.")

@@ -39,7 +39,7 @@ def page():
                 "--no-first-run",
             ],
         )
-        yield browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        yield browser.new_page(locale="fr-FR", viewport={"width": 1440, "height": 900})
         browser.close()
 
 

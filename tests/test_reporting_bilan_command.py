@@ -180,7 +180,7 @@ def test_pdf_writes_what_the_pdf_module_renders(sources, tmp_path, monkeypatch):
 
     def render_bilan_pdf(operation, start, end, user=None):
         calls.append((operation.code, start, end, user))
-        return b"%PDF-1.7 bilan"
+        return b"%PDF-1.7 bilan", 2  # the bytes and the number of pages, as reporting.pdf answers
 
     monkeypatch.setitem(sys.modules, "reporting.pdf", types.SimpleNamespace(render_bilan_pdf=render_bilan_pdf))
     target = tmp_path / "bilan.pdf"
@@ -189,4 +189,4 @@ def test_pdf_writes_what_the_pdf_module_renders(sources, tmp_path, monkeypatch):
 
     assert target.read_bytes() == b"%PDF-1.7 bilan"
     assert calls == [("FO1", D(2023, 1, 1), D(2023, 12, 31), None)]
-    assert "bilan.pdf" in out
+    assert "bilan.pdf (2 pages)" in out

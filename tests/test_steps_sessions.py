@@ -172,11 +172,6 @@ class TestRegistration:
         assert "Indiquez un participant ou, à défaut, le nom d’une personne hors parcours." in page(response)
         assert not Attendance.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: AttendanceForm leaves `session` out of its fields, so the unique constraint (session, "
-        "participant) is not validated by the form and the second registration fails in the database (500).",
-    )
     def test_a_participant_is_registered_once(self, client_of, animation, session, people):
         client = client_of(animation)
         client.post(session.get_absolute_url(), {"participant": people["lea"].participant_id})
@@ -194,9 +189,7 @@ class TestRegistration:
         assert client.post(session.get_absolute_url(), {"participant": people["lea"].participant_id}).status_code == 302
         assert list(session.attendances.values_list("participant__last_name", flat=True)) == ["Durand"]
 
-    def test_a_participant_of_another_plie_cannot_be_registered(
-        self, other_plie, other_operation, client_of, animation, outsider, session
-    ):
+    def test_a_participant_of_another_plie_cannot_be_registered(self, other_plie, client_of, animation, session):
         stranger = ParticipantFactory(plie=other_plie)
         response = client_of(animation).post(session.get_absolute_url(), {"participant": stranger.pk})
         assert "Sélectionnez un choix valide" in page(response)

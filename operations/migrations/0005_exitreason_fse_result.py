@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('operations', '0004_historicaloperation_review_after_months_and_more'),
+        ("operations", "0004_historicaloperation_review_after_months_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exitreason',
-            name='fse_result',
-            field=models.CharField(blank=True, choices=[('employment', 'En emploi'), ('training', 'En études ou en formation'), ('qualification', 'Obtient une qualification'), ('job_searching', 'En recherche d’emploi'), ('', 'Aucun de ces résultats')], help_text='Pour les indicateurs communs de résultat du FSE+ (règlement (UE) 2021/1057, annexe I).', max_length=20, verbose_name='résultat FSE+ à la sortie'),
+            model_name="exitreason",
+            name="fse_result",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("employment", "En emploi"),
+                    ("training", "En études ou en formation"),
+                    ("qualification", "Obtient une qualification"),
+                    ("job_searching", "En recherche d’emploi"),
+                    ("", "Aucun de ces résultats"),
+                ],
+                help_text="Pour les indicateurs communs de résultat du FSE+ (règlement (UE) 2021/1057, annexe I).",
+                max_length=20,
+                verbose_name="résultat FSE+ à la sortie",
+            ),
         ),
     ]

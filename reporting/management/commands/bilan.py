@@ -100,16 +100,15 @@ class Command(BaseCommand):
             from reporting.pdf import render_bilan_pdf
         except ImportError:
             raise CommandError("La génération PDF n’est pas encore disponible.") from None
-        document = render_bilan_pdf(operation, start, end, user=None)
-        if hasattr(document, "read"):
-            document = document.read()
-        if isinstance(document, str):
-            document = document.encode()
+        rendered = render_bilan_pdf(operation, start, end, user=None)
+        # reporting.pdf gives (PDF bytes, number of pages); plain bytes are accepted too.
+        document, pages = rendered if isinstance(rendered, tuple) else (rendered, None)
         try:
             path.write_bytes(document)
         except OSError as error:
             raise CommandError(f"Impossible d’écrire le fichier « {path} » : {error.strerror}.") from error
-        self.stdout.write(f"Bilan PDF écrit dans {path}.")
+        count = "" if pages is None else f" ({pages} page{'s' if pages > 1 else ''})"
+        self.stdout.write(f"Bilan PDF écrit dans {path}{count}.")
 
     def summary(self, operation, bilan):
         period = bilan["period"]
