@@ -54,3 +54,23 @@ def test_the_password_reset_email_is_sent_by_the_worker(
     assert "Choisir un nouveau mot de passe" in mail
     assert f"To: {animation.email}" in mail
     assert "/mot-de-passe/nouveau/" in mail
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bilan_pdf_is_prepared_by_the_worker(real_worker, operation, animation):
+    """The worker reads the test database (.ci/run points it there) and writes the PDF the page then offers."""
+    from reporting.models import BilanRequest
+    from reporting.services import request_bilan
+
+    bilan = request_bilan(operation=operation, start=operation.start, end=operation.end, with_annex=False, by=animation)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        bilan.refresh_from_db()
+        if bilan.status in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert (bilan.status, bilan.error) == ("done", "")
+    with bilan.file.open("rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    bilan.file.delete(save=False)
+    assert BilanRequest.objects.count() == 1

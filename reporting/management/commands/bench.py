@@ -210,7 +210,13 @@ class Command(BaseCommand):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = {**os.environ, "DEBUG": "off", "ALLOWED_HOSTS": "127.0.0.1", "SECURE_COOKIES": "off"}
+        env = {
+            **os.environ,
+            "DEBUG": "off",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_COOKIES": "off",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        }
         server = subprocess.Popen(
             [
                 sys.executable,
