@@ -28,9 +28,11 @@ Choices where the spec is silent:
   `rate × basis` even when the basis is 0: an operation without referents gives 0.0. It is None only when the fiche
   sets no step target, as the spec says.
 
-The number of queries is constant (9 at most) whatever the number of participants, referents or months of P: the
-periods, the steps target, two aggregates over the segments (per referent, and for the distinct counts of the totals),
-one aggregate each for integrations, exits, steps and entretiens, and the operation's PLIE when it is not loaded.
+The number of queries is constant (8, and 9 when the operation's PLIE is not loaded yet), whatever the number of
+participants, referents or months of P: the referents' periods, the steps target, one aggregate over the segments
+per referent (days, participants), one query joining the segments to a generated list of the months of P (month-end
+counts, (participant, month) pairs, and the distinct counts of the totals), and one aggregate each for integrations,
+exits, steps and entretiens. Dates are compared in SQL; `DaysBetween` counts days on SQLite and PostgreSQL.
 """
 
 import datetime
@@ -112,7 +114,7 @@ def months_of(start, end):
 
 
 def _holds_on(path, day):
-    """The assignment at `path` (a prefix such as "assignments__", or "" for ReferentAssignment) holds on `day`."""
+    """The dated row at `path` (an assignment or a period: a prefix such as "assignments__", or "") covers `day`."""
     return Q(**{f"{path}start__lte": day}) & (Q(**{f"{path}end__isnull": True}) | Q(**{f"{path}end__gte": day}))
 
 

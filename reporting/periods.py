@@ -36,11 +36,35 @@ def quarter(y, q):
 class PeriodForm(forms.Form):
     KINDS = [("year", "Année"), ("semester", "Semestre"), ("quarter", "Trimestre"), ("custom", "Dates choisies")]
 
-    kind = forms.ChoiceField(label="Période", choices=KINDS, initial="year")
-    year = forms.IntegerField(label="Année", min_value=2000, max_value=2100)
-    part = forms.IntegerField(label="Semestre ou trimestre", min_value=1, max_value=4, required=False)
-    start = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(
+        label="Période",
+        choices=KINDS,
+        initial="year",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    year = forms.IntegerField(
+        label="Année",
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    part = forms.IntegerField(
+        label="Semestre ou trimestre",
+        min_value=1,
+        max_value=4,
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    start = forms.DateField(
+        label="Du",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    end = forms.DateField(
+        label="Au",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
