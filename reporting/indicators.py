@@ -300,8 +300,12 @@ def _name_key(referent):
 
 def referent_figures(operation, start, end):
     """{referent: Figures} for the referents attached to the operation during P, and the Figures of the totals."""
+    # Sorted by name below: the default ordering would join the operation and its PLIE for nothing.
     periods = (
-        ReferentPeriod.objects.filter(operation=operation).overlapping(start, end).select_related("referent__structure")
+        ReferentPeriod.objects.filter(operation=operation)
+        .overlapping(start, end)
+        .select_related("referent__structure")
+        .order_by()
     )
     by_id = {}
     referents = {}

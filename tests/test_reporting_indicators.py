@@ -593,3 +593,22 @@ def test_the_number_of_queries_is_small_and_does_not_grow_with_the_data(operatio
     portfolio(referents[3:], counting, 5, first=30)
     assert count_queries(operation.pk, *YEAR_2023) == before
     assert count_queries(operation.pk, D(2022, 1, 1), D(2023, 12, 31)) == before  # 24 months, not 12
+
+
+def test_parcours_without_an_entry_date_never_count(operation):
+    referent = attach(operation)
+    waiting = Parcours.objects.create(
+        participant=ParticipantFactory(plie=operation.plie),
+        status=Status.ACCEPTED,
+        prescriber="france_travail",
+        prescription_date=D(2023, 1, 5),
+    )
+    ReferentAssignment.objects.create(parcours=waiting, referent=referent, start=D(2023, 1, 20), reason="other")
+    meet(waiting, D(2023, 2, 1), referent)  # an entretien still counts: it was held by an attached referent
+
+    totals = compute_bilan(operation, *YEAR_2023)["totals"]
+
+    assert totals["participants_accompagnes"] == totals["nouvelles_integrations"] == 0
+    assert totals["file_active_moyenne"] == totals["file_active_mensuelle"] == 0
+    assert totals["taux_suivi_mensuel"] is None
+    assert totals["entretiens"] == 1
