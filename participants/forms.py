@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from operations.models import ExitReason, Operation, Referent
 from plie.forms import TenantModelForm
+from plie.uploads import check_upload
 
 from .models import (
     CRITERIA,
@@ -17,7 +18,6 @@ from .models import (
     ReceptionKind,
     Status,
 )
-from .uploads import check_upload
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 

@@ -2,7 +2,6 @@ import uuid
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -11,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from operations.models import ExitCategory, ExitReason, Operation, Referent
 from plie.models import Membership, Plie, Role
+from plie.storage import private
 from territories.models import Commune
 
 
@@ -509,9 +509,6 @@ class DocumentKind(models.TextChoices):
     OTHER = "autre", "Autre justificatif"
 
 
-private_storage = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT, base_url=None)
-
-
 def document_path(document, filename):
     # The name on disk says nothing about the person; the original name is kept in the database.
     return f"{document.participant.plie_id}/{document.participant_id}/{uuid.uuid4().hex}"
@@ -533,7 +530,7 @@ class Document(models.Model):
         Entretien, on_delete=models.CASCADE, null=True, blank=True, related_name="documents", verbose_name="entretien"
     )
     kind = models.CharField("type de justificatif", max_length=30, choices=DocumentKind.choices)
-    file = models.FileField("fichier", storage=private_storage, upload_to=document_path, max_length=200)
+    file = models.FileField("fichier", storage=private, upload_to=document_path, max_length=200)
     original_name = models.CharField("nom du fichier", max_length=200)
     content_type = models.CharField("format", max_length=50)
     size = models.PositiveIntegerField("taille (octets)")

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "steps",
     "reporting",
     "imports",
+    "applications",
 ]
 
 MIDDLEWARE = [

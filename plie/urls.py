@@ -46,5 +46,6 @@ urlpatterns = [
     path("", include("participants.urls")),
     path("", include("steps.urls")),
     path("", include("reporting.urls")),
+    path("", include("applications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,8 +4,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from operations.models import Operation
-from participants.models import private_storage
 from plie.models import Plie, PlieScopedQuerySet
+from plie.storage import private
 
 
 class BilanStatus(models.TextChoices):
@@ -34,7 +34,7 @@ class BilanRequest(models.Model):
     status = models.CharField("état", max_length=20, choices=BilanStatus.choices, default=BilanStatus.PENDING)
     progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
     error = models.TextField("erreur", blank=True)
-    file = models.FileField("fichier", storage=private_storage, upload_to=bilan_path, blank=True)
+    file = models.FileField("fichier", storage=private, upload_to=bilan_path, blank=True)
     pages = models.PositiveSmallIntegerField("pages", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
 

@@ -2,8 +2,8 @@ from django import forms
 
 from participants.forms import DATE_INPUT
 from participants.models import DocumentKind, Participant
-from participants.uploads import check_upload
 from plie.forms import TenantModelForm
+from plie.uploads import check_upload
 
 from .models import Attendance, CollectiveSession, Step, StepCategory, StepType
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from participants.models import Document, DocumentKind, FileAccess, private_storage
-from participants.uploads import check_upload
+from plie.uploads import check_upload
 
 from .participants_factories import (
     JPEG,
