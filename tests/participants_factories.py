@@ -61,7 +61,7 @@ def fake_pdf(name="contrat.pdf"):
 def isolate_private_storage(monkeypatch, path):
     """Justificatifs written during a test land in `path` (pytest's tmp_path), never in var/private.
 
-    `participants.models.private_storage` is built from settings at import time, so override_settings cannot move
+    `plie.storage.private_storage` is built from settings at import time, so override_settings cannot move
     it: the file field is given another storage for the test instead (monkeypatch puts the real one back)."""
     storage = FileSystemStorage(location=path, base_url=None)
     monkeypatch.setattr(Document._meta.get_field("file"), "storage", storage)

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from participants.models import Document, DocumentKind, FileAccess, private_storage
+from participants.models import Document, DocumentKind, FileAccess
+from plie.storage import private_storage
 from plie.uploads import check_upload
 
 from .participants_factories import (
