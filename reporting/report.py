@@ -68,10 +68,15 @@ def annex(operation, start, end):
     )
 
 
+def target_lines(operation, start, end, *, today=None, bilan=None):
+    bilan = bilan or compute_bilan(operation, start, end)
+    targets = sorted(operation.targets.all(), key=lambda t: t.display_order())
+    return targets_vs_results(operation, targets, etp_periods_of(operation), bilan["totals"], start, end, today)
+
+
 def build_report(operation, start, end, *, persons=False, today=None):
     bilan = compute_bilan(operation, start, end)
-    targets = sorted(operation.targets.all(), key=lambda t: t.display_order())
-    lines = targets_vs_results(operation, targets, etp_periods_of(operation), bilan["totals"], start, end, today)
+    lines = target_lines(operation, start, end, today=today, bilan=bilan)
     return {
         "operation": operation,
         "start": start,

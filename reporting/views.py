@@ -15,7 +15,7 @@ from . import charts, exports, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest
 from .periods import Period, period_from
-from .report import build_report
+from .report import build_report, monthly_file_active, target_lines
 
 # What "the participants behind a figure" means, for the roles allowed to see persons.
 BEHIND = {
@@ -75,9 +75,14 @@ def dashboard(request):
 
 
 def chart(request, name):
+    """Each chart computes only what it draws: the page asks for both alongside its own figures."""
     operation, _, period, _ = _context(request)
-    report = build_report(operation, period.start, period.end, today=timezone.localdate())
-    svg = charts.targets_chart(report["lines"]) if name == "objectifs" else charts.monthly_chart(report["months"])
+    if name == "objectifs":
+        svg = charts.targets_chart(target_lines(operation, period.start, period.end, today=timezone.localdate()))
+    elif name == "mois":
+        svg = charts.monthly_chart(monthly_file_active(operation, period.start, period.end))
+    else:
+        raise Http404
     return HttpResponse(svg, content_type="image/svg+xml")
 
 
