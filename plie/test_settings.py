@@ -11,3 +11,8 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests
 CELERY_TASK_ALWAYS_EAGER = True  # tests/test_celery_worker.py turns it off to reach a real worker
+MFA_REQUIRED = False  # tests/test_security.py turns it on where it is the subject
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+AXES_ENABLED = True
+SESSION_SAVE_EVERY_REQUEST = False  # pinned query counts measure the pages, not the refresh of the idle timeout

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from operations import views as operations
+from plie import mfa
 from plie import views as plie
 from plie.forms import QueuedPasswordResetForm
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("mot-de-passe/changer/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("mot-de-passe/changer/fait/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("plie/changer/", plie.switch_plie, name="switch_plie"),
+    path("securite/double-authentification/", mfa.mfa_setup, name="mfa_setup"),
+    path("securite/code/", mfa.mfa_verify, name="mfa_verify"),
     path("operations/nouvelle/", operations.operation_create, name="operation_create"),
     path("operations/<int:pk>/", operations.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/modifier/", operations.operation_edit, name="operation_edit"),

@@ -1,8 +1,10 @@
 // Follows the preparation of a bilan and offers the download once it is ready.
 (function () {
   const box = document.getElementById("bilan");
-  if (!box || ["done", "failed"].includes(box.dataset.status)) return;
+  if (!box) return;
   const bar = document.getElementById("bilan-bar");
+  bar.style.width = bar.dataset.progress + "%"; // set from script: the CSP forbids style attributes
+  if (["done", "failed"].includes(box.dataset.status)) return;
   const label = document.getElementById("bilan-label");
   const poll = () => fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } })
     .then((response) => response.json())
