@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from operations.models import Referent, ReferentPeriod
+from operations.models import Operation, Referent, ReferentPeriod
 
 from .checks import cap_for, euros, granted_total, max_fse
 from .models import ACCEPTED, Application, Outcome
@@ -10,6 +10,8 @@ from .models import ACCEPTED, Application, Outcome
 @transaction.atomic
 def decide_application(*, application, outcome, decided_on, by, etp_granted=None, zones=(), fse_granted=None, notes=""):
     """The copil's decision. An accepted application becomes a convention: its referents get their ETP periods."""
+    # Decisions on one fiche are taken one at a time: two of them must not both fit under the ceiling's remainder.
+    Operation.objects.select_for_update().filter(pk=application.operation_id).first()
     application = (
         Application.objects.select_for_update().select_related("operation__plie", "structure").get(pk=application.pk)
     )
