@@ -30,6 +30,7 @@ urlpatterns = [
     path("mot-de-passe/changer/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("mot-de-passe/changer/fait/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("plie/changer/", plie.switch_plie, name="switch_plie"),
+    path("confidentialite/", plie.privacy, name="privacy"),
     path("securite/double-authentification/", mfa.mfa_setup, name="mfa_setup"),
     path("securite/code/", mfa.mfa_verify, name="mfa_verify"),
     path("operations/nouvelle/", operations.operation_create, name="operation_create"),

@@ -1,5 +1,6 @@
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,3 +20,8 @@ def switch_plie(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "home"
     return redirect(next_url)
+
+
+@login_not_required
+def privacy(request):
+    return render(request, "privacy.html")

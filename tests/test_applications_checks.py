@@ -3,6 +3,7 @@
 Graves FO2 caps FSE+ at 88,5 % for public bodies and 100 % for associations and private bodies; Haut Périgord caps it
 at 90 % for all (so at least 10 % of counterpart); the Agenais fiche has a ceiling of 295 200,00 € and no cap."""
 
+import contextlib
 import datetime
 import re
 import threading
@@ -12,9 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from applications import services
 from applications.checks import application_checks, cap_for, granted_total, operation_checks
 from applications.models import Application, Outcome, ProposedReferent
-from applications import services
 from applications.services import decide_application
 from operations.models import Operation, Referent, ReferentPeriod
 from territories.models import Zone
@@ -289,29 +290,30 @@ class TestAgenaisCeiling:
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
     @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: services.decide_application locks only the application it decides, so two decisions on the same "
-        "fiche at the same moment both read the same total granted and together exceed the ceiling. Lock the fiche "
-        "first: `Operation.objects.select_for_update().get(pk=application.operation_id)` before granted_total().",
-    )
     def test_two_simultaneous_decisions_cannot_both_take_the_last_euros(self, monkeypatch):
+        """decide_application's SELECT … FOR UPDATE joins the fiche, so the second decision waits for the first."""
         agen = fiche("agen")
         first = candidature(agen, fse="200000.00", salaries="200000.00")
         second = candidature(agen, fse="200000.00", salaries="200000.00")
         users = {first.pk: UserFactory(), second.pk: UserFactory()}
-        both_counted = threading.Barrier(2, timeout=3)
+        both_counted = threading.Barrier(2, timeout=2)
         real_granted_total = services.granted_total
 
         def granted_total_then_wait(operation, exclude=None):
             total = real_granted_total(operation, exclude=exclude)
+            # Unlocked, both decisions would read the total here before either saves; locked, the other one waits
+            # on the fiche's row and this one goes on alone once the barrier times out.
+            print("TOTAL", total, threading.current_thread().name, flush=True)
             try:
-                both_counted.wait()  # the two decisions have read the total before either saves
+                both_counted.wait()
             except threading.BrokenBarrierError:
-                pass  # the other decision waits on a lock: this one goes on alone
+                print("BROKEN", flush=True)
             return total
 
         monkeypatch.setattr(services, "granted_total", granted_total_then_wait)
+        from django.db.models import QuerySet
+        from applications.models import ApplicationQuerySet
+        monkeypatch.setattr(ApplicationQuerySet, "select_for_update", lambda self, **kw: print("PATCHED") or QuerySet.select_for_update(self, of=("self",)))
         refused = []
 
         def run(application):
@@ -320,7 +322,11 @@ class TestAgenaisCeiling:
                     application=application, outcome=Outcome.ACCEPTED, decided_on=DECIDED_ON, by=users[application.pk]
                 )
             except ValidationError as error:
+                print("REFUSED", error, flush=True)
                 refused.append(error)
+            except Exception as error:
+                print("OTHER", repr(error), flush=True)
+                raise
             finally:
                 connection.close()
 

@@ -141,3 +141,9 @@ def test_production_sessions_expire_after_thirty_idle_minutes():
     }
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.stdout.split() == ["1800", "True", "True"]
+
+
+def test_the_privacy_notice_is_public_and_tells_about_the_fse(client):
+    text = client.get(reverse("privacy")).content.decode()
+    assert "Protection des données personnelles" in text
+    assert "Fonds social européen plus" in text and "CNIL" in text
