@@ -8,6 +8,7 @@ urlpatterns = [
     path("participants/<int:pk>/", views.participant_detail, name="participant_detail"),
     path("participants/<int:pk>/modifier/", views.participant_edit, name="participant_edit"),
     path("participants/<int:pk>/historique/", views.participant_history, name="participant_history"),
+    path("participants/<int:pk>/export/", views.participant_export, name="participant_export"),
     path("participants/<int:pk>/prescription/", views.prescription_create, name="prescription_create"),
     path("participants/<int:pk>/entretiens/nouveau/", views.entretien_create, name="entretien_create"),
     path("participants/<int:pk>/justificatifs/nouveau/", views.document_create, name="document_create"),

@@ -2,17 +2,17 @@ import contextlib
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
-from plie.access import can_edit, get_for_user, require_editor
+from plie.access import can_edit, get_for_user, require_editor, role_in
 from plie.models import Role
 
 from . import services
@@ -41,6 +41,7 @@ from .models import (
     ReferentAssignment,
     Status,
 )
+from .subject_access import participant_archive
 
 SEARCH_LIMIT = 50
 
@@ -194,6 +195,7 @@ def participant_history(request, pk):
             "participant": participant,
             "changes": changes,
             "accesses": accesses,
+            "can_export": role_in(request.user, participant.plie) == Role.ADMIN,
         },
     )
 
@@ -625,3 +627,14 @@ def team_portfolios(request):
         for referent, load in loads.items()
     ]
     return render(request, "participants/team_portfolios.html", {"lines": lines})
+
+
+def participant_export(request, pk):
+    """Right of access: the PLIE admin downloads everything held about the person."""
+    participant = _participant(request, pk)
+    if role_in(request.user, participant.plie) != Role.ADMIN:
+        raise PermissionDenied("Seul l’administrateur du PLIE exporte un dossier complet.")
+    FileAccess.objects.create(participant=participant, user=request.user, what="export")
+    response = HttpResponse(participant_archive(participant), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="dossier-{participant.pk}.zip"'
+    return response

@@ -303,17 +303,11 @@ class TestAgenaisCeiling:
             total = real_granted_total(operation, exclude=exclude)
             # Unlocked, both decisions would read the total here before either saves; locked, the other one waits
             # on the fiche's row and this one goes on alone once the barrier times out.
-            print("TOTAL", total, threading.current_thread().name, flush=True)
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_counted.wait()
-            except threading.BrokenBarrierError:
-                print("BROKEN", flush=True)
             return total
 
         monkeypatch.setattr(services, "granted_total", granted_total_then_wait)
-        from django.db.models import QuerySet
-        from applications.models import ApplicationQuerySet
-        monkeypatch.setattr(ApplicationQuerySet, "select_for_update", lambda self, **kw: print("PATCHED") or QuerySet.select_for_update(self, of=("self",)))
         refused = []
 
         def run(application):
@@ -322,11 +316,7 @@ class TestAgenaisCeiling:
                     application=application, outcome=Outcome.ACCEPTED, decided_on=DECIDED_ON, by=users[application.pk]
                 )
             except ValidationError as error:
-                print("REFUSED", error, flush=True)
                 refused.append(error)
-            except Exception as error:
-                print("OTHER", repr(error), flush=True)
-                raise
             finally:
                 connection.close()
 
