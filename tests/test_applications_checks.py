@@ -323,6 +323,11 @@ class TestAgenaisCeiling:
         threads = [threading.Thread(target=run, args=(application,)) for application in (first, second)]
         for thread in threads:
             thread.start()
+        import sys, time, traceback
+        time.sleep(1)
+        for thread in threads:
+            print("=== ", thread.name, flush=True)
+            traceback.print_stack(sys._current_frames()[thread.ident])
         for thread in threads:
             thread.join(timeout=20)
         assert granted_total(agen) == Decimal("200000.00")

@@ -220,6 +220,9 @@ class Command(BaseCommand):
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_COOKIES": "off",
             "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            # plain HTTP on loopback, and a session opened here without a second factor
+            "SECURE_SSL_REDIRECT": "off",
+            "MFA_REQUIRED": "off",
         }
         server = subprocess.Popen(
             [
