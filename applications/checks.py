@@ -87,14 +87,17 @@ def operation_checks(operation):
                 f"Accordé {euros(granted)} sur {euros(operation.fse_ceiling)} ; reste {euros(operation.fse_ceiling - granted)}.",
             )
         )
-    planned = sum((p.etp for p in operation.planned_etps.all()), Decimal("0"))
-    etp = sum((a.etp_granted or Decimal("0") for a in accepted), Decimal("0"))
-    if planned:
+    planned_periods = list(operation.planned_etps.all())
+    for planned in planned_periods:
+        # Each planned period (Sud Périgord: 1,25 ETP in 2022, 1,75 in 2023) against the conventions running then.
+        running = [a for a in accepted if a.start <= planned.end and a.end >= planned.start]
+        etp = sum((a.etp_granted or Decimal("0") for a in running), Decimal("0"))
+        when = f" du {planned.start:%d/%m/%Y} au {planned.end:%d/%m/%Y}" if len(planned_periods) > 1 else ""
         checks.append(
             Check(
-                etp == planned,
+                etp == planned.etp,
                 "ETP attendus",
-                f"{french_number(etp)} ETP accordés pour {french_number(planned)} ETP attendus.",
+                f"{french_number(etp)} ETP accordés pour {french_number(planned.etp)} ETP attendus{when}.",
             )
         )
     zones = list(operation.zones.all())

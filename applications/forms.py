@@ -3,6 +3,7 @@ from django.forms import inlineformset_factory
 
 from operations.forms import DATE_INPUT
 from operations.models import Structure
+from plie.uploads import check_upload
 from territories.models import Zone
 
 from .models import Application, Outcome, ProposedReferent, RegulationMeeting
@@ -41,6 +42,11 @@ class ProposedReferentForm(forms.ModelForm):
         model = ProposedReferent
         localized_fields = "__all__"
         fields = ["first_name", "last_name", "etp", "zone"]
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zone"].queryset = Zone.objects.filter(plie=plie)
+        self.fields["zone"].error_messages["invalid_choice"] = "Cette zone n’appartient pas au PLIE."
 
 
 ProposedReferentFormSet = inlineformset_factory(
@@ -91,3 +97,6 @@ class RegulationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.operation = operation
         self.fields["structure"].queryset = Structure.objects.filter(plie=operation.plie)
+
+    def clean_sheet(self):
+        return check_upload(self.cleaned_data.get("sheet"))

@@ -111,7 +111,7 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=Q(indirect_rate__gte=0, indirect_rate__lte=100),
                 name="application_indirect_rate_0_100",
-                violation_error_message="Le taux forfaitaire est compris entre 0 et 100 %.",
+                violation_error_message="Le taux forfaitaire est compris entre 0 et 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(etp_granted__isnull=True) | Q(etp_granted__lte=F("etp_proposed")),

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from operations.models import Operation, Referent, ReferentPeriod
+from plie.formats import french_number
 
 from .checks import cap_for, euros, granted_total, max_fse
 from .models import ACCEPTED, Application, Outcome
@@ -38,7 +39,7 @@ def decide_application(*, application, outcome, decided_on, by, etp_granted=None
         if etp_granted > application.etp_proposed:
             raise ValidationError(
                 "ETP accordés (%(granted)s) supérieurs aux ETP proposés par la structure (%(proposed)s).",
-                params={"granted": etp_granted, "proposed": application.etp_proposed},
+                params={"granted": french_number(etp_granted), "proposed": french_number(application.etp_proposed)},
                 code="etp",
             )
         cap = cap_for(operation, application.structure.kind)
@@ -48,7 +49,7 @@ def decide_application(*, application, outcome, decided_on, by, etp_granted=None
                 "FSE+ accordé %(granted)s au-delà du plafond de cofinancement : %(cap)s %% de %(cost)s = %(ceiling)s.",
                 params={
                     "granted": euros(fse_granted),
-                    "cap": cap,
+                    "cap": french_number(cap),
                     "cost": euros(application.eligible_cost),
                     "ceiling": euros(ceiling),
                 },
@@ -85,6 +86,13 @@ def _convention(application):
             last_name=proposed.last_name,
             defaults={"structure": application.structure},
         )
+        periods = ReferentPeriod.objects.filter(referent=referent, operation=application.operation)
+        if periods.overlapping(application.start, application.end).exists():
+            raise ValidationError(
+                "%(name)s a déjà une période d’ETP sur cette fiche pendant ces dates.",
+                params={"name": referent.full_name},
+                code="overlap",
+            )
         ReferentPeriod.objects.create(
             referent=referent,
             operation=application.operation,

@@ -46,7 +46,9 @@ def funding(request, pk):
 
 def _application_page(request, application, title):
     form = ApplicationForm(request.POST or None, instance=application, operation=application.operation)
-    referents = ProposedReferentFormSet(request.POST or None, instance=application, prefix="referents")
+    referents = ProposedReferentFormSet(
+        request.POST or None, instance=application, prefix="referents", form_kwargs={"plie": application.operation.plie}
+    )
     if request.method == "POST" and form.is_valid() and referents.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -104,6 +106,9 @@ def application_detail(request, pk):
     )
     if request.method == "POST":
         require_editor(request.user, operation.plie)
+        if application.outcome != Outcome.SUBMITTED:  # a second decision sent from a page left open
+            messages.error(request, "Cette candidature a déjà fait l’objet d’une décision.")
+            return redirect(application)
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -154,11 +154,6 @@ class TestGravesCapsDependOnTheKindOfStructure:
         assert eur("= 88 500,00 €") in refusal(excinfo)
         assert Application.objects.get(pk=application.pk).outcome == Outcome.SUBMITTED
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: services.decide_application prints the cap as the raw Decimal (`88.50 %`), not in French "
-        "(`88,5 %` as checks.application_checks does): use french_number(cap) and a non-breaking space.",
-    )
     def test_the_cap_in_the_refusal_is_written_in_french(self):
         application = candidature(fiche("graves"), "public", fse="88500.00")
         with pytest.raises(ValidationError) as excinfo:
@@ -323,11 +318,6 @@ class TestAgenaisCeiling:
         threads = [threading.Thread(target=run, args=(application,)) for application in (first, second)]
         for thread in threads:
             thread.start()
-        import sys, time, traceback
-        time.sleep(1)
-        for thread in threads:
-            print("=== ", thread.name, flush=True)
-            traceback.print_stack(sys._current_frames()[thread.ident])
         for thread in threads:
             thread.join(timeout=20)
         assert granted_total(agen) == Decimal("200000.00")
@@ -399,11 +389,6 @@ class TestEtpAndZones:
         assert "supérieurs aux ETP proposés par la structure" in refusal(excinfo)
         assert Application.objects.get(pk=application.pk).etp_granted is None
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: services.decide_application prints the ETP as raw Decimals (`(1.50)`), not in French (`1,5`): "
-        "use french_number(etp_granted) and french_number(application.etp_proposed) in the params.",
-    )
     def test_the_etp_refusal_is_written_in_french(self, graves):
         application = candidature(graves, "association", fse="100000.00", etp="1.5")
         with pytest.raises(ValidationError) as excinfo:
@@ -447,12 +432,6 @@ class TestEtpAndZones:
         assert refusal(excinfo) == "Cette candidature a déjà fait l’objet d’une décision."
         assert Application.objects.get(pk=application.pk).outcome == Outcome.ACCEPTED
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: checks.operation_checks adds up every PlannedEtp of the fiche (Sud Périgord: 1,25 ETP in 2022 + "
-        "1,75 ETP in 2023 = 3 ETP) although they are successive periods: compare, for each planned period, the ETP "
-        "granted to the accepted applications overlapping it with that period's ETP.",
-    )
     def test_successive_planned_periods_are_compared_period_by_period_not_added_up(self):
         sud_perigord = fiche("sud-perigord")
         decide(candidature(sud_perigord, fse="50000.00", etp="1.25"))
@@ -524,14 +503,6 @@ class TestConvention:
         assert application.history.first().history_user == author
         assert application.history.first().outcome == Outcome.ACCEPTED
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: services._convention creates ReferentPeriod rows without the overlap check of the period form, so "
-        "a proposed referent already on the fiche for these dates hits the database's referent_period_no_overlap "
-        "(IntegrityError, a 500 through the web). Before creating the period, look for "
-        "ReferentPeriod.objects.filter(referent=referent, operation=operation).overlapping(start, end) and raise a "
-        "French ValidationError naming the referent and the clashing period.",
-    )
     def test_a_referent_already_on_the_fiche_for_these_dates_is_refused_with_a_message(self, operation):
         referent = ReferentFactory(plie=operation.plie, first_name="Inès", last_name="Garcia")
         ReferentPeriodFactory(referent=referent, operation=operation)

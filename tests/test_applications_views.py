@@ -439,13 +439,6 @@ class TestDecisionThroughTheWeb:
         assert f"La zone {agenais_zone.pk} n’appartient pas au PLIE." in page_of(response)
         assert Application.objects.get(pk=application.pk).outcome == Outcome.SUBMITTED
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: views.application_detail adds the service's « déjà fait l’objet d’une décision » error to a form "
-        "it then hides (form=None once the application is decided), so a second decision posted from a stale tab "
-        "answers 200 with no message. When the application is no longer submitted, refuse the POST with "
-        "messages.error(…) and redirect(application), or keep rendering the bound form when it has errors.",
-    )
     def test_a_second_decision_from_a_stale_page_is_refused_with_a_message(self, client_of, animation, application):
         accept(application)
         response = client_of(animation).post(
@@ -480,12 +473,6 @@ class TestBadApplicationInput:
         assert 'value="6000,00"' in page
         assert not Application.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: the constraint application_indirect_rate_0_100 has a bare `%` in its violation_error_message, "
-        "which Django formats with `% {'name': …}`: an indirect rate of 120 raises ValueError('incomplete format'), a "
-        "500. Write `100 %%.` (as CofinancingCap does) in applications/models.py and add the migration.",
-    )
     def test_an_indirect_rate_above_100_is_refused_in_french(self, client_of, animation, operation):
         structure = StructureFactory(plie=operation.plie)
         data = application_data(structure, indirect_rate="120", contact_name="Contact retapé")
@@ -505,13 +492,6 @@ class TestBadApplicationInput:
         assert "CCAS de Marmande" not in page_of(response)
         assert not Application.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: forms.ProposedReferentForm keeps the default Zone queryset, so the referent rows list the zones "
-        "of every PLIE (Bègles, Zone 1… on a Pessac page) and accept them. Give the formset "
-        "form_kwargs={'plie': operation.plie} and set self.fields['zone'].queryset = Zone.objects.filter(plie=plie) "
-        "in ProposedReferentForm.__init__ (as ReferentPeriodForm does).",
-    )
     def test_the_referent_rows_offer_only_the_zones_of_the_plie(self, client_of, animation, operation):
         ZoneFactory(plie=operation.plie, name="Pessac centre")
         page = page_of(client_of(animation).get(reverse("application_create", args=[operation.pk])))
@@ -519,11 +499,6 @@ class TestBadApplicationInput:
         assert ">Bègles</option>" not in page
         assert ">Zone 1</option>" not in page
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: forms.ProposedReferentForm accepts a zone of another PLIE for a proposed referent (same fix: "
-        "restrict the zone queryset to the operation's PLIE through the formset's form_kwargs).",
-    )
     def test_a_referent_zone_of_another_plie_is_refused(self, client_of, animation, operation):
         structure = StructureFactory(plie=operation.plie)
         begles = Zone.objects.get(plie__slug="graves", name="Bègles")
@@ -543,12 +518,6 @@ class TestBadApplicationInput:
         assert "Équipe retapée" in page_of(response)
         assert not RegulationMeeting.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: forms.RegulationForm stores any file as the attendance sheet (an HTML or executable renamed "
-        "feuille.pdf), unlike every other upload of the project: add `def clean_sheet(self): return "
-        "check_upload(self.cleaned_data['sheet'])` (plie.uploads) to RegulationForm.",
-    )
     def test_a_sheet_that_is_not_a_pdf_or_an_image_is_refused(self, client_of, animation, application, private_sheets):
         data = {
             "structure": application.structure.pk,

@@ -153,7 +153,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('indirect_rate__gte', 0), ('indirect_rate__lte', 100)), name='application_indirect_rate_0_100', violation_error_message='Le taux forfaitaire est compris entre 0 et 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('indirect_rate__gte', 0), ('indirect_rate__lte', 100)), name='application_indirect_rate_0_100', violation_error_message='Le taux forfaitaire est compris entre 0 et 100 %%.'),
         ),
         migrations.AddConstraint(
             model_name='application',
