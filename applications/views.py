@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from operations.models import Operation
 from plie.access import can_edit, get_for_edit, get_for_user, require_editor
+from plie.spreadsheet import safe
 
 from . import services
 from .checks import application_checks, cap_for, granted_total, operation_checks
@@ -176,7 +177,7 @@ def funding_export(request, pk):
     for application in Application.objects.filter(operation=operation).select_related("structure"):
         writer.writerow(
             [
-                _cell(application.structure.name),
+                safe(application.structure.name),
                 application.structure.get_kind_display(),
                 application.get_outcome_display(),
                 _amount(application.etp_proposed),
@@ -199,7 +200,3 @@ def funding_export(request, pk):
 
 def _amount(value):
     return "" if value is None else f"{value:.2f}".replace(".", ",")
-
-
-def _cell(text):
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from operations.models import ExitCategory
+from plie.audit import save_as
 
 from .models import (
     OPEN_STATUSES,
@@ -21,13 +22,6 @@ from .models import (
 )
 
 UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
-
-
-def _save(obj, by):
-    """Saves with `by` as the author of the history record, inside a request or not (imports, demo, jobs)."""
-    obj._history_user = by
-    obj.save()
-    return obj
 
 
 def _expect(parcours, *statuses):
@@ -57,7 +51,7 @@ def prescribe(*, participant, prescriber, prescription_date, by, prescriber_deta
             params={"exit": f"{last_exit.exit_date:%d/%m/%Y}"},
             code="overlap",
         )
-    return _save(
+    return save_as(
         Parcours(
             participant=participant,
             prescriber=prescriber,
@@ -76,7 +70,7 @@ def record_reception(*, parcours, date, kind, by):
     if date < parcours.prescription_date:
         raise ValidationError("L’accueil ne peut pas précéder la prescription.", code="before_prescription")
     parcours.reception_date, parcours.reception_kind, parcours.status = date, kind, Status.RECEIVED
-    _save(parcours, by)
+    save_as(parcours, by)
     return parcours
 
 
@@ -90,13 +84,13 @@ def decide_admission(*, parcours, date, outcome, reason, by):
         raise ValidationError("La commission ne peut pas précéder l’accueil.", code="before_reception")
     decision = CommissionDecision(parcours=parcours, date=date, outcome=outcome, reason=reason, decided_by=by)
     decision.full_clean()
-    _save(decision, by)
+    save_as(decision, by)
     parcours.status = {
         CommissionOutcome.ACCEPTED: Status.ACCEPTED,
         CommissionOutcome.REFUSED: Status.REFUSED,
         CommissionOutcome.POSTPONED: Status.POSTPONED,
     }[outcome]
-    _save(parcours, by)
+    save_as(parcours, by)
     return decision
 
 
@@ -118,8 +112,8 @@ def integrate(*, parcours, entry_date, operation, referent, by):
             code="outside_operation",
         )
     parcours.entry_date, parcours.operation, parcours.status = entry_date, operation, Status.ACTIVE
-    _save(parcours, by)
-    _save(
+    save_as(parcours, by)
+    save_as(
         ReferentAssignment(
             parcours=parcours, referent=referent, start=entry_date, reason=AssignmentReason.INTEGRATION, assigned_by=by
         ),
@@ -147,8 +141,10 @@ def assign_referent(*, parcours, referent, on, reason, by):
         raise ValidationError("L’affectation ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
     if current:
         current.end = on - datetime.timedelta(days=1)
-        _save(current, by)
-    return _save(ReferentAssignment(parcours=parcours, referent=referent, start=on, reason=reason, assigned_by=by), by)
+        save_as(current, by)
+    return save_as(
+        ReferentAssignment(parcours=parcours, referent=referent, start=on, reason=reason, assigned_by=by), by
+    )
 
 
 @transaction.atomic
@@ -159,7 +155,7 @@ def start_employment_follow_up(*, parcours, job_start, contract_type, by):
     if job_start < parcours.entry_date:
         raise ValidationError("L’emploi ne peut pas commencer avant l’entrée dans le parcours.", code="before_entry")
     parcours.job_start, parcours.contract_type, parcours.status = job_start, contract_type, Status.FOLLOW_UP
-    _save(parcours, by)
+    save_as(parcours, by)
     return parcours
 
 
@@ -186,7 +182,7 @@ def record_exit(*, parcours, exit_date, reason, by):
         parcours.status = Status.EXIT_PENDING
     else:
         _close(parcours, by)
-    _save(parcours, by)
+    save_as(parcours, by)
     return parcours
 
 
@@ -202,7 +198,7 @@ def validate_exit(*, parcours, by, today=None):
             code="follow_up_running",
         )
     _close(parcours, by)
-    _save(parcours, by)
+    save_as(parcours, by)
     return parcours
 
 
@@ -211,4 +207,4 @@ def _close(parcours, by):
     parcours.exit_validated_at, parcours.exit_validated_by = timezone.now(), by
     for assignment in parcours.assignments.filter(end__isnull=True):
         assignment.end = parcours.exit_date
-        _save(assignment, by)
+        save_as(assignment, by)

@@ -5,16 +5,9 @@ import io
 
 from openpyxl import Workbook
 
+from plie.spreadsheet import safe
+
 from .definitions import INDICATORS
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value):
-    """A cell a spreadsheet could run as a formula is written as text (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def tables(report, *, referents=True):

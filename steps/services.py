@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from participants.models import OPEN_STATUSES, Document, DocumentKind, Status
+from plie.audit import save_as
 
 from .models import GridRule, GridVersion, Step, StepStatus, Validation
 
@@ -36,12 +37,6 @@ def check_step(step):
         )
 
 
-def _save(obj, by):
-    obj._history_user = by
-    obj.save()
-    return obj
-
-
 @transaction.atomic
 def save_step(*, step, by):
     """Creates or changes a step; a validated step is frozen, a refused one goes back to the referent."""
@@ -58,7 +53,7 @@ def save_step(*, step, by):
     check_step(step)
     if step.pk is None:
         step.created_by = by
-    return _save(step, by)
+    return save_as(step, by)
 
 
 @transaction.atomic
@@ -75,7 +70,7 @@ def attach_proof(*, step, uploaded, kind, by):
         size=uploaded.size,
         uploaded_by=by,
     )
-    _save(document, by)
+    save_as(document, by)
     step.proofs.add(document)
     return document
 
@@ -92,7 +87,7 @@ def submit_step(*, step, by):
         )
     step.validation, step.submitted_at, step.submitted_by = Validation.SUBMITTED, timezone.now(), by
     step.refusal_reason = ""
-    return _save(step, by)
+    return save_as(step, by)
 
 
 @transaction.atomic
@@ -113,7 +108,7 @@ def validate_step(*, step, by):
             code="missing_proofs",
         )
     step.validation, step.decided_at, step.decided_by = Validation.VALIDATED, timezone.now(), by
-    return _save(step, by)
+    return save_as(step, by)
 
 
 @transaction.atomic
@@ -131,7 +126,7 @@ def refuse_step(*, step, reason, by):
         by,
         reason,
     )
-    return _save(step, by)
+    return save_as(step, by)
 
 
 @transaction.atomic
@@ -178,7 +173,7 @@ def create_session_steps(*, session, by):
             created_by=by,
         )
         check_step(step)
-        _save(step, by)
+        save_as(step, by)
         attendance.step = step
         attendance.save()
         created += 1

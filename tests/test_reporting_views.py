@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from reporting.exports import safe
+from plie.spreadsheet import safe
 from reporting.models import BilanRequest
 from tests.factories import ReferentFactory, ReferentPeriodFactory
 from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile

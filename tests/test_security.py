@@ -107,7 +107,7 @@ class TestLockOut:
 
 
 def production_check():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "DJANGO_SETTINGS", "EMAIL_", "SECURE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "DJANGO_", "EMAIL_", "SECURE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="plie.settings",
         ENV_FILE="/nonexistent",
