@@ -10,8 +10,12 @@ from plie.spreadsheet import safe
 from .definitions import INDICATORS
 
 
-def tables(report, *, referents=True):
-    """[(title, header, rows)] in the order of the bilan."""
+def masked(value, hide_small):
+    return "< 5" if hide_small and isinstance(value, int) and 0 < value < 5 else value
+
+
+def tables(report, *, referents=None, hide_small=False):
+    """[(title, header, rows)] in the order of the bilan; `referents` is the list of referent rows to include."""
     totals = report["totals"]
     result = [
         (
@@ -35,12 +39,12 @@ def tables(report, *, referents=True):
         ),
     ]
     keys = [key for key, _, _, _ in INDICATORS]
-    if referents:
+    if referents is not None:
         result.append(
             (
                 "Par référent",
                 ["Référent", "Structure", *[label for _, label, _, _ in INDICATORS]],
-                [[row["referent"], row["structure"], *[row.get(key) for key in keys]] for row in report["referents"]],
+                [[row["referent"], row["structure"], *[row.get(key) for key in keys]] for row in referents],
             )
         )
     structure_keys = [
@@ -57,7 +61,10 @@ def tables(report, *, referents=True):
         (
             "Par structure",
             ["Structure", *structure_keys],
-            [[row["structure"], *[row.get(key) for key in structure_keys]] for row in report["structures"]],
+            [
+                [row["structure"], *[masked(row.get(key), hide_small) for key in structure_keys]]
+                for row in report["structures"]
+            ],
         )
     )
     for title, rows in (("FSE+ entrées", report["fse"]["entries"]), ("FSE+ sorties", report["fse"]["exits"])):
@@ -65,17 +72,17 @@ def tables(report, *, referents=True):
             (
                 title,
                 ["Indicateur", "Total", "Femmes", "Hommes", "Non-binaires"],
-                [[r["label"], r["total"], r["F"], r["H"], r["NB"]] for r in rows],
+                [[r["label"], *[masked(r[sex], hide_small) for sex in ("total", "F", "H", "NB")]] for r in rows],
             )
         )
     return result
 
 
-def to_csv(report, *, referents=True):
+def to_csv(report, *, referents=None, hide_small=False):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
-    for title, header, rows in tables(report, referents=referents):
+    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
         writer.writerow([title])
         writer.writerow(header)
         for row in rows:
@@ -92,10 +99,10 @@ def _csv_value(value):
     return safe(str(value))
 
 
-def to_xlsx(report, *, referents=True):
+def to_xlsx(report, *, referents=None, hide_small=False):
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, header, rows in tables(report, referents=referents):
+    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
         sheet = workbook.create_sheet(title[:31])
         sheet.append(header)
         for row in rows:

@@ -8,11 +8,12 @@ from .definitions import indicator_rows
 from .report import build_report
 
 
-def render_bilan_html(report, *, requested_by=None):
+def render_bilan_html(report, *, requested_by=None, hide_small=False):
     return render_to_string(
         "reporting/bilan_pdf.html",
         {
             **report,
+            "hide_small": hide_small,
             "indicator_rows": indicator_rows(report["totals"]),
             "targets_svg": targets_chart(report["lines"]),
             "monthly_svg": monthly_chart(report["months"]),
@@ -22,14 +23,14 @@ def render_bilan_html(report, *, requested_by=None):
     )
 
 
-def render_bilan_pdf(operation, start, end, user=None, *, with_annex=False, progress=None):
+def render_bilan_pdf(operation, start, end, user=None, *, with_annex=False, hide_small=False, progress=None):
     """The PDF bytes and the number of pages; `progress(percent)` is called along the way."""
     from weasyprint import HTML  # imported here: it needs Pango, which only PDF generation requires
 
     progress = progress or (lambda percent: None)
     report = build_report(operation, start, end, persons=with_annex)
     progress(40)
-    html = render_bilan_html(report, requested_by=user)
+    html = render_bilan_html(report, requested_by=user, hide_small=hide_small)
     progress(60)
     document = HTML(string=html).render()
     progress(90)

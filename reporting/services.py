@@ -4,6 +4,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from plie.access import role_in
+from plie.models import Role
+
 from .models import BilanRequest, BilanStatus
 from .pdf import render_bilan_pdf
 
@@ -37,6 +40,8 @@ def generate_bilan(bilan_id):
             bilan.end,
             bilan.requested_by,
             with_annex=bilan.with_annex,
+            # the steering committee's copy hides the small counts, as its dashboard does
+            hide_small=role_in(bilan.requested_by, bilan.plie) == Role.COPIL,
             progress=lambda percent: _progress(bilan.pk, percent),
         )
         bilan.file.save(f"{bilan.pk}.pdf", ContentFile(pdf), save=False)

@@ -49,10 +49,7 @@ def dashboard(request):
     operation, operations, period, form = _context(request)
     role = role_in(request.user, operation.plie)
     report = build_report(operation, period.start, period.end, today=timezone.localdate())
-    referents = report["referents"]
-    if role == Role.REFERENT:
-        mine = set(Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True))
-        referents = [row for row in referents if row.get("referent_id") in mine]
+    referents = _visible_referents(request, operation, role, report["referents"])
     query = request.GET.urlencode()
     return render(
         request,
@@ -72,6 +69,15 @@ def dashboard(request):
             "behind": BEHIND,
         },
     )
+
+
+def _visible_referents(request, operation, role, rows):
+    if role == Role.COPIL:
+        return None
+    if role == Role.REFERENT:
+        mine = set(Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True))
+        return [row for row in rows if row.get("referent_id") in mine]
+    return rows
 
 
 def chart(request, name):
@@ -114,15 +120,18 @@ def export(request, fmt):
         raise Http404
     operation, _, period, _ = _context(request)
     report = build_report(operation, period.start, period.end, today=timezone.localdate())
-    with_referents = role_in(request.user, operation.plie) != Role.COPIL
+    role = role_in(request.user, operation.plie)
+    # The same tables as the dashboard shows this role: no referent line for the copil, only one's own for a referent.
+    options = {
+        "referents": _visible_referents(request, operation, role, report["referents"]),
+        "hide_small": role == Role.COPIL,
+    }
     name = f"bilan-{operation.plie.slug}-{operation.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     if fmt == "csv":
-        response = HttpResponse(
-            exports.to_csv(report, referents=with_referents), content_type="text/csv; charset=utf-8"
-        )
+        response = HttpResponse(exports.to_csv(report, **options), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(
-            exports.to_xlsx(report, referents=with_referents),
+            exports.to_xlsx(report, **options),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

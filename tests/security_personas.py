@@ -130,6 +130,7 @@ class World:
     plies: dict  # slug → Plie
     operations: dict  # slug → Operation
     referents: dict  # persona key → Referent profile
+    things: dict = field(default_factory=dict)  # PLIE slug → {name: model instance}
     canaries: dict = field(default_factory=dict)  # canary → (PLIE slug, slot or None)
 
     def forbidden(self, persona):
@@ -150,7 +151,8 @@ class World:
 
 
 def build_world():
-    """Builds both PLIEs and logs every persona in (call `isolate_private_storage` first: files are written)."""
+    """Builds both PLIEs and logs every persona in. Files are written: the caller first points the storages of
+    Document.file and BilanRequest.file to a temporary directory (see the `world` fixture)."""
     personas = {key: Persona(key, dict(roles)) for key, roles in MEMBERSHIPS.items()}
     for persona in personas.values():
         if persona.roles:
@@ -192,10 +194,12 @@ def _build_plie(world, slug, name, communes):
     TargetFactory(operation=operation, kind="etapes", value_min="1.5", basis="file_active_moyenne")
     CofinancingCapFactory(operation=operation, rate=85)
     world.operations[slug] = operation
+    things = world.things[slug] = {"plie": plie, "operation": operation}
     zone = ZoneFactory(plie=plie, name=f"Zone {token}")
     zone.communes.add(communes[0])
     operation.zones.add(zone)
     structure = StructureFactory(plie=plie, name=f"Association {token}")
+    things.update(zone=zone, structure=structure)
     _add(world, "operation", operation.pk, slug, "fiche")
     _add(world, "zone", zone.pk, slug, "zone")
     _add(world, "structure", structure.pk, slug, "structure")
@@ -220,6 +224,7 @@ def _build_plie(world, slug, name, communes):
     _add(world, "step_type", step_type(plie).pk, slug, "type PMSMP")
     category = StepCategory.objects.create(plie=plie, name=f"Catégorie {token}", position=99)
     StepType.objects.create(category=category, label=f"Type {token}")
+    things.update(grid=grid, category=category, step_type=step_type(plie))
 
     people = {}
     for slot in ("A", "B", "NONE"):
@@ -229,35 +234,40 @@ def _build_plie(world, slug, name, communes):
         participant = ParticipantFactory(
             plie=plie, last_name=canary, first_name="Camille", commune_id=communes[0], email=f"{canary.lower()}@x.fr"
         )
+        entretien = None
         if slot == "NONE":
             parcours = make_parcours(participant, "received", by=animation)
         else:
             parcours = make_parcours(participant, "active", by=animation, operation=operation, referent=profiles[slot])
-            add_entretien(
+            entretien = add_entretien(
                 parcours, D(2023, 2, 15), summary=f"Entretien de {canary}", referent=profiles[slot], created_by=admin
             )
-        document = Document.objects.create(
-            participant=participant,
-            parcours=parcours,
-            kind=DocumentKind.CONTRACT,
-            file=pdf(f"{canary}.pdf", PDF),
-            original_name=f"{canary}.pdf",
-            content_type="application/pdf",
-            size=len(PDF),
-            uploaded_by=animation,
-        )
+        document = _document(parcours, canary, DocumentKind.CONTRACT, by=animation)
+        if entretien:
+            sheet = _document(parcours, canary, DocumentKind.ATTENDANCE, by=animation, entretien=entretien)
+            if slug == HOME and slot == "B":  # an entretien's attendance sheet, of a colleague's person
+                _add(world, "document", sheet.pk, slug, "feuille d’émargement B", REFERENT_SLOTS[(slug, slot)])
+        # The matrix asks for every person of the PLIE de Pessac and for the one followed by A in the other PLIE
+        # (enough for each persona to meet a person of theirs, a colleague's, nobody's and another PLIE's).
+        asked = slug == HOME or slot == "A"
         followers = (follower,) if slot != "NONE" else ()
-        _add(world, "participant", participant.pk, slug, f"personne {slot}", *followers)
-        _add(world, "parcours", parcours.pk, slug, f"parcours {slot}", *followers)
-        _add(world, "document", document.pk, slug, f"justificatif {slot}", *followers)
+        step = None
         if slot != "NONE":
             referent_user = world.personas[follower].user
             if slot == "A":
                 step = submitted_step(parcours, by=referent_user, partner=f"Employeur de {canary}")
             else:
                 step = make_step(parcours, by=referent_user, partner=f"Employeur de {canary}")
-            _add(world, "step", step.pk, slug, f"étape {slot}", follower)
+        if asked:
+            _add(world, "participant", participant.pk, slug, f"personne {slot}", *followers)
+            _add(world, "parcours", parcours.pk, slug, f"parcours {slot}", *followers)
+            _add(world, "document", document.pk, slug, f"justificatif {slot}", *followers)
+            if step:
+                _add(world, "step", step.pk, slug, f"étape {slot}", *followers)
         people[slot] = participant
+        things.update({f"person_{slot}": participant, f"parcours_{slot}": parcours, f"document_{slot}": document})
+        if step:
+            things[f"step_{slot}"] = step
 
     session = CollectiveSession.objects.create(
         plie=plie,
@@ -268,9 +278,12 @@ def _build_plie(world, slug, name, communes):
         step_type=step_type(plie, "Atelier TRE"),
         created_by=animation,
     )
-    Attendance.objects.create(session=session, participant=people["A"], present=True)
-    Attendance.objects.create(session=session, participant=people["B"])
-    Attendance.objects.create(session=session, prospect_name=f"Prospect {token}")
+    things.update(
+        session=session,
+        attendance_A=Attendance.objects.create(session=session, participant=people["A"], present=True),
+        attendance_B=Attendance.objects.create(session=session, participant=people["B"]),
+        attendance_prospect=Attendance.objects.create(session=session, prospect_name=f"Prospect {token}"),
+    )
     _add(world, "session", session.pk, slug, "action collective")
 
     application = Application.objects.create(
@@ -283,6 +296,7 @@ def _build_plie(world, slug, name, communes):
         fse_requested=Decimal("10000"),
     )
     application.zones_requested.add(zone)
+    things.update(application=application, referent_A=profiles["A"], referent_B=profiles["B"])
     _add(world, "application", application.pk, slug, "candidature")
 
     for with_annex in (False, True):
@@ -300,6 +314,22 @@ def _build_plie(world, slug, name, communes):
         _add(world, "failed_bilan_annex" if with_annex else "failed_bilan", failed.pk, slug, "bilan échoué")
 
 
+def _document(parcours, canary, kind, *, by, entretien=None):
+    """A justificatif whose name and content both carry the person's canary."""
+    content = PDF.replace(b"\n", f"\n% {canary}\n".encode(), 1)
+    return Document.objects.create(
+        participant=parcours.participant,
+        parcours=parcours,
+        entretien=entretien,
+        kind=kind,
+        file=pdf(f"{canary}-{kind}.pdf", content),
+        original_name=f"{canary}-{kind}.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        uploaded_by=by,
+    )
+
+
 def _request_bilans(world):
     """Bilans asked through POST /bilans/, as the copil (plain) and the animation team (with the annex)."""
     for slug in PLIES:
@@ -314,3 +344,4 @@ def _request_bilans(world):
             assert bilan.status == "done", bilan.error
             assert bilan.with_annex is (key == "animation")
             _add(world, "bilan_annex" if bilan.with_annex else "bilan", bilan.pk, slug, "bilan")
+            world.things[slug]["bilan_annex" if bilan.with_annex else "bilan"] = bilan

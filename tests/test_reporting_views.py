@@ -147,6 +147,14 @@ class TestExports:
         body = client_of(copil).get(reverse("dashboard_export", args=["csv"]) + YEAR).content.decode("utf-8")
         assert "Par référent" not in body and "Rachida" not in body
 
+    def test_a_referent_exports_only_their_own_line(self, client_of, referent_a, followed):
+        body = client_of(referent_a).get(reverse("dashboard_export", args=["csv"]) + YEAR).content.decode("utf-8")
+        assert "Rachida Benali;" in body and "Hugo Lambert" not in body
+
+    def test_the_copil_export_hides_small_counts(self, client_of, copil, followed):
+        body = client_of(copil).get(reverse("dashboard_export", args=["csv"]) + YEAR).content.decode("utf-8")
+        assert "Participants;< 5;< 5;0;0" in body  # two people entered: 2 in all, 2 women, no man
+
     def test_xlsx_has_one_sheet_per_table(self, client_of, animation, followed):
         response = client_of(animation).get(reverse("dashboard_export", args=["xlsx"]) + YEAR)
         workbook = load_workbook(io.BytesIO(response.content))
