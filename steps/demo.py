@@ -66,7 +66,9 @@ def create_demo_steps(*, plie, by, seed=2023):
             start = parcours.entry_date + datetime.timedelta(
                 days=rng.randint(0, max((last_day - parcours.entry_date).days, 0))
             )
-            end = start + datetime.timedelta(days=rng.choice([2, 5, 14, 30, 90]))
+            end = min(
+                start + datetime.timedelta(days=rng.choice([2, 5, 14, 30, 90])), parcours.exit_date or datetime.date.max
+            )
             step = Step(
                 parcours=parcours,
                 step_type=rng.choice(choices),
