@@ -312,6 +312,8 @@ class Attendance(models.Model):
         Step, on_delete=models.SET_NULL, null=True, blank=True, related_name="attendance", verbose_name="étape créée"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "émargement"
         verbose_name_plural = "émargements"
