@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from operations.forms import DATE_INPUT
 from operations.models import ExitReason, Operation, Referent
 from plie.forms import TenantModelForm
 from plie.uploads import check_upload
@@ -18,8 +19,6 @@ from .models import (
     ReceptionKind,
     Status,
 )
-
-DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def not_in_future(value, what):

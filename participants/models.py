@@ -216,10 +216,14 @@ class ContractType(models.TextChoices):
     TRAINING = "formation", "Formation qualifiante"
 
 
-class ParcoursQuerySet(models.QuerySet):
+class OfParticipantQuerySet(models.QuerySet):
+    """Rows about a participant: visible exactly when the participant is."""
+
     def for_user(self, user):
         return self.filter(participant__in=Participant.objects.for_user(user))
 
+
+class ParcoursQuerySet(OfParticipantQuerySet):
     def followed_by(self, user):
         """The whole PLIE for its animation team and admin; for a referent, only the parcours assigned to them now."""
         team = Q(
@@ -452,11 +456,6 @@ class Modality(models.TextChoices):
     GROUP = "collectif", "Collectif"
 
 
-class EntretienQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(participant__in=Participant.objects.for_user(user))
-
-
 class Entretien(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="entretiens", verbose_name="participant"
@@ -481,7 +480,7 @@ class Entretien(models.Model):
     )
     created_at = models.DateTimeField("saisi le", auto_now_add=True)
 
-    objects = EntretienQuerySet.as_manager()
+    objects = OfParticipantQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -514,11 +513,6 @@ def document_path(document, filename):
     return f"{document.participant.plie_id}/{document.participant_id}/{uuid.uuid4().hex}"
 
 
-class DocumentQuerySet(models.QuerySet):
-    def for_user(self, user):
-        return self.filter(participant__in=Participant.objects.for_user(user))
-
-
 class Document(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="documents", verbose_name="participant"
@@ -539,7 +533,7 @@ class Document(models.Model):
     )
     uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
 
-    objects = DocumentQuerySet.as_manager()
+    objects = OfParticipantQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

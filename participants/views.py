@@ -51,10 +51,7 @@ def _participant(request, pk):
 
 
 def _parcours(request, pk):
-    parcours = get_object_or_404(Parcours.objects.select_related("participant__plie", "operation"), pk=pk)
-    if not Participant.objects.for_user(request.user).filter(pk=parcours.participant_id).exists():
-        raise Http404
-    return parcours
+    return get_for_user(Parcours.objects.select_related("participant__plie", "operation"), request.user, pk=pk)
 
 
 def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None):

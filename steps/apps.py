@@ -6,15 +6,8 @@ class StepsConfig(AppConfig):
     verbose_name = "Étapes de parcours"
 
     def ready(self):
-        from django.db.models.signals import post_save
-
-        from plie.models import Plie
+        from plie.signals import seed_new_plies
 
         from .defaults import create_default_step_nomenclature
 
-        def seed_new_plie(sender, instance, created, raw, **kwargs):
-            # A fixture brings its own nomenclature (raw); a PLIE created in the application starts from the defaults.
-            if created and not raw:
-                create_default_step_nomenclature(instance)
-
-        post_save.connect(seed_new_plie, sender=Plie, dispatch_uid="steps_seed_new_plie", weak=False)
+        seed_new_plies(create_default_step_nomenclature, dispatch_uid="steps_seed_new_plie")

@@ -5,6 +5,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from participants.models import Document, DocumentKind, Parcours, Participant
+from plie.access import can_edit
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
 
 
@@ -243,8 +244,6 @@ class Step(models.Model):
 
     def can_be_validated_by(self, user):
         """The animation team validates; nobody validates a step they submitted or follow as a referent."""
-        from plie.access import can_edit
-
         plie = self.step_type.category.plie
         follows = self.parcours.assignments.filter(end__isnull=True, referent__user=user).exists()
         return can_edit(user, plie) and self.submitted_by_id != user.pk and not follows

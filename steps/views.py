@@ -32,13 +32,6 @@ def _step(request, pk):
     return get_for_user(Step.objects.select_related(*STEP_RELATED), request.user, pk=pk)
 
 
-def _visible_parcours(request, pk):
-    parcours = get_object_or_404(Parcours.objects.select_related("participant__plie"), pk=pk)
-    if not Participant.objects.for_user(request.user).filter(pk=parcours.participant_id).exists():
-        raise Http404
-    return parcours
-
-
 def _require_admin(user, plie):
     if role_in(user, plie) != Role.ADMIN:
         raise PermissionDenied("Seul l’administrateur du PLIE modifie la nomenclature et la grille.")
@@ -58,7 +51,7 @@ def _save_step_form(request, form, step, success):
 
 @require_http_methods(["GET", "POST"])
 def step_create(request, pk):
-    parcours = _visible_parcours(request, pk)
+    parcours = get_for_user(Parcours.objects.select_related("participant__plie"), request.user, pk=pk)
     plie = parcours.participant.plie
     step = Step(parcours=parcours)
     form = StepForm(request.POST or None, instance=step, plie=plie, initial={"start": timezone.localdate()})
