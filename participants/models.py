@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from operations.models import ExitCategory, ExitReason, Operation, Referent
+from operations.models import ExitReason, Operation, Referent
 from plie.models import Membership, Plie, Role
 from plie.storage import private
 from territories.models import Commune
@@ -247,9 +247,6 @@ class ParcoursQuerySet(OfParticipantQuerySet):
         """Parcours active on at least one day of [start, end]."""
         return self.filter(entry_date__lte=end).filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
 
-    def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
-
 
 class Parcours(models.Model):
     """One enrolment of a participant, from prescription to exit. Dates record each stage; status says where it is."""
@@ -332,10 +329,6 @@ class Parcours(models.Model):
     def get_absolute_url(self):
         return self.participant.get_absolute_url()
 
-    @property
-    def current_assignment(self):
-        return next((a for a in self.assignments.all() if a.end is None), None)
-
     def referent_on(self, day):
         assignment = (
             self.assignments.filter(start__lte=day)
@@ -357,10 +350,6 @@ class Parcours(models.Model):
         """The point de situation some fiches ask for (24 months after entry at the Graves and Hauts de Garonne)."""
         months = self.operation.review_after_months if self.operation else None
         return self.entry_date + relativedelta(months=months) if months and self.entry_date else None
-
-    @property
-    def is_employment_exit(self):
-        return self.exit_reason is not None and self.exit_reason.category == ExitCategory.POSITIVE
 
     def is_active_on(self, day):
         return (
