@@ -18,8 +18,6 @@ from operations.models import (
 from plie.models import Membership, Plie, Role, User
 from territories.models import Commune, TerritoryCommune, Zone
 
-factory.Faker._DEFAULT_LOCALE = "fr_FR"
-
 
 class PlieFactory(DjangoModelFactory):
     class Meta:
@@ -34,8 +32,9 @@ class UserFactory(DjangoModelFactory):
         model = User
 
     email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Plain, predictable names: a random one could be the very name a test checks is absent from a page.
+    first_name = factory.Sequence(lambda n: f"Agent{n}")
+    last_name = factory.Sequence(lambda n: f"Équipe{n}")
     password = factory.django.Password("mot-de-passe-de-test")
 
 
@@ -118,7 +117,7 @@ class ReferentFactory(DjangoModelFactory):
         model = Referent
 
     plie = factory.SubFactory(PlieFactory)
-    first_name = factory.Faker("first_name")
+    first_name = factory.Sequence(lambda n: f"Conseiller{n}")
     last_name = factory.Sequence(lambda n: f"Référent{n}")
     structure = factory.SubFactory(StructureFactory, plie=factory.SelfAttribute("..plie"))
 
