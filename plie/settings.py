@@ -118,6 +118,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "private")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
+IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

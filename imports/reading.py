@@ -1,0 +1,137 @@
+"""Turn an uploaded extract into a header and rows of text, whatever spreadsheet software wrote it."""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+class RejectedFileError(Exception):
+    """The whole file is refused; the message says why, in French."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    format: str = "csv"
+    encoding: str = ""
+    separator: str = ""
+
+    @property
+    def description(self):
+        if self.format == "xlsx":
+            return "classeur Excel (.xlsx), première feuille"
+        separator = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}.get(self.separator, self.separator)
+        return f"CSV, encodage {self.encoding}, séparateur {separator}"
+
+
+def max_bytes():
+    return settings.IMPORT_MAX_MEGABYTES * 1024 * 1024
+
+
+def check_size(size):
+    if size > max_bytes():
+        raise RejectedFileError(
+            f"Fichier trop volumineux ({size / 1024 / 1024:.0f} Mo) : la limite est de "
+            f"{settings.IMPORT_MAX_MEGABYTES} Mo. Découpez l’extraction par année."
+        )
+
+
+def read_table(data: bytes) -> Table:
+    check_size(len(data))
+    if not data.strip():
+        raise RejectedFileError("Le fichier est vide.")
+    table = _read_xlsx(data) if data.startswith(b"PK\x03\x04") else _read_csv(data)
+    if not any(h.strip() for h in table.headers):
+        raise RejectedFileError("La première ligne doit contenir les noms des colonnes ; elle est vide.")
+    if not table.rows:
+        raise RejectedFileError("Le fichier ne contient que la ligne d’en-tête : aucune ligne à importer.")
+    return table
+
+
+def _decode(data):
+    if b"\x00" in data[:8192]:
+        raise RejectedFileError(
+            "Ce fichier n’est pas un tableau CSV ou Excel lisible (contenu binaire). "
+            "Enregistrez l’extraction au format CSV ou .xlsx."
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (avec BOM)"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise RejectedFileError(
+            "Encodage non reconnu : enregistrez le fichier en CSV UTF-8 ou en CSV Windows (Windows-1252)."
+        ) from error
+    return text, "Windows-1252"
+
+
+def _sniff_separator(header_line):
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
+    separator = max(counts, key=counts.get)
+    return separator if counts[separator] else ";"
+
+
+def _read_csv(data):
+    text, encoding = _decode(data)
+    if any(ord(c) < 32 and c not in "\r\n\t" for c in text[:8192]):
+        raise RejectedFileError("Ce fichier contient des caractères de contrôle : ce n’est pas un CSV lisible.")
+    first_line = text.split("\n", 1)[0]
+    separator = _sniff_separator(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    try:
+        rows = [row for row in reader]
+    except csv.Error as error:
+        raise RejectedFileError(f"CSV mal formé : {error}.") from error
+    headers = rows[0] if rows else []
+    body = [row for row in rows[1:]]
+    # Spreadsheets often leave empty trailing lines; they are not rows. Line numbers stay those of the file.
+    while body and not any(cell.strip() for cell in body[-1]):
+        body.pop()
+    return Table(headers=headers, rows=body, format="csv", encoding=encoding, separator=separator)
+
+
+def _read_xlsx(data):
+    from openpyxl import load_workbook
+
+    try:
+        # Formulas are never evaluated: read_only with data_only=False gives them back as text starting with "=".
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise RejectedFileError(
+            "Ce fichier ressemble à une archive mais n’est pas un classeur .xlsx lisible."
+        ) from error
+    sheet = workbook.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(["" if value is None else _xlsx_text(value) for value in values])
+    workbook.close()
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise RejectedFileError("Le classeur est vide.")
+    width = len(rows[0])
+    while width and not rows[0][width - 1].strip():
+        width -= 1
+    return Table(headers=rows[0][:width], rows=[row[:width] for row in rows[1:]], format="xlsx")
+
+
+def _xlsx_text(value):
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

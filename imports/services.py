@@ -1,0 +1,135 @@
+"""The writes of an import as the web and the command line drive it: deposit, analyse, run, record."""
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .columns import normalize
+from .engine import Source, run_batch
+from .models import ColumnMapping, ImportFile, ImportRun, RunStatus
+
+
+@transaction.atomic
+def deposit_files(*, plie, files, create_referents, by):
+    """A new import with its files (name, bytes) kept on private storage until it has run."""
+    run = ImportRun.objects.create(plie=plie, created_by=by, create_referents=create_referents)
+    for name, data in files:
+        import_file = ImportFile(run=run, name=name[:255], checksum=hashlib.sha256(data).hexdigest(), size=len(data))
+        import_file.content.save(import_file.checksum, ContentFile(data), save=False)
+        import_file.save()
+    return run
+
+
+def _sources(run):
+    sources = []
+    for import_file in run.files.all():
+        with import_file.content.open("rb") as handle:
+            sources.append((import_file, Source(import_file.name, handle.read())))
+    return sources
+
+
+def _store(run, pairs, results):
+    by_name = {}
+    for import_file, _ in pairs:
+        by_name.setdefault(import_file.name, []).append(import_file)
+    for result in results:
+        import_file = by_name[result.name].pop(0)
+        import_file.kind = result.kind or ""
+        import_file.description = result.description
+        import_file.created, import_file.updated, import_file.unchanged = (
+            result.created,
+            result.updated,
+            result.unchanged,
+        )
+        import_file.rejected = result.rejected
+        import_file.report = result.as_report()
+        import_file.save()
+
+
+def analyse(run):
+    """The preview: the whole import done and rolled back, its report kept on each file."""
+    pairs = _sources(run)
+    results = run_batch(
+        run.plie, [s for _, s in pairs], by=run.created_by, dry_run=True, create_referents=run.create_referents
+    )
+    _store(run, pairs, results)
+    return results
+
+
+@transaction.atomic
+def save_mapping(*, run, kind, header, column, by):
+    """Remember that this PLIE's `header` means `column` in files of `kind`."""
+    ColumnMapping.objects.update_or_create(
+        plie=run.plie, kind=kind, header=normalize(header), defaults={"column": column, "created_by": by}
+    )
+
+
+def queue(*, run):
+    from .tasks import run_import_task
+
+    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, progress=0, progress_label="En attente")
+    transaction.on_commit(lambda: run_import_task.delay(run.pk))
+
+
+def execute(run_id):
+    """The import itself, as the worker runs it: progress on the row, report on each file, contents deleted."""
+    run = ImportRun.objects.select_related("plie", "created_by").get(pk=run_id)
+    if run.status not in (RunStatus.QUEUED, RunStatus.UPLOADED):
+        return
+    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+
+    def progress(fraction, label):
+        ImportRun.objects.filter(pk=run.pk).update(progress=min(100, int(fraction * 100)), progress_label=label[:200])
+
+    pairs = _sources(run)
+    try:
+        results = run_batch(
+            run.plie,
+            [s for _, s in pairs],
+            by=run.created_by,
+            create_referents=run.create_referents,
+            progress=progress,
+        )
+    except Exception as error:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{type(error).__name__} : {error}"[:2000], finished_at=timezone.now()
+        )
+        raise
+    _store(run, pairs, results)
+    for import_file, _ in pairs:
+        import_file.content.delete(save=True)
+    status = RunStatus.REJECTED if any(r.rejected for r in results) else RunStatus.DONE
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=status, progress=100, progress_label="Terminé", finished_at=timezone.now()
+    )
+
+
+def record_command_import(*, plie, sources, results):
+    """An import made with `manage.py import_extract`, kept in the PLIE's import history like the others."""
+    run = ImportRun.objects.create(
+        plie=plie,
+        status=RunStatus.REJECTED if any(r.rejected for r in results) else RunStatus.DONE,
+        progress=100,
+        progress_label="Terminé (ligne de commande)",
+        finished_at=timezone.now(),
+    )
+    checksums = {source.name: source.checksum for source in sources}
+    sizes = {source.name: len(source.data) for source in sources}
+    for result in results:
+        ImportFile.objects.create(
+            run=run,
+            name=result.name[:255],
+            checksum=checksums[result.name],
+            size=sizes[result.name],
+            kind=result.kind or "",
+            description=result.description,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=result.rejected,
+            report=result.as_report(),
+        )
+    return run
+
