@@ -99,6 +99,11 @@ class ImportRun(models.Model):
         return self.status in (RunStatus.DONE, RunStatus.REJECTED, RunStatus.FAILED)
 
 
+class ImportFileQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(run__in=ImportRun.objects.for_user(user))
+
+
 def upload_path(import_file, filename):
     return f"imports/{import_file.run.plie_id}/{import_file.run_id}/{import_file.checksum}"
 
@@ -118,6 +123,8 @@ class ImportFile(models.Model):
     unchanged = models.PositiveIntegerField("inchangés", default=0)
     rejected = models.BooleanField("refusé", default=False)
     report = models.JSONField("rapport", default=dict, blank=True)
+
+    objects = ImportFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = "fichier importé"

@@ -132,4 +132,3 @@ def record_command_import(*, plie, sources, results):
             report=result.as_report(),
         )
     return run
-

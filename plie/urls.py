@@ -51,5 +51,6 @@ urlpatterns = [
     path("", include("steps.urls")),
     path("", include("reporting.urls")),
     path("", include("applications.urls")),
+    path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from applications.models import Application
+from imports.services import analyse, deposit_files
 from participants.models import Document, DocumentKind
 from plie.models import Role
 from reporting.models import BilanRequest
@@ -38,6 +39,7 @@ from tests.factories import (
     ZoneFactory,
     with_territory,
 )
+from tests.imports_files import csv_bytes
 from tests.participants_factories import PDF, ParticipantFactory, add_entretien, make_parcours, pdf
 from tests.steps_factories import make_grid, make_step, step_type, submitted_step
 
@@ -298,6 +300,16 @@ def _build_plie(world, slug, name, communes):
     application.zones_requested.add(zone)
     things.update(application=application, referent_A=profiles["A"], referent_B=profiles["B"])
     _add(world, "application", application.pk, slug, "candidature")
+
+    # An import by the admin, previewed: its report shows the name of the person nobody follows.
+    rows = [["ID participant", "Nom", "Prénom", "Sexe", "Date de naissance", "Date d'entrée", "Référent", "Colonne X"]]
+    rows.append(
+        ["V-NONE", person_canary(slug, "NONE"), "Camille", "F", "01/01/1990", "01/02/2023", "Inconnu Nulle", ""]
+    )
+    run = deposit_files(plie=plie, files=[("extraction.csv", csv_bytes(rows))], create_referents=False, by=admin)
+    analyse(run)
+    _add(world, "import_run", run.pk, slug, "import")
+    _add(world, "import_file", run.files.get().pk, slug, "fichier importé")
 
     for with_annex in (False, True):
         failed = BilanRequest.objects.create(

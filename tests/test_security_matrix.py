@@ -24,6 +24,7 @@ from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
+from imports.models import ImportFile
 from operations.models import ExitReason
 from participants.models import Document
 from plie.middleware import SESSION_KEY
@@ -166,6 +167,13 @@ RULES = {
     "regulation_create": Rule("operation", EDIT_IN_PLIE),
     "application_detail": Rule("application", EVERY_MEMBER, post=codes("200 200 403 403 403 404")),  # POST = decision
     "application_edit": Rule("application", EDIT_IN_PLIE),
+    # imports: whole files of personal data, the PLIE administrator's business only
+    "import_list": Rule(get=ADMIN_ONLY),
+    "import_create": Rule(get=ADMIN_ONLY),
+    "import_detail": Rule("import_run", codes("200 404 404 404 404 404")),
+    "import_status": Rule("import_run", codes("200 404 404 404 404 404")),
+    "import_start": Rule("import_run", post=codes("302 404 404 404 404 404")),
+    "import_mapping": Rule("import_file", post=codes("302 404 404 404 404 404")),
 }
 
 
@@ -287,6 +295,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch, quiet("django.request", "django.security", "axes", "celery"):
         patch.setattr(Document._meta.get_field("file"), "storage", storage)
         patch.setattr(BilanRequest._meta.get_field("file"), "storage", storage)
+        patch.setattr(ImportFile._meta.get_field("content"), "storage", storage)
         with django_db_blocker.unblock():
             outer = transaction.atomic()
             outer.__enter__()

@@ -1,0 +1,113 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from plie.access import get_for_user, role_in
+from plie.models import Role
+
+from . import services
+from .forms import MappingForm, UploadForm
+from .models import ImportFile, ImportRun, RunStatus
+from .reading import max_bytes
+
+
+def _require_admin(request):
+    if request.plie is None:
+        raise Http404
+    if role_in(request.user, request.plie) != Role.ADMIN:
+        raise PermissionDenied("Les imports sont réservés à l’administrateur du PLIE.")
+
+
+def import_list(request):
+    _require_admin(request)
+    runs = (
+        ImportRun.objects.filter(plie=request.plie)
+        .select_related("created_by")
+        .prefetch_related("files")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    return render(request, "imports/import_list.html", {"runs": runs})
+
+
+def import_create(request):
+    _require_admin(request)
+    # Refused before Django reads the body: a 200 MB upload must not fill the disk to be told it is too big.
+    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > 4 * max_bytes():
+        messages.error(
+            request, f"Envoi trop volumineux : chaque fichier est limité à {max_bytes() // 1024 // 1024} Mo."
+        )
+        return redirect("import_create")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
+        run = services.deposit_files(
+            plie=request.plie, files=files, create_referents=form.cleaned_data["create_referents"], by=request.user
+        )
+        services.analyse(run)
+        return redirect(run)
+    return render(request, "imports/import_create.html", {"form": form})
+
+
+def _run_for(request, pk):
+    return get_for_user(ImportRun.objects.select_related("plie", "created_by"), request.user, pk=pk)
+
+
+def import_detail(request, pk):
+    run = _run_for(request, pk)
+    files = list(run.files.all())
+    mapping_forms = {
+        f.pk: MappingForm(import_file=f)
+        for f in files
+        if run.status == RunStatus.UPLOADED and f.kind and f.report.get("ignored")
+    }
+    context = {
+        "run": run,
+        "files": [(f, mapping_forms.get(f.pk)) for f in files],
+        "importable": any(not f.rejected for f in files),
+        "rejected": [f for f in files if f.rejected],
+    }
+    return render(request, "imports/import_detail.html", context)
+
+
+@require_POST
+def import_mapping(request, pk):
+    import_file = get_for_user(ImportFile.objects.select_related("run__plie"), request.user, pk=pk)
+    run = import_file.run
+    if run.status != RunStatus.UPLOADED or not import_file.kind:
+        messages.info(request, "Cet import a déjà été lancé : les correspondances serviront au prochain.")
+        return redirect(run)
+    form = MappingForm(request.POST, import_file=import_file)
+    if form.is_valid():
+        for header, column in form.mappings():
+            services.save_mapping(run=run, kind=import_file.kind, header=header, column=column, by=request.user)
+        services.analyse(run)
+        messages.success(request, "Correspondances enregistrées pour les prochains imports ; l’aperçu est à jour.")
+    else:
+        messages.error(request, " ".join(form.non_field_errors()))
+    return redirect(run)
+
+
+@require_POST
+def import_start(request, pk):
+    run = _run_for(request, pk)
+    if run.status != RunStatus.UPLOADED:
+        messages.info(request, "Cet import a déjà été lancé.")
+        return redirect(run)
+    services.queue(run=run)
+    messages.success(request, "Import lancé.")
+    return redirect(run)
+
+
+def import_status(request, pk):
+    run = _run_for(request, pk)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "label": run.progress_label or run.get_status_display(),
+            "progress": run.progress,
+            "finished": run.is_finished,
+            "error": run.error,
+        }
+    )
