@@ -252,7 +252,7 @@ class Importer:
     @staticmethod
     def diff(current, wanted):
         """The fields of `wanted` whose value differs from `current`."""
-        return {name: value for name, value in wanted.items() if current.get(name) != value}
+        return {name: value for name, value in wanted.items() if current.get(name) != _pk(value)}
 
     def referents_by_name(self):
         return {
@@ -452,6 +452,8 @@ class ParticipantsImporter(Importer):
             person = {self.PERSON[c]: row.get(c) for c in self.PERSON if c in self.present}
             for name in self.BOOLEANS & set(person):
                 person[name] = bool(person[name])
+            if "postal_code" in person:
+                person["postal_code"] = person["postal_code"] or ""
             if "Code INSEE" in self.present or "Commune" in self.present:
                 person["commune_id"] = self.commune(row, communes, by_name)
             row["_person"] = person
@@ -521,7 +523,7 @@ class ParticipantsImporter(Importer):
                         "start": row["Date d'entrée"],
                         "end": row.get("Date de sortie"),
                     }
-                    a_changes = self.diff(own[0], {**wanted_assignment, "referent_id": referent.pk})
+                    a_changes = self.diff(own[0], wanted_assignment)
                     if a_changes:
                         assignment_updates[own[0]["id"]] = wanted_assignment
                         assignment_changed = True

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from plie.models import Plie, Role
 from plie.storage import private
@@ -89,7 +90,7 @@ class ImportRun(models.Model):
         ]
 
     def __str__(self):
-        return f"Import du {self.created_at:%d/%m/%Y %H:%M}"
+        return f"Import du {timezone.localtime(self.created_at):%d/%m/%Y à %H:%M}"
 
     def get_absolute_url(self):
         return reverse("import_detail", args=[self.pk])

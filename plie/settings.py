@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "import_export",
     "plie",
     "territories",
     "operations",
@@ -118,6 +119,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "private")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports: a cell starting with = + - @ is text in Excel
 # Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
 STORAGES = {

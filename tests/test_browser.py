@@ -102,3 +102,68 @@ def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed
     assert "feuille" in page.locator("#titre-entretiens + table").inner_text()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "entretien-referent.png", full_page=True)
+
+
+@pytest.fixture
+def extracts(admin_user, operation, tmp_path, monkeypatch):
+    """A PLIE's extracts as its admin holds them: Windows-1252, headers spelled its way, one date wrong."""
+    from django.core.files.storage import FileSystemStorage
+
+    from imports.models import ImportFile
+    from tests.imports_files import PARTICIPANTS, REFERENTS, changed, csv_bytes
+
+    monkeypatch.setattr(ImportFile._meta.get_field("content"), "storage", FileSystemStorage(location=tmp_path / "p"))
+    rows = changed(PARTICIPANTS, 1, "Référent", "Conseiller référent")
+    rows = changed(rows, 1, "Date d'entrée", "DATE D’ENTREE")
+    paths = {
+        "referents": tmp_path / "referents.csv",
+        "wrong": tmp_path / "participants.csv",
+        "fixed": tmp_path / "participants-corrige.csv",
+    }
+    paths["referents"].write_bytes(csv_bytes(REFERENTS, encoding="cp1252"))
+    paths["wrong"].write_bytes(csv_bytes(changed(rows, 3, "Date de naissance", "31/02/1970"), encoding="cp1252"))
+    paths["fixed"].write_bytes(csv_bytes(rows, encoding="cp1252"))
+    return admin_user, paths
+
+
+def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_report(live_server, extracts, page):
+    admin, paths = extracts
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Adresse e-mail").fill(admin.email)
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Référentiels").click()
+    page.get_by_role("link", name="Imports d’extractions").click()
+    page.get_by_role("link", name="Nouvel import").click()
+
+    page.get_by_label("Fichiers d’extraction").set_input_files([paths["referents"], paths["wrong"]])
+    page.get_by_role("button", name="Analyser les fichiers").click()
+    page.wait_for_url("**/imports/*/")
+    body = page.locator("body").inner_text()
+    assert "CSV, encodage Windows-1252, séparateur point-virgule" in body
+    assert "Colonnes obligatoires absentes : Référent." in body
+
+    page.get_by_label("Conseiller référent").select_option("Référent")
+    page.get_by_role("button", name="Enregistrer les correspondances et relancer l’aperçu").click()
+    assert page.get_by_text("Correspondances enregistrées").is_visible()
+    errors = page.get_by_role("tabpanel").filter(has_text="31/02/1970")
+    assert "valeur attendue : une date qui existe" in errors.inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "import-apercu-erreurs.png", full_page=True)
+
+    page.get_by_role("link", name="Déposer d’autres fichiers").click()
+    page.get_by_label("Fichiers d’extraction").set_input_files([paths["referents"], paths["fixed"]])
+    page.get_by_role("button", name="Analyser les fichiers").click()
+    page.wait_for_url("**/imports/*/")
+    page.get_by_role("tab", name="Lignes (3)").click()
+    assert page.locator(".badge", has_text="à créer").count() == 5  # 2 referents and 3 parcours
+    page.get_by_role("button", name="Confirmer l’import").click()
+    page.wait_for_url("**/imports/*/")
+    assert page.get_by_text("Import lancé.").is_visible()
+    page.locator("#import-label").get_by_text("Terminé").wait_for()
+    body = page.locator("body").inner_text()
+    assert "3 créés" in body.replace("\n", " ") or "3 créé" in body
+    page.screenshot(path=SCREENSHOTS / "import-rapport.png", full_page=True)
+
+    page.get_by_role("link", name="Imports", exact=True).click()
+    assert page.get_by_text("participants-corrige.csv").is_visible()

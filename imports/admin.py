@@ -1,0 +1,60 @@
+from django.contrib import admin
+from import_export.admin import ExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from operations.models import ReferentPeriod
+from participants.admin import EntretienAdmin, ParcoursAdmin
+from participants.models import Entretien, Parcours
+from steps.admin import StepAdmin
+from steps.models import Step
+
+from .models import ColumnMapping, ImportFile, ImportRun
+from .resources import FORMATS, EntretienResource, ParcoursResource, ReferentPeriodResource, StepResource
+
+
+class ImportFileInline(admin.TabularInline):
+    model = ImportFile
+    extra = 0
+    fields = ["name", "kind", "checksum", "size", "created", "updated", "unchanged", "rejected"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "plie", "created_by", "status"]
+    list_filter = ["plie", "status"]
+    readonly_fields = ["plie", "created_by", "status", "progress", "progress_label", "error", "finished_at"]
+    inlines = [ImportFileInline]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ["plie", "kind", "header", "column"]
+    list_filter = ["plie", "kind"]
+
+
+def with_export(model, model_admin, resource):
+    """The app's admin for `model`, plus an export in the format the import takes back."""
+    admin.site.unregister(model)
+    exporting = type(
+        f"Exporting{model_admin.__name__}",
+        (ExportMixin, model_admin),
+        {"resource_classes": [resource], "formats": FORMATS, "to_encoding": "utf-8-sig"},
+    )
+    admin.site.register(model, exporting)
+
+
+with_export(Parcours, ParcoursAdmin, ParcoursResource)
+with_export(Step, StepAdmin, StepResource)
+with_export(Entretien, EntretienAdmin, EntretienResource)
+
+
+@admin.register(ReferentPeriod)
+class ReferentPeriodAdmin(ExportMixin, SimpleHistoryAdmin):
+    list_display = ["referent", "operation", "etp", "start", "end", "zone"]
+    list_filter = ["operation__plie"]
+    raw_id_fields = ["referent"]
+    resource_classes = [ReferentPeriodResource]
+    formats = FORMATS
+    to_encoding = "utf-8-sig"
