@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-imports clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: install
 	@mkdir -p var
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py migrate --no-input -v0
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench $(BENCH_ARGS)
+
+bench-imports: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py migrate --no-input -v0
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench_imports $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -1,5 +1,6 @@
 """The four kinds of extract (shared/spec/import-format.md), their columns, and how a file's headers are matched."""
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -79,6 +80,7 @@ COLUMNS = {
 }
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalize(text):
     """Case, accents, surrounding and repeated spaces and the kind of apostrophe do not matter."""
     text = unicodedata.normalize("NFKD", str(text)).replace("’", "'").replace("‘", "'").replace("`", "'")

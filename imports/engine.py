@@ -173,6 +173,7 @@ class Importer:
     def run(self, table: Table, recognition, report):
         self.headers = {name: table.headers[index].strip() for name, index in recognition.positions.items()}
         self.present = set(recognition.positions)
+        self.positions = recognition.positions
         report(0, "lecture des lignes")
         rows = self.parse(table, recognition.positions)
         report(0.3, "contrôle des lignes")
@@ -202,36 +203,41 @@ class Importer:
         self.result.written = True
 
     def parse(self, table, positions):
+        required = {c.name for c in COLUMNS[self.kind] if c.required}
+        columns = [
+            (name, index, self.parsers.get(name, values.text), name in required) for name, index in positions.items()
+        ]
+        width = max(positions.values(), default=-1) + 1
         rows = []
         for offset, cells in enumerate(table.rows):
-            line = offset + 2
-            if not any(cell.strip() for cell in cells):
+            if not any(cells) or not any(cell.strip() for cell in cells):
                 continue
-            row = {"_line": line, "_raw": {}}
-            for name, index in positions.items():
-                raw = cells[index].strip() if index < len(cells) else ""
-                row["_raw"][name] = raw
-                if raw.startswith("="):
-                    self.fail(row, name, "formule de tableur refusée : enregistrez la valeur calculée, pas la formule")
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            row = {"_line": offset + 2, "_cells": cells}
+            for name, index, parse, is_required in columns:
+                raw = cells[index].strip()
+                if not raw:
                     row[name] = None
-                elif raw == "":
-                    row[name] = None
-                    if self.required(name):
+                    if is_required:
                         self.fail(row, name, "valeur obligatoire manquante")
+                elif raw[0] == "=":
+                    row[name] = None
+                    self.fail(row, name, "formule de tableur refusée : enregistrez la valeur calculée, pas la formule")
                 else:
                     try:
-                        row[name] = self.parsers.get(name, values.text)(raw)
+                        row[name] = parse(raw)
                     except values.InvalidCellError as invalid:
                         row[name] = None
                         self.fail(row, name, f"valeur attendue : {invalid}")
             rows.append(row)
         return rows
 
-    def required(self, name):
-        return any(c.name == name and c.required for c in COLUMNS[self.kind])
-
     def fail(self, row, column, message):
-        self.result.error(row["_line"], self.headers.get(column, column), row["_raw"].get(column, ""), message)
+        index = self.positions.get(column)
+        cells = row["_cells"]
+        raw = cells[index].strip() if index is not None and index < len(cells) else ""
+        self.result.error(row["_line"], self.headers.get(column, column), raw, message)
         row["_failed"] = True
 
     def duplicates(self, rows, key, column, what):
@@ -291,21 +297,21 @@ class Importer:
             )
             referent.pk = created.pk
 
-    def write_rows(self, model, creates, updates, create_defaults=None):
+    def write_rows(self, model, creates, updates):
         """`creates`: dicts of field values; `updates`: {id: {field: value}} of changed fields only."""
-        creates = [{k: _pk(v) for k, v in d.items()} for d in creates]
-        updates = {pk: {k: _pk(v) for k, v in d.items()} for pk, d in updates.items()}
+        for values_ in [*creates, *updates.values()]:
+            if "referent_id" in values_:
+                values_["referent_id"] = _pk(values_["referent_id"])
+        ids = bulk.allocate_ids(model, len(creates))
         if creates:
-            ids = bulk.allocate_ids(model, len(creates))
-            columns, rows = full_rows(model, creates, ids, create_defaults or {})
+            columns, rows = full_rows(model, creates, ids)
             bulk.insert(model, columns, rows)
             if hasattr(model, "history"):
-                bulk.record_history(model, ids, "+", by=self.by, reason=self.reason)
-        else:
-            ids = []
+                bulk.insert_history(model, columns, rows, "+", by=self.by, reason=self.reason)
         by_columns = defaultdict(list)
         for pk, changes in updates.items():
-            by_columns[tuple(sorted(changes))].append((pk, *(changes[c] for c in sorted(changes))))
+            names = tuple(sorted(changes))
+            by_columns[names].append((pk, *(changes[c] for c in names)))
         for names, rows in by_columns.items():
             bulk.update(model, [model._meta.get_field(n).column for n in names], rows)
         if updates and hasattr(model, "history"):
@@ -320,23 +326,22 @@ def _pk(value):
     return value.pk if isinstance(value, NewReferent | Referent) else value
 
 
-def full_rows(model, dicts, ids, extra):
+def full_rows(model, dicts, ids):
     """Complete rows for a table: the given values, then the field defaults, as the ORM would fill them."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    defaults = {}
-    for f in fields:
+    pairs = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
         if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-            defaults[f.attname] = now
+            default = now
         elif f.default is not NOT_PROVIDED:
-            defaults[f.attname] = f.default() if callable(f.default) else f.default
-        elif f.null:
-            defaults[f.attname] = None
+            default = f.default() if callable(f.default) else f.default
         else:
-            defaults[f.attname] = ""
-    defaults.update(extra)
-    columns = ["id", *(f.column for f in fields)]
-    rows = [(pk, *(d.get(f.attname, defaults[f.attname]) for f in fields)) for pk, d in zip(ids, dicts, strict=True)]
+            default = None if f.null else ""
+        pairs.append((f.attname, default))
+    columns = ["id", *(model._meta.get_field(name).column for name, _ in pairs)]
+    rows = [(pk, *[d.get(name, default) for name, default in pairs]) for pk, d in zip(ids, dicts, strict=True)]
     return columns, rows
 
 

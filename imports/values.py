@@ -1,6 +1,7 @@
 """Cell parsers: each returns a Python value or raises InvalidCellError with what is expected, in French."""
 
 import datetime
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -15,8 +16,8 @@ def text(value):
     return value.strip()
 
 
+@functools.lru_cache(maxsize=50_000)
 def date(value):
-    value = value.strip()
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
     iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?", value)
     try:
@@ -45,6 +46,7 @@ TRUE = {"oui", "o", "1", "vrai", "yes", "true", "x"}
 FALSE = {"non", "n", "0", "faux", "no", "false"}
 
 
+@functools.lru_cache(maxsize=1_000)
 def boolean(value):
     key = normalize(value)
     if key in TRUE:
