@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.db import models
@@ -48,6 +49,12 @@ class Structure(NaturalKeyMixin, models.Model):
         return self.name
 
 
+def audit_deadline_after(last_payment_year):
+    """FSE+ proofs are kept five years from 31 December of the year of the operation's last payment
+    (Regulation (EU) 2021/1060, art. 82)."""
+    return datetime.date(last_payment_year + 5, 12, 31)
+
+
 class Operation(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "code")
 
@@ -86,7 +93,23 @@ class Operation(NaturalKeyMixin, models.Model):
         blank=True,
         help_text="Si la fiche demande un point de situation sur les parcours longs (par exemple 24 mois).",
     )
-    audit_deadline = models.DateField("date limite d’archivage", null=True, blank=True)
+    last_payment_year = models.PositiveSmallIntegerField(
+        "année du dernier paiement FSE+",
+        null=True,
+        blank=True,
+        help_text="Fixe la date limite d’archivage : le 31 décembre de la cinquième année suivante.",
+    )
+    audit_deadline = models.DateField(
+        "date limite d’archivage",
+        null=True,
+        blank=True,
+        help_text="Les pièces peuvent être détruites et les participants anonymisés le lendemain.",
+    )
+    legal_hold = models.BooleanField(
+        "gel des données (contrôle ou contentieux en cours)",
+        default=False,
+        help_text="Tant qu’il est coché, aucun participant de la fiche n’est anonymisé ni effacé.",
+    )
 
     objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
     history = HistoricalRecords(m2m_fields=[zones, neutralised_exit_reasons])
@@ -111,13 +134,33 @@ class Operation(NaturalKeyMixin, models.Model):
                 name="operation_ceiling_not_negative",
                 violation_error_message="Le montant FSE+ maximum ne peut pas être négatif.",
             ),
+            models.CheckConstraint(
+                condition=Q(last_payment_year__isnull=True) | Q(last_payment_year__range=(2000, 2100)),
+                name="operation_last_payment_year_plausible",
+                violation_error_message="L’année du dernier paiement doit être comprise entre 2000 et 2100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(audit_deadline__isnull=True) | Q(audit_deadline__gte=F("end")),
+                name="operation_audit_deadline_after_end",
+                violation_error_message="La date limite d’archivage ne peut pas précéder la fin de la fiche.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.code} — {self.title}"
 
+    def save(self, *args, **kwargs):
+        # Once the last payment is known, the deadline follows from it: one rule, never two dates that disagree.
+        if self.last_payment_year:
+            self.audit_deadline = audit_deadline_after(self.last_payment_year)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("operation_detail", args=[self.pk])
+
+    def proofs_may_be_destroyed_on(self, day):
+        """FSE+ proofs are kept until the audit deadline included, and never while a legal hold is on."""
+        return self.audit_deadline is not None and day > self.audit_deadline and not self.legal_hold
 
     @property
     def sections(self):

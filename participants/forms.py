@@ -213,3 +213,14 @@ class DocumentForm(forms.ModelForm):
 
     def clean_file(self):
         return check_upload(self.cleaned_data["file"])
+
+
+class WithdrawalForm(forms.Form):
+    """An erasure or a restriction: its reason goes to the journal, which must hold no personal data."""
+
+    reason = forms.CharField(
+        label="Motif",
+        max_length=200,
+        help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
+    )
+    confirm = forms.BooleanField(label="Je confirme : cette action ne peut pas être annulée.", required=True)

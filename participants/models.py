@@ -71,15 +71,26 @@ CRITERIA = [
 
 
 class ParticipantQuerySet(models.QuerySet):
+    def in_use(self):
+        """People whose file is worked on: not archived after two years without contact, processing not restricted."""
+        return self.filter(archived_at__isnull=True, restricted_at__isnull=True)
+
     def for_user(self, user):
         """Animation and admin: the whole PLIE. Referents: the people whose current parcours is assigned to them.
-        Copil: nobody (they read aggregates only)."""
+        Copil: nobody (they read aggregates only). Archived or restricted people are in nobody's working set: the
+        admin reads them, read-only, through `archive_for_user`."""
         team = Q(plie__memberships__user=user, plie__memberships__role__in=[Role.ADMIN, Role.ANIMATION])
         followed = Q(
             pk__in=Parcours.objects.assigned_to_user(user).values("participant_id"),
             plie__in=Membership.objects.filter(user=user, role=Role.REFERENT).values("plie_id"),
         )
-        return self.filter(team | followed).distinct()
+        return self.in_use().filter(team | followed).distinct()
+
+    def archive_for_user(self, user):
+        """The archive (archived or restricted people) of the PLIEs where the user is admin; nothing for others."""
+        withdrawn = Q(archived_at__isnull=False) | Q(restricted_at__isnull=False)
+        admin_of = Membership.objects.filter(user=user, role=Role.ADMIN).values("plie_id")
+        return self.filter(withdrawn, plie__in=admin_of).distinct()
 
 
 class Participant(models.Model):
@@ -130,6 +141,31 @@ class Participant(models.Model):
     )
     dependent_children = models.PositiveSmallIntegerField("enfants à charge", null=True, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
+    archived_at = models.DateTimeField("archivé le", null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="archivé par",
+        help_text="Vide quand l’archivage vient de la tâche de conservation.",
+    )
+    anonymised_at = models.DateTimeField("anonymisé le", null=True, blank=True)
+    restricted_at = models.DateTimeField("traitement limité le", null=True, blank=True)
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="limitation décidée par",
+    )
+    legal_hold = models.BooleanField(
+        "gel des données (contentieux en cours)",
+        default=False,
+        help_text="Tant qu’il est coché, le dossier n’est ni archivé, ni anonymisé, ni effacé.",
+    )
 
     objects = ParticipantQuerySet.as_manager()
     history = HistoricalRecords()
@@ -149,6 +185,12 @@ class Participant(models.Model):
                 name="participant_external_id_unique_in_plie",
                 violation_error_message="Un participant porte déjà cet identifiant Viesion dans ce PLIE.",
             ),
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True)
+                | Q(archived_at__isnull=False, anonymised_at__gte=F("archived_at")),
+                name="participant_anonymised_after_archived",
+                violation_error_message="Un dossier est archivé avant d’être anonymisé.",
+            ),
         ]
 
     def __str__(self):
@@ -156,6 +198,11 @@ class Participant(models.Model):
 
     def get_absolute_url(self):
         return reverse("participant_detail", args=[self.pk])
+
+    @property
+    def is_withdrawn(self):
+        """Archived or restricted: out of everyday work, read by the PLIE admin only."""
+        return self.archived_at is not None or self.restricted_at is not None
 
     @property
     def isced_band(self):
@@ -234,7 +281,12 @@ class ParcoursQuerySet(OfParticipantQuerySet):
             pk__in=self.model.objects.assigned_to_user(user).values("pk"),
             participant__plie__in=Membership.objects.filter(user=user, role=Role.REFERENT).values("plie_id"),
         )
-        return self.filter(team | followed).distinct()
+        in_use = Q(participant__archived_at__isnull=True, participant__restricted_at__isnull=True)
+        return self.filter(in_use, team | followed).distinct()
+
+    def in_use(self):
+        """Parcours of people in everyday work: lists and queues leave out the archive and restricted files."""
+        return self.filter(participant__archived_at__isnull=True, participant__restricted_at__isnull=True)
 
     def assigned_to_user(self, user):
         """Parcours whose current assignment is to a referent profile of this user."""
@@ -552,3 +604,42 @@ class FileAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.participant} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"
+
+
+class ErasureKind(models.TextChoices):
+    ERASURE = "erasure", "Effacement (art. 17 RGPD)"
+    RESTRICTION = "restriction", "Limitation du traitement (art. 18 RGPD)"
+
+
+class ErasureRecord(models.Model):
+    """The journal of erasures and restrictions. It holds no personal data, only keyed hashes of who was concerned,
+    so that `replay_erasures` finds them again if a backup brings them back. Copied to ERASURE_JOURNAL_PATH."""
+
+    uuid = models.UUIDField("identifiant", default=uuid.uuid4, unique=True, editable=False)
+    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="erasure_records", verbose_name="PLIE")
+    kind = models.CharField("nature", max_length=20, choices=ErasureKind.choices)
+    identity_hash = models.CharField("empreinte de l’identité", max_length=64)
+    external_id_hash = models.CharField("empreinte de l’identifiant Viesion", max_length=64, blank=True)
+    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
+    reason = models.CharField("motif", max_length=200)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="décidé par"
+    )
+
+    class Meta:
+        verbose_name = "effacement ou limitation"
+        verbose_name_plural = "journal des effacements et limitations"
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ErasureKind.values),
+                name="erasure_kind_valid",
+                violation_error_message="Nature inconnue.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="erasure_has_reason", violation_error_message="Indiquez un motif."
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} du {self.recorded_at:%d/%m/%Y}"

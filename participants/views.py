@@ -17,6 +17,7 @@ from plie.models import Role
 
 from . import services
 from .alerts import portfolio, with_alerts
+from .erasure import erase_participant, erasure_blocker, restrict_participant
 from .forms import (
     AssignmentForm,
     CommissionForm,
@@ -28,6 +29,7 @@ from .forms import (
     ParticipantForm,
     PrescriptionForm,
     ReceptionForm,
+    WithdrawalForm,
 )
 from .models import (
     OPEN_STATUSES,
@@ -532,7 +534,7 @@ def my_portfolio(request):
     today = timezone.localdate()
     rows = []
     if referent:
-        parcours = Parcours.objects.filter(assignments__referent=referent, assignments__end__isnull=True)
+        parcours = Parcours.objects.in_use().filter(assignments__referent=referent, assignments__end__isnull=True)
         rows = with_alerts(portfolio(parcours, request.plie, today), today)
     status = request.GET.get("statut", "")
     if status:
@@ -573,7 +575,8 @@ ALERT_KINDS = [
 def commission_agenda(request):
     require_editor(request.user, request.plie)
     waiting = (
-        Parcours.objects.filter(
+        Parcours.objects.in_use()
+        .filter(
             participant__plie=request.plie,
             status__in=[Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED],
         )
@@ -581,7 +584,7 @@ def commission_agenda(request):
         .order_by("prescription_date")
     )
     decisions = (
-        CommissionDecision.objects.filter(parcours__participant__plie=request.plie)
+        CommissionDecision.objects.filter(parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie))
         .select_related("parcours__participant", "decided_by")
         .order_by("-date", "-pk")[:50]
     )
@@ -592,7 +595,8 @@ def exits_to_validate(request):
     require_editor(request.user, request.plie)
     today = timezone.localdate()
     pending = list(
-        Parcours.objects.filter(participant__plie=request.plie, status=Status.EXIT_PENDING)
+        Parcours.objects.in_use()
+        .filter(participant__plie=request.plie, status=Status.EXIT_PENDING)
         .select_related("participant", "exit_reason")
         .prefetch_related("assignments__referent")
         .order_by("exit_date")
@@ -606,7 +610,9 @@ def team_portfolios(request):
     today = timezone.localdate()
     rows = with_alerts(
         portfolio(
-            Parcours.objects.filter(participant__plie=request.plie, assignments__end__isnull=True), request.plie, today
+            Parcours.objects.in_use().filter(participant__plie=request.plie, assignments__end__isnull=True),
+            request.plie,
+            today,
         ),
         today,
     )
@@ -626,12 +632,109 @@ def team_portfolios(request):
     return render(request, "participants/team_portfolios.html", {"lines": lines})
 
 
-def participant_export(request, pk):
-    """Right of access: the PLIE admin downloads everything held about the person."""
-    participant = _participant(request, pk)
+def _participant_for_admin(request, pk, refusal):
+    """A person in use or in the archive; 403 for the other roles of the PLIE, who may see the person but not act."""
+    visible = Participant.objects.for_user(request.user) | Participant.objects.archive_for_user(request.user)
+    participant = get_object_or_404(visible.select_related("plie", "commune"), pk=pk)
     if role_in(request.user, participant.plie) != Role.ADMIN:
-        raise PermissionDenied("Seul l’administrateur du PLIE exporte un dossier complet.")
+        raise PermissionDenied(refusal)
+    return participant
+
+
+def participant_export(request, pk):
+    """Right of access: the PLIE admin downloads everything held about the person, archived or not."""
+    participant = _participant_for_admin(request, pk, "Seul l’administrateur du PLIE exporte un dossier complet.")
     FileAccess.objects.create(participant=participant, user=request.user, what="export")
     response = HttpResponse(participant_archive(participant), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="dossier-{participant.pk}.zip"'
     return response
+
+
+def archive_list(request):
+    """The archive of the PLIE: people without contact for two years, or whose processing is restricted."""
+    if request.plie is None:
+        raise Http404
+    if request.role != Role.ADMIN:
+        raise PermissionDenied("Seul l’administrateur du PLIE consulte les archives.")
+    people = Participant.objects.archive_for_user(request.user).filter(plie=request.plie)
+    return render(
+        request,
+        "participants/archive_list.html",
+        {"participants": people.order_by("last_name", "first_name", "pk")},
+    )
+
+
+def archive_detail(request, pk):
+    """Read-only: an archived file is kept for the FSE+ audit, not worked on."""
+    participant = get_object_or_404(
+        Participant.objects.archive_for_user(request.user).select_related("plie", "commune"), pk=pk
+    )
+    FileAccess.objects.create(participant=participant, user=request.user, what="archive")
+    parcours = participant.parcours.select_related("operation", "exit_reason").prefetch_related(
+        "decisions", "assignments__referent", "steps__step_type"
+    )
+    return render(
+        request,
+        "participants/archive_detail.html",
+        {"participant": participant, "parcours_list": parcours, "documents": participant.documents.all()},
+    )
+
+
+def _withdrawal(request, pk, *, action, title, explanation, success, blocker=None):
+    participant = _participant_for_admin(
+        request, pk, "Seul l’administrateur du PLIE efface un dossier ou en limite le traitement."
+    )
+    form = WithdrawalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(participant=participant, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, success)
+            return redirect("archive_list")
+    return render(
+        request,
+        "participants/withdrawal_form.html",
+        {
+            "participant": participant,
+            "form": form,
+            "title": title,
+            "explanation": explanation,
+            "blocker": blocker(participant) if blocker else None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_erase(request, pk):
+    return _withdrawal(
+        request,
+        pk,
+        action=erase_participant,
+        title="Effacer le dossier (droit à l’effacement)",
+        explanation=(
+            "Une personne qui n’est jamais entrée dans une opération cofinancée est supprimée avec tout son dossier. "
+            "Une personne dont un parcours est cofinancé par le FSE+ est anonymisée, et seulement après la date "
+            "limite d’archivage de chaque fiche concernée. L’effacement est inscrit au journal, qui l’applique de "
+            "nouveau après une restauration de sauvegarde."
+        ),
+        success="Le dossier est effacé ; l’effacement est inscrit au journal.",
+        blocker=erasure_blocker,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_restrict(request, pk):
+    return _withdrawal(
+        request,
+        pk,
+        action=restrict_participant,
+        title="Limiter le traitement du dossier",
+        explanation=(
+            "Les données sont conservées mais ne sont plus traitées : le dossier disparaît des listes, portefeuilles "
+            "et recherches, et seul l’administrateur du PLIE peut le consulter, dans les archives. Les chiffres des "
+            "bilans déjà dus au financeur restent comptés. La limitation est inscrite au journal."
+        ),
+        success="Le traitement du dossier est limité ; la limitation est inscrite au journal.",
+    )

@@ -117,6 +117,10 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # Justificatifs live outside MEDIA_ROOT and are only ever served through a view that checks access.
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "private")
+# The journal of erasures (JSON lines), kept apart from database backups so that `replay_erasures` can apply it
+# again after a restore; its key makes the hashes of identities it holds useless without it (SECRET_KEY if unset).
+ERASURE_JOURNAL_PATH = env.path("ERASURE_JOURNAL_PATH", default=BASE_DIR / "var" / "journal-effacements.jsonl")
+ERASURE_JOURNAL_KEY = env("ERASURE_JOURNAL_KEY", default="")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports: a cell starting with = + - @ is text in Excel

@@ -169,7 +169,10 @@ def validation_queue(request):
     """Submitted steps of the PLIE: those with missing proofs first, then the oldest."""
     require_editor(request.user, request.plie)
     steps = list(
-        Step.objects.filter(parcours__participant__plie=request.plie, validation=Validation.SUBMITTED)
+        Step.objects.filter(
+            parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie),
+            validation=Validation.SUBMITTED,
+        )
         .select_related("parcours__participant", "step_type", "submitted_by")
         .prefetch_related(
             Prefetch("proofs", Document.objects.only("pk", "kind")),

@@ -101,3 +101,10 @@ def logged_in(user):
 @pytest.fixture
 def client_of():
     return logged_in
+
+
+@pytest.fixture(autouse=True)
+def erasure_journal(settings, tmp_path):
+    """The journal of erasures of each test is its own file, never var/journal-effacements.jsonl."""
+    settings.ERASURE_JOURNAL_PATH = tmp_path / "journal-effacements.jsonl"
+    return settings.ERASURE_JOURNAL_PATH

@@ -10,7 +10,8 @@ Two more personas belong to both PLIEs with different roles.
 Canaries: `CANARIXYZ-PLIE-<SLUG>` is written in every PLIE-wide object (PLIE, fiche, zone, structure, referents,
 user names, grid, session, application), visible to every member of that PLIE and to nobody else;
 `CANARIXYZ-PERSON-<SLUG>-<A|B|NONE>` in everything about one person (name, entretien, justificatif, step), visible
-only to the animation team and the admin of the PLIE and to the referent who follows that person."""
+only to the animation team and the admin of the PLIE and to the referent who follows that person;
+`CANARIXYZ-PERSON-PESSAC-ARCHIVED` in a person moved to the archive, visible to the PLIE admin only."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from django.urls import reverse
 from applications.models import Application
 from imports.services import analyse, deposit_files
 from participants.models import Document, DocumentKind
+from participants.retention import archive_participant
 from plie.models import Role
 from reporting.models import BilanRequest
 from steps.models import Attendance, CollectiveSession, StepCategory, StepType
@@ -44,6 +46,7 @@ from tests.participants_factories import PDF, ParticipantFactory, add_entretien,
 from tests.steps_factories import make_grid, make_step, step_type, submitted_step
 
 CANARY = "CANARIXYZ"
+ARCHIVED = "ARCHIVED"  # the slot of a person moved to the archive: the PLIE admin alone reads them
 D = datetime.date
 
 HOME, OTHER = "pessac", "marmandais"
@@ -143,6 +146,8 @@ class World:
             role = persona.roles.get(slug)
             if slot is None:
                 visible = role is not None
+            elif slot == ARCHIVED:
+                visible = role == Role.ADMIN
             else:
                 visible = role in (Role.ADMIN, Role.ANIMATION) or (
                     role == Role.REFERENT and REFERENT_SLOTS.get((slug, slot)) == persona.key
@@ -270,6 +275,16 @@ def _build_plie(world, slug, name, communes):
         things.update({f"person_{slot}": participant, f"parcours_{slot}": parcours, f"document_{slot}": document})
         if step:
             things[f"step_{slot}"] = step
+
+    if slug == HOME:
+        canary = person_canary(slug, ARCHIVED)
+        world.canaries[canary] = (slug, ARCHIVED)
+        archived = ParticipantFactory(plie=plie, last_name=canary, first_name="Camille", commune_id=communes[0])
+        make_parcours(archived, "received", by=animation)
+        _document(archived.parcours.get(), canary, DocumentKind.IDENTITY, by=animation)
+        archive_participant(participant=archived, by=admin)
+        _add(world, "archived_participant", archived.pk, slug, "personne archivée")
+        things["person_ARCHIVED"] = archived
 
     session = CollectiveSession.objects.create(
         plie=plie,

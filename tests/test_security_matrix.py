@@ -112,6 +112,10 @@ RULES = {
     "document_create": Rule("participant", FOLLOWED),
     "document_download": Rule("document", FOLLOWED),
     "participant_export": Rule("participant", codes("200 403 403 404 404 404")),  # right of access: the admin only
+    "participant_erase": Rule("participant", codes("200 403 403 404 404 404")),  # art. 17: the admin only
+    "participant_restrict": Rule("participant", codes("200 403 403 404 404 404")),  # art. 18: the admin only
+    "archive_list": Rule(get=ADMIN_ONLY),
+    "archive_detail": Rule("archived_participant", codes("200 404 404 404 404 404")),  # read by the admin alone
     "parcours_reception": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_commission": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_integration": Rule("parcours", TEAM_ON_FOLLOWED),
@@ -582,6 +586,8 @@ class TestAroundTheMatrix:
             ("referent_a", "participant_detail", "participant", "", person_canary(HOME, "A")),
             ("referent_a", "document_download", "document", "", f"% {person_canary(HOME, 'A')}"),  # the file itself
             ("admin", "participant_export", "participant", "", f"% {person_canary(HOME, 'A')}"),  # its files
+            ("admin", "archive_detail", "archived_participant", "", person_canary(HOME, "ARCHIVED")),
+            ("admin", "archive_list", None, None, person_canary(HOME, "ARCHIVED")),
             ("animation", "bilan_download", "bilan_annex", "", person_canary(HOME, "B")),
             ("copil", "bilan_download", "bilan", "", plie_canary(HOME)),
             ("animation", "dashboard_export", None, "csv", plie_canary(HOME)),
@@ -590,7 +596,7 @@ class TestAroundTheMatrix:
         ],
     )
     def test_the_canary_search_reads_the_format(self, world, persona, name, kind, query, must_show):
-        url = reverse(name, args=[target_of(world, kind).pk] if kind else [query])
+        url = reverse(name, args=[target_of(world, kind).pk] if kind else [query] if query is not None else [])
         got, text, _ = ask(world.personas[persona].client, "get", url)
         assert got == 200
         assert must_show in text.upper()
