@@ -15,9 +15,11 @@ from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from operations.models import ExitReason, Operation, Referent, ReferentPeriod, Structure, StructureKind
+from participants.erasure import external_id_hash, identity_hash
 from participants.models import (
     AssignmentReason,
     Entretien,
+    ErasureRecord,
     Modality,
     Parcours,
     Participant,
@@ -35,6 +37,8 @@ from .models import ColumnMapping
 from .reading import RejectedFileError, Table, read_table
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
+ERASED = "personne effacée à sa demande (RGPD, journal des effacements) : elle ne peut pas être réimportée"
+RESTRICTED = "traitement limité à la demande de la personne (RGPD) : ses données ne sont plus mises à jour"
 STATUS_LABELS = {CREATE: "à créer", UPDATE: "à mettre à jour", UNCHANGED: "inchangé", ERROR: "erreur"}
 PREVIEW_ROWS = 500
 
@@ -416,8 +420,13 @@ class ParticipantsImporter(Importer):
             p["external_id"]: p
             for p in Participant.objects.filter(plie=plie)
             .exclude(external_id="")
-            .values("id", "external_id", *person_fields)
+            .values("id", "external_id", "restricted_at", *person_fields)
         }
+        erased = set()
+        for identity, external in ErasureRecord.objects.filter(plie=plie).values_list(
+            "identity_hash", "external_id_hash"
+        ):
+            erased.update({identity, external} - {""})
         parcours_of = defaultdict(list)
         for p in Parcours.objects.filter(participant__plie=plie).values(
             "id",
@@ -498,6 +507,12 @@ class ParticipantsImporter(Importer):
                 continue
             ext = row["ID participant"]
             current = people.get(ext)
+            if current is None and erased and self.erased(row, erased):
+                self.fail(row, "ID participant", ERASED)
+                continue
+            if current is not None and current["restricted_at"]:
+                self.fail(row, "ID participant", RESTRICTED)
+                continue
             person_changed = False
             if current is None:
                 if first_row_of[ext] is row:
@@ -566,6 +581,12 @@ class ParticipantsImporter(Importer):
             "new_assignments": new_assignments,
             "assignment_updates": assignment_updates,
         }
+
+    def erased(self, row, erased):
+        slug = self.plie.slug
+        return external_id_hash(slug, row["ID participant"]) in erased or (
+            identity_hash(slug, row["Nom"], row["Prénom"], row["Date de naissance"]) in erased
+        )
 
     def commune(self, row, communes, by_name):
         code = row.get("Code INSEE")

@@ -10,7 +10,6 @@ from plie.models import Role
 from . import services
 from .forms import MappingForm, UploadForm
 from .models import ImportFile, ImportRun, RunStatus
-from .reading import max_bytes
 
 
 def _require_admin(request):
@@ -33,12 +32,6 @@ def import_list(request):
 
 def import_create(request):
     _require_admin(request)
-    # Refused before Django reads the body: a 200 MB upload must not fill the disk to be told it is too big.
-    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > 4 * max_bytes():
-        messages.error(
-            request, f"Envoi trop volumineux : chaque fichier est limité à {max_bytes() // 1024 // 1024} Mo."
-        )
-        return redirect("import_create")
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django_otp import user_has_device
@@ -56,3 +57,24 @@ class NoStoreMiddleware:
         if request.user.is_authenticated:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses an oversized body before anything reads it (CSRF checking would spool a whole upload to disk first)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            limit = settings.MAX_REQUEST_BYTES // 1024 // 1024
+            return HttpResponse(
+                f"Envoi trop volumineux ({length // 1024 // 1024} Mo) : la limite est de {limit} Mo par envoi.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

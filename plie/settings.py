@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "plie.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -126,6 +127,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports: a cell starting with = + - @ is text in Excel
 # Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
+# A request may carry several extracts at once; beyond this, it is refused before its body is read.
+MAX_REQUEST_BYTES = 4 * IMPORT_MAX_MEGABYTES * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

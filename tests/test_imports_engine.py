@@ -444,3 +444,31 @@ def test_the_command_exits_1_when_a_file_is_rejected_and_2_on_usage_errors(plie,
     with pytest.raises(CommandError) as error:
         call_command("import_extract", "--plie", "pessac", str(tmp_path / "absent.csv"))
     assert error.value.returncode == 2
+
+
+def test_a_person_erased_at_their_request_is_not_brought_back_by_an_import(plie, operation, admin_user):
+    import datetime
+
+    from participants.erasure import identity_hash
+    from participants.models import ErasureRecord
+
+    run(plie, ("r.csv", csv_bytes(REFERENTS)), by=admin_user)
+    ErasureRecord.objects.create(
+        plie=plie,
+        kind="erasure",
+        identity_hash=identity_hash("pessac", "DURAND", "Eric", datetime.date(1970, 7, 1)),
+        reason="Demande de la personne",
+    )
+    errors = run(plie, ("p.csv", csv_bytes(PARTICIPANTS)))["p.csv"].errors
+    assert [(e["line"], e["column"]) for e in errors] == [(3, "ID participant")]
+    assert "effacée à sa demande" in errors[0]["message"]
+    assert not Participant.objects.exists()
+
+
+def test_a_person_whose_processing_is_restricted_is_not_updated_by_an_import(imported, plie):
+    from django.utils import timezone
+
+    Participant.objects.filter(external_id="P1").update(restricted_at=timezone.now())
+    errors = run(plie, ("p.csv", csv_bytes(changed(PARTICIPANTS, 2, "Nom", "Autre"))))["p.csv"].errors
+    assert [(e["line"], e["column"]) for e in errors] == [(2, "ID participant")]
+    assert "traitement limité" in errors[0]["message"]

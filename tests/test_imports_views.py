@@ -132,3 +132,14 @@ def test_an_outsider_admin_does_not_see_another_plies_imports(client_of, admin_u
     assert outsider.get(run.get_absolute_url()).status_code == 404
     assert outsider.get(reverse("import_status", args=[run.pk])).status_code == 404
     assert "referents.csv" not in outsider.get(reverse("import_list")).content.decode()
+
+
+def test_a_250_mb_upload_is_refused_before_its_body_is_read(client_of, admin_user, operation):
+    response = client_of(admin_user).post(
+        reverse("import_create"),
+        data=b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(250 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert response.content.decode() == "Envoi trop volumineux (250 Mo) : la limite est de 200 Mo par envoi."

@@ -14,6 +14,8 @@ from imports.reading import RejectedFileError, check_size
 from imports.services import record_command_import
 from plie.models import Plie
 
+SHOWN = 20  # errors listed per file in the readable summary
+
 
 class Command(BaseCommand):
     help = "Importe des extractions (participants, étapes, entretiens, référents) dans un PLIE."
@@ -70,11 +72,13 @@ class Command(BaseCommand):
             kind = Kind(f["kind"]).label.lower() if f["kind"] else "type non reconnu"
             if f["errors"]:
                 self.stdout.write(f"{f['file']} ({kind}) : refusé, rien n’a été écrit. {len(f['errors'])} erreur(s) :")
-                for e in f["errors"]:
+                for e in f["errors"][:SHOWN]:
                     where = f"ligne {e['line']}" if e["line"] else "fichier"
                     column = f", colonne « {e['column']} »" if e["column"] else ""
                     value = f", valeur « {e['value']} »" if e["value"] else ""
                     self.stdout.write(f"  – {where}{column}{value} : {e['message']}")
+                if len(f["errors"]) > SHOWN:
+                    self.stdout.write(f"  … et {len(f['errors']) - SHOWN} autres (--json pour la liste complète).")
             else:
                 self.stdout.write(
                     f"{f['file']} ({kind}) : {verb} — {f['created']} à créer, {f['updated']} à mettre à jour, "
