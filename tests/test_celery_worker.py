@@ -83,3 +83,28 @@ def test_a_bilan_pdf_is_prepared_by_the_worker(real_worker, operation, animation
         assert pdf.read(5) == b"%PDF-"
     bilan.file.delete(save=False)
     assert BilanRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker, operation, admin_user):
+    from django.db import transaction
+
+    from imports.models import ImportRun
+    from imports.services import deposit_files, queue
+    from participants.models import Participant
+    from tests.imports_files import PARTICIPANTS, REFERENTS, csv_bytes
+
+    files = [("referents.csv", csv_bytes(REFERENTS)), ("participants.csv", csv_bytes(PARTICIPANTS, encoding="cp1252"))]
+    run = deposit_files(plie=operation.plie, files=files, create_referents=False, by=admin_user)
+    with transaction.atomic():
+        queue(run=run)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_finished:
+            break
+        time.sleep(0.5)
+    assert (run.status, run.progress, run.error) == ("done", 100, "")
+    assert [(f.kind, f.created) for f in run.files.all()] == [("référents", 2), ("participants", 3)]
+    assert Participant.objects.filter(plie=operation.plie).count() == 3
+    assert ImportRun.objects.count() == 1
