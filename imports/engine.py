@@ -39,7 +39,6 @@ from .reading import RejectedFileError, Table, read_table
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ERASED = "personne effacée à sa demande (RGPD, journal des effacements) : elle ne peut pas être réimportée"
 RESTRICTED = "traitement limité à la demande de la personne (RGPD) : ses données ne sont plus mises à jour"
-STATUS_LABELS = {CREATE: "à créer", UPDATE: "à mettre à jour", UNCHANGED: "inchangé", ERROR: "erreur"}
 PREVIEW_ROWS = 500
 
 
@@ -172,8 +171,6 @@ class Importer:
         self.now = timezone.now()
         self.reason = f"Import : {result.name}"[:100]
 
-    # Parsing: text cells to Python values, every error collected.
-
     def run(self, table: Table, recognition, report):
         self.headers = {name: table.headers[index].strip() for name, index in recognition.positions.items()}
         self.present = set(recognition.positions)
@@ -256,8 +253,8 @@ class Importer:
                 seen[value] = row["_line"]
 
     @staticmethod
-    def status_of(created, changed):
-        return CREATE if created else UPDATE if changed else UNCHANGED
+    def status_of(changed):
+        return UPDATE if changed else UNCHANGED
 
     @staticmethod
     def diff(current, wanted):
@@ -550,7 +547,7 @@ class ParticipantsImporter(Importer):
                 elif not own:
                     new_assignments.append((existing["id"], referent, row))
                     assignment_changed = True
-                row["_status"] = self.status_of(False, person_changed or changes or assignment_changed)
+                row["_status"] = self.status_of(person_changed or changes or assignment_changed)
             if row.get("_new_person"):
                 row["_status"] = CREATE
             intervals[ext].append((row["Date d'entrée"], row.get("Date de sortie"), row))
@@ -808,7 +805,7 @@ class StepsImporter(Importer):
                 changes = self.diff(current, wanted)
                 if changes:
                     updates[current["id"]] = changes
-                row["_status"] = self.status_of(False, changes)
+                row["_status"] = self.status_of(changes)
         return {"creates": creates, "updates": updates}
 
     def write(self, plan):
@@ -908,7 +905,7 @@ class EntretiensImporter(Importer):
                 changes = self.diff(current, wanted)
                 if changes:
                     updates[current["id"]] = changes
-                row["_status"] = self.status_of(False, changes)
+                row["_status"] = self.status_of(changes)
         return {"rows": rows, "creates": creates, "updates": updates}
 
     def write(self, plan):
@@ -1045,7 +1042,7 @@ class ReferentsImporter(Importer):
                 changes = self.diff(existing, wanted)
                 if changes:
                     period_updates[existing["id"]] = changes
-                row["_status"] = self.status_of(False, changes or (current["id"] in referent_updates))
+                row["_status"] = self.status_of(changes or (current["id"] in referent_updates))
             if current is None:
                 row["_status"] = CREATE
             intervals[(key, row["_operation"])].append((row["Date de début"], row.get("Date de fin"), row))

@@ -29,6 +29,8 @@ class OperationForm(TenantModelForm):
             "expected_proofs",
             "zones",
             "neutralised_exit_reasons",
+            "last_payment_year",
+            "legal_hold",
         ]
         widgets = {
             "start": DATE_INPUT,

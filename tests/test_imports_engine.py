@@ -472,3 +472,9 @@ def test_a_person_whose_processing_is_restricted_is_not_updated_by_an_import(imp
     errors = run(plie, ("p.csv", csv_bytes(changed(PARTICIPANTS, 2, "Nom", "Autre"))))["p.csv"].errors
     assert [(e["line"], e["column"]) for e in errors] == [(2, "ID participant")]
     assert "traitement limité" in errors[0]["message"]
+
+
+def test_a_file_given_with_its_kind_is_read_as_that_kind(plie, operation):
+    [result] = run_batch(plie, [Source("r.csv", csv_bytes(PARTICIPANTS), kind="référents")], by=None)
+    assert result.kind == "référents"
+    assert result.missing == ["Structure", "Opération", "ETP", "Date de début"]

@@ -151,6 +151,15 @@ class TestOperationEdit:
         operation.refresh_from_db()
         assert operation.title != "Titre retapé par l’utilisatrice"
 
+    def test_the_last_fse_payment_year_sets_the_audit_deadline_and_a_legal_hold_can_be_set(
+        self, client_of, animation, operation
+    ):
+        data = operation_data(operation, last_payment_year="2025", legal_hold="on")
+        response = client_of(animation).post(reverse("operation_edit", args=[operation.pk]), data)
+        assert response.status_code == 302
+        operation.refresh_from_db()
+        assert (operation.audit_deadline.isoformat(), operation.legal_hold) == ("2030-12-31", True)
+
     @pytest.mark.parametrize("persona", ["referent_a", "copil"])
     def test_read_only_roles_get_403(self, request, client_of, operation, persona):
         client = client_of(request.getfixturevalue(persona))
