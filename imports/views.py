@@ -60,6 +60,7 @@ def import_detail(request, pk):
         "files": [(f, mapping_forms.get(f.pk)) for f in files],
         "importable": any(not f.rejected for f in files),
         "rejected": [f for f in files if f.rejected],
+        "mappable": any(f.report.get("missing") for f in files if f.pk in mapping_forms),
     }
     return render(request, "imports/import_detail.html", context)
 
@@ -89,7 +90,7 @@ def import_start(request, pk):
         messages.info(request, "Cet import a déjà été lancé.")
         return redirect(run)
     services.queue(run=run)
-    messages.success(request, "Import lancé.")
+    messages.success(request, "Import lancé : le rapport s’affiche ci-dessous dès qu’il est prêt.")
     return redirect(run)
 
 

@@ -159,7 +159,7 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
     assert page.locator(".badge", has_text="à créer").count() == 5  # 2 referents and 3 parcours
     page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url("**/imports/*/")
-    assert page.get_by_text("Import lancé.").is_visible()
+    assert page.get_by_text("Import lancé").is_visible()
     page.locator("#import-label").get_by_text("Terminé").wait_for()
     body = page.locator("body").inner_text()
     assert "3 créés" in body.replace("\n", " ") or "3 créé" in body
