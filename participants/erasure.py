@@ -172,6 +172,19 @@ def restrict_participant(*, participant, reason, by):
     return record
 
 
+@transaction.atomic
+def lift_restriction(*, participant, reason, by):
+    """Art. 18.3: the person is told, then their file comes back into everyday work. Journaled, so that a restore of
+    a backup taken while it was restricted does not restrict it again."""
+    reason = _check_reason(reason)
+    if not participant.restricted_at:
+        raise ValidationError("Le traitement de ce dossier n’est pas limité.", code="not_restricted")
+    record = _record(participant=participant, kind=ErasureKind.LIFT, reason=reason, by=by)
+    participant.restricted_at, participant.restricted_by = None, None
+    save_as(participant, by)
+    return record
+
+
 def _record_of(line, plies):
     return ErasureRecord(
         uuid=uuid.UUID(line["uuid"]),
@@ -226,13 +239,23 @@ def matches(records, participants):
 
 
 def pending_replays(records):
-    """[(record, participant)] still to apply: erasures of people present and not anonymised, restrictions of
-    people whose processing is not restricted. An erasure of a person makes their restriction moot."""
+    """[(record, participant)] still to apply: erasures of people present and not anonymised; for the others, the
+    latest of their restrictions and lifts, when the file does not say so already. An erasure makes them moot."""
     found = matches(records, Participant.objects.filter(anonymised_at__isnull=True))
     erased = {p.pk for r, p in found if r.kind == ErasureKind.ERASURE}
+    latest = {}
+    for record, participant in found:
+        if record.kind != ErasureKind.ERASURE:
+            current = latest.get(participant.pk)
+            if current is None or (record.recorded_at, record.pk or 0) > (current.recorded_at, current.pk or 0):
+                latest[participant.pk] = record
     pending, seen = [], set()
     for record, participant in found:
-        if record.kind == ErasureKind.RESTRICTION and (participant.restricted_at or participant.pk in erased):
+        if record.kind != ErasureKind.ERASURE and (
+            latest[participant.pk] is not record
+            or participant.pk in erased
+            or bool(participant.restricted_at) == (record.kind == ErasureKind.RESTRICTION)
+        ):
             continue
         if (record.kind, participant.pk) in seen:  # asked twice: once is enough
             continue
@@ -252,6 +275,11 @@ def replay_erasures(*, apply):
             outcome = "restricted"
             if apply:
                 participant.restricted_at, participant.restricted_by = record.recorded_at, record.by
+                save_as(participant, None)
+        elif record.kind == ErasureKind.LIFT:
+            outcome = "lifted"
+            if apply:
+                participant.restricted_at, participant.restricted_by = None, None
                 save_as(participant, None)
         elif apply:
             outcome = apply_erasure(participant, by=None)

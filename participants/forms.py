@@ -223,4 +223,4 @@ class WithdrawalForm(forms.Form):
         max_length=200,
         help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
     )
-    confirm = forms.BooleanField(label="Je confirme : cette action ne peut pas être annulée.", required=True)
+    confirm = forms.BooleanField(label="Je confirme cette décision (un effacement, lui, est définitif).", required=True)

@@ -609,6 +609,7 @@ class FileAccess(models.Model):
 class ErasureKind(models.TextChoices):
     ERASURE = "erasure", "Effacement (art. 17 RGPD)"
     RESTRICTION = "restriction", "Limitation du traitement (art. 18 RGPD)"
+    LIFT = "lift", "Levée de la limitation (art. 18.3 RGPD)"
 
 
 class ErasureRecord(models.Model):

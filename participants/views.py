@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,7 +18,7 @@ from plie.models import Role
 
 from . import services
 from .alerts import portfolio, with_alerts
-from .erasure import erase_participant, erasure_blocker, restrict_participant
+from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant
 from .forms import (
     AssignmentForm,
     CommissionForm,
@@ -680,7 +681,9 @@ def archive_detail(request, pk):
     )
 
 
-def _withdrawal(request, pk, *, action, title, explanation, success, blocker=None):
+def _withdrawal(
+    request, pk, *, action, title, explanation, success, blocker=None, then=lambda participant: "archive_list"
+):
     participant = _participant_for_admin(
         request, pk, "Seul l’administrateur du PLIE efface un dossier ou en limite le traitement."
     )
@@ -692,7 +695,7 @@ def _withdrawal(request, pk, *, action, title, explanation, success, blocker=Non
             form.add_error(None, error)
         else:
             messages.success(request, success)
-            return redirect("archive_list")
+            return redirect(then(participant))
     return render(
         request,
         "participants/withdrawal_form.html",
@@ -737,4 +740,23 @@ def participant_restrict(request, pk):
             "bilans déjà dus au financeur restent comptés. La limitation est inscrite au journal."
         ),
         success="Le traitement du dossier est limité ; la limitation est inscrite au journal.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_lift_restriction(request, pk):
+    return _withdrawal(
+        request,
+        pk,
+        action=lift_restriction,
+        title="Lever la limitation du traitement",
+        explanation=(
+            "La personne doit en être informée avant la levée (art. 18.3 du RGPD). Le dossier revient dans les listes, "
+            "portefeuilles et recherches de l’équipe, sauf s’il est par ailleurs archivé. La levée est inscrite au "
+            "journal : une restauration de sauvegarde ne limitera pas de nouveau ce dossier."
+        ),
+        success="La limitation est levée ; la levée est inscrite au journal.",
+        then=lambda participant: (
+            participant if not participant.archived_at else reverse("archive_detail", args=[participant.pk])
+        ),
     )

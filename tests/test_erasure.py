@@ -183,3 +183,40 @@ def test_an_uploaded_justificatif_file_is_deleted_with_the_person(
     assert storage.exists(name)
     erase_participant(participant=participant, reason="Demande", by=admin_user)
     assert not storage.exists(name)
+
+
+def test_a_lifted_restriction_is_not_restored_by_a_backup_nor_replayed(plie, admin_user, animation):
+    from participants.erasure import lift_restriction, replay_erasures, restrict_participant
+    from participants.models import ErasureRecord, Participant
+    from tests.participants_factories import ParticipantFactory
+
+    person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")
+    restrict_participant(participant=person, reason="Contestation de l’exactitude", by=admin_user)
+    restricted_at = Participant.objects.get(pk=person.pk).restricted_at
+    person.refresh_from_db()
+    lift_restriction(participant=person, reason="Données rectifiées, personne informée", by=admin_user)
+    assert Participant.objects.get(pk=person.pk).restricted_at is None
+
+    # A backup taken while the file was restricted, restored without the lift in the database.
+    ErasureRecord.objects.filter(kind="lift").delete()
+    Participant.objects.filter(pk=person.pk).update(restricted_at=restricted_at)
+    summary = replay_erasures(apply=True)
+    assert [a["outcome"] for a in summary["applied"]] == ["lifted"]
+    assert Participant.objects.get(pk=person.pk).restricted_at is None
+    assert replay_erasures(apply=True)["applied"] == []
+
+
+def test_the_admin_lifts_a_restriction_from_the_archive(client_of, plie, admin_user, animation):
+    from django.urls import reverse
+
+    from participants.erasure import restrict_participant
+    from tests.participants_factories import ParticipantFactory
+
+    person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")
+    restrict_participant(participant=person, reason="Contestation", by=admin_user)
+    client = client_of(admin_user)
+    assert "Lever la limitation" in client.get(reverse("archive_detail", args=[person.pk])).content.decode()
+    assert client_of(animation).get(reverse("participant_lift_restriction", args=[person.pk])).status_code == 404
+    response = client.post(reverse("participant_lift_restriction", args=[person.pk]), {"reason": "Personne informée", "confirm": "on"})
+    assert response.status_code == 302 and response.url == person.get_absolute_url()
+    assert client_of(animation).get(person.get_absolute_url()).status_code == 200

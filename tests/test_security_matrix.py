@@ -114,6 +114,7 @@ RULES = {
     "participant_export": Rule("participant", codes("200 403 403 404 404 404")),  # right of access: the admin only
     "participant_erase": Rule("participant", codes("200 403 403 404 404 404")),  # art. 17: the admin only
     "participant_restrict": Rule("participant", codes("200 403 403 404 404 404")),  # art. 18: the admin only
+    "participant_lift_restriction": Rule("participant", codes("200 403 403 404 404 404")),
     "archive_list": Rule(get=ADMIN_ONLY),
     "archive_detail": Rule("archived_participant", codes("200 404 404 404 404 404")),  # read by the admin alone
     "parcours_reception": Rule("parcours", TEAM_ON_FOLLOWED),
