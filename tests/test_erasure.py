@@ -217,6 +217,8 @@ def test_the_admin_lifts_a_restriction_from_the_archive(client_of, plie, admin_u
     client = client_of(admin_user)
     assert "Lever la limitation" in client.get(reverse("archive_detail", args=[person.pk])).content.decode()
     assert client_of(animation).get(reverse("participant_lift_restriction", args=[person.pk])).status_code == 404
-    response = client.post(reverse("participant_lift_restriction", args=[person.pk]), {"reason": "Personne informée", "confirm": "on"})
+    response = client.post(
+        reverse("participant_lift_restriction", args=[person.pk]), {"reason": "Personne informée", "confirm": "on"}
+    )
     assert response.status_code == 302 and response.url == person.get_absolute_url()
     assert client_of(animation).get(person.get_absolute_url()).status_code == 200

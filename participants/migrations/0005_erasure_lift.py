@@ -5,25 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participants', '0004_participant_archive_restriction_and_erasure_journal'),
-        ('plie', '0001_initial'),
+        ("participants", "0004_participant_archive_restriction_and_erasure_journal"),
+        ("plie", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='erasurerecord',
-            name='erasure_kind_valid',
+            model_name="erasurerecord",
+            name="erasure_kind_valid",
         ),
         migrations.AlterField(
-            model_name='erasurerecord',
-            name='kind',
-            field=models.CharField(choices=[('erasure', 'Effacement (art. 17 RGPD)'), ('restriction', 'Limitation du traitement (art. 18 RGPD)'), ('lift', 'Levée de la limitation (art. 18.3 RGPD)')], max_length=20, verbose_name='nature'),
+            model_name="erasurerecord",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("erasure", "Effacement (art. 17 RGPD)"),
+                    ("restriction", "Limitation du traitement (art. 18 RGPD)"),
+                    ("lift", "Levée de la limitation (art. 18.3 RGPD)"),
+                ],
+                max_length=20,
+                verbose_name="nature",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='erasurerecord',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['erasure', 'restriction', 'lift'])), name='erasure_kind_valid', violation_error_message='Nature inconnue.'),
+            model_name="erasurerecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["erasure", "restriction", "lift"])),
+                name="erasure_kind_valid",
+                violation_error_message="Nature inconnue.",
+            ),
         ),
     ]
