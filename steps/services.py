@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from participants.models import OPEN_STATUSES, Document, DocumentKind, Status
+from participants.models import OPEN_STATUSES, Document, DocumentKind, Participant, Status
 from plie.audit import save_as
 
 from .models import GridRule, GridVersion, Step, StepStatus, Validation
@@ -153,7 +153,9 @@ def create_session_steps(*, session, by):
     if session.step_type is None:
         raise ValidationError("Cette action collective ne compte pas comme une étape.", code="not_a_step")
     created = 0
-    attendances = session.attendances.filter(present=True, participant__isnull=False, step__isnull=True)
+    attendances = session.attendances.filter(
+        present=True, participant__in=Participant.objects.in_use(), step__isnull=True
+    )
     for attendance in attendances.select_related("participant"):
         parcours = (
             attendance.participant.parcours.filter(status__in=[*OPEN_STATUSES, Status.EXITED])

@@ -205,6 +205,22 @@ class TestRegistration:
         karim.refresh_from_db()
         assert (lea.present, karim.present) == (True, False)
 
+    def test_an_archived_or_restricted_file_is_left_as_it_is(self, client_of, animation, session, people):
+        from django.utils import timezone
+
+        from participants.models import Participant
+
+        lea, karim = register(session, people["lea"], present=False), register(session, people["karim"], present=True)
+        Participant.objects.filter(pk=people["lea"].participant_id).update(archived_at=timezone.now())
+        Participant.objects.filter(pk=people["karim"].participant_id).update(restricted_at=timezone.now())
+        client = client_of(animation)
+        client.post(reverse("session_presence", args=[session.pk]), {"present": [str(lea.pk)]})
+        lea.refresh_from_db()
+        karim.refresh_from_db()
+        assert (lea.present, karim.present) == (False, True)
+        client.post(reverse("session_steps", args=[session.pk]))
+        assert not Step.objects.exists()
+
 
 class TestSessionSteps:
     def test_a_step_is_created_for_each_participant_present(self, client_of, animation, session, people):
