@@ -12,18 +12,19 @@ from django.utils import timezone
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_field(value):
-    # COPY's text format: str() suits ints, decimals, dates, datetimes and booleans ("True" is a valid boolean).
-    if value is None:
-        return "\\N"
-    return value.translate(_ESCAPES) if type(value) is str else str(value)
+def _copy_lines(rows):
+    """Rows in COPY's text format. str() suits ints, decimals, dates, datetimes and booleans ("True" is valid)."""
+    return [
+        "\t".join(["\\N" if v is None else v.translate(_ESCAPES) if v.__class__ is str else str(v) for v in row])
+        for row in rows
+    ]
 
 
-def _copy(cursor, sql, rows, chunk=20_000):
-    """COPY … FROM STDIN with rows formatted here: psycopg's per-row adaptation is the slower half of a COPY."""
+def _copy(cursor, sql, lines, suffix="", chunk=20_000):
+    """COPY … FROM STDIN with lines formatted here: psycopg's per-row adaptation is the slower half of a COPY."""
     with cursor.cursor.copy(sql) as copy:
-        for start in range(0, len(rows), chunk):
-            copy.write("".join("\t".join(map(_copy_field, row)) + "\n" for row in rows[start : start + chunk]))
+        for start in range(0, len(lines), chunk):
+            copy.write("".join(line + suffix + "\n" for line in lines[start : start + chunk]))
 
 
 def _is_postgres():
@@ -59,18 +60,29 @@ def allocate_ids(model, count):
         return list(range(start + 1, start + 1 + count))
 
 
-def insert(model, columns, rows):
-    """Insert `rows` (tuples in the order of `columns`, ids included) into the model's table."""
+def insert(model, columns, rows, *, history=None):
+    """Insert `rows` (tuples in the order of `columns`, ids included) into the model's table, and with
+    `history=(type, by, reason)` their historical records, from the same tuples: no second read of the table."""
     if not rows:
         return
-    table = _quote(model._meta.db_table)
-    names = ", ".join(_quote(c) for c in columns)
+    tables = [(model._meta.db_table, columns, ())]
+    if history:
+        history_type, by, reason = history
+        extra = (timezone.now(), reason[:100], history_type, by.pk if by else None)
+        history_columns = [*columns, "history_date", "history_change_reason", "history_type", "history_user_id"]
+        tables.append((model.history.model._meta.db_table, history_columns, extra))
     with connection.cursor() as cursor:
-        if _is_postgres():
-            _copy(cursor, f"COPY {table} ({names}) FROM STDIN", rows)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        lines = _copy_lines(rows) if _is_postgres() else None
+        for table, names, extra in tables:
+            sql_names = ", ".join(_quote(c) for c in names)
+            if lines is not None:
+                suffix = "\t" + _copy_lines([extra])[0] if extra else ""
+                _copy(cursor, f"COPY {_quote(table)} ({sql_names}) FROM STDIN", lines, suffix)
+            else:
+                marks = ", ".join(["%s"] * len(names))
+                cursor.executemany(
+                    f"INSERT INTO {_quote(table)} ({sql_names}) VALUES ({marks})", [(*row, *extra) for row in rows]
+                )
 
 
 def update(model, columns, rows):
@@ -84,23 +96,13 @@ def update(model, columns, rows):
             cursor.execute(
                 f"CREATE TEMP TABLE import_staging ON COMMIT DROP AS SELECT id, {names} FROM {table} WITH NO DATA"
             )
-            _copy(cursor, f"COPY import_staging (id, {names}) FROM STDIN", rows)
+            _copy(cursor, f"COPY import_staging (id, {names}) FROM STDIN", _copy_lines(rows))
             assignments = ", ".join(f"{_quote(c)} = s.{_quote(c)}" for c in columns)
             cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM import_staging AS s WHERE t.id = s.id")
             cursor.execute("DROP TABLE import_staging")
         else:
             assignments = ", ".join(f"{_quote(c)} = %s" for c in columns)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", [(*row[1:], row[0]) for row in rows])
-
-
-def insert_history(model, columns, rows, history_type, *, by, reason):
-    """The historical records of rows just inserted, from the same tuples: no second read of the table."""
-    extra = (timezone.now(), reason[:100], history_type, by.pk if by else None)
-    insert(
-        model.history.model,
-        [*columns, "history_date", "history_change_reason", "history_type", "history_user_id"],
-        [(*row, *extra) for row in rows],
-    )
 
 
 def record_history(model, ids, history_type, *, by, reason):
@@ -114,7 +116,7 @@ def record_history(model, ids, history_type, *, by, reason):
     with connection.cursor() as cursor:
         if _is_postgres():
             cursor.execute("CREATE TEMP TABLE import_ids (id bigint) ON COMMIT DROP")
-            _copy(cursor, "COPY import_ids (id) FROM STDIN", [(pk,) for pk in ids])
+            _copy(cursor, "COPY import_ids (id) FROM STDIN", [str(pk) for pk in ids])
         else:
             cursor.execute("CREATE TEMP TABLE import_ids (id integer)")
             cursor.executemany("INSERT INTO import_ids (id) VALUES (%s)", [(pk,) for pk in ids])

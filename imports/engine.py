@@ -306,9 +306,8 @@ class Importer:
         ids = bulk.allocate_ids(model, len(creates))
         if creates:
             columns, rows = full_rows(model, creates, ids)
-            bulk.insert(model, columns, rows)
-            if hasattr(model, "history"):
-                bulk.insert_history(model, columns, rows, "+", by=self.by, reason=self.reason)
+            history = ("+", self.by, self.reason) if hasattr(model, "history") else None
+            bulk.insert(model, columns, rows, history=history)
         by_columns = defaultdict(list)
         for pk, changes in updates.items():
             names = tuple(sorted(changes))

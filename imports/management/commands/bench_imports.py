@@ -111,10 +111,18 @@ class Command(BaseCommand):
         self.out["lignes_participants"], self.out["lignes_etapes"] = n_participants, n_steps
         self.out["taille_fichiers_mo"] = round((len(participants) + len(steps)) / 1024 / 1024, 1)
 
+        marks = []
         started = time.perf_counter()
-        results = run_batch(plie, [Source("participants.csv", participants), Source("etapes.csv", steps)], by=None)
+        results = run_batch(
+            plie,
+            [Source("participants.csv", participants), Source("etapes.csv", steps)],
+            by=None,
+            progress=lambda fraction, label: marks.append((time.perf_counter(), label)),
+        )
+        checks = time.perf_counter()
         self.check_deferred()
         elapsed = time.perf_counter() - started
+        self.phases(started, marks, checks, time.perf_counter())
         errors = [e for r in results for e in r.errors][:3]
         if errors:
             raise CommandError(f"Le fichier généré est refusé : {errors}")
@@ -137,6 +145,16 @@ class Command(BaseCommand):
 
         sample = b"\n".join(participants.split(b"\n")[: SAMPLE + 1]).decode("utf-8-sig")
         self.library_sample(plie, sample)
+
+    def phases(self, started, marks, checks, end):
+        """Where the time goes, from the progress reports: reading and checks in Python, writing, foreign keys."""
+        spent = {"lecture_et_controles_s": 0.0, "ecriture_s": 0.0}
+        timeline = [(started, "lecture")] + [(moment, label) for moment, label in marks] + [(checks, "fin")]
+        for (moment, label), (following, _) in zip(timeline, timeline[1:], strict=False):
+            key = "ecriture_s" if label.endswith("écriture") else "lecture_et_controles_s"
+            spent[key] += following - moment
+        spent["cles_etrangeres_a_la_validation_s"] = end - checks
+        self.out.update({key: round(value, 2) for key, value in spent.items()})
 
     def check_deferred(self):
         """The foreign keys are checked at commit; the benchmark rolls back, so it asks for the checks itself."""
