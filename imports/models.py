@@ -52,6 +52,7 @@ class RunStatus(models.TextChoices):
     DONE = "done", "Terminé"
     REJECTED = "rejected", "Terminé avec des fichiers refusés"
     FAILED = "failed", "Échec"
+    ABANDONED = "abandoned", "Abandonné (jamais confirmé)"
 
 
 class ImportRun(models.Model):
@@ -97,7 +98,7 @@ class ImportRun(models.Model):
 
     @property
     def is_finished(self):
-        return self.status in (RunStatus.DONE, RunStatus.REJECTED, RunStatus.FAILED)
+        return self.status in (RunStatus.DONE, RunStatus.REJECTED, RunStatus.FAILED, RunStatus.ABANDONED)
 
 
 class ImportFileQuerySet(models.QuerySet):

@@ -1,6 +1,7 @@
 """The writes of an import as the web and the command line drive it: deposit, analyse, run, record."""
 
 import hashlib
+import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -9,6 +10,8 @@ from django.utils import timezone
 from .columns import normalize
 from .engine import Source, run_batch
 from .models import ColumnMapping, ImportFile, ImportRun, RunStatus
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -93,17 +96,32 @@ def execute(run_id):
             progress=progress,
         )
     except Exception as error:
+        # Logged for the operators; the page says it failed. What a file did write before stays (all or nothing
+        # holds per file), and the contents go, as after a success: they are whole files of personal data.
+        logger.exception("Import %s en échec", run.pk)
         ImportRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, error=f"{type(error).__name__} : {error}"[:2000], finished_at=timezone.now()
         )
-        raise
+        return
+    finally:
+        for import_file, _ in pairs:
+            import_file.content.delete(save=True)
     _store(run, pairs, results)
-    for import_file, _ in pairs:
-        import_file.content.delete(save=True)
     status = RunStatus.REJECTED if any(r.rejected for r in results) else RunStatus.DONE
     ImportRun.objects.filter(pk=run.pk).update(
         status=status, progress=100, progress_label="Terminé", finished_at=timezone.now()
     )
+
+
+def abandon_stale(*, older_than):
+    """Deposits never confirmed: their files are deleted, the run stays in the history as abandoned."""
+    stale = ImportRun.objects.filter(status=RunStatus.UPLOADED, created_at__lt=older_than)
+    count = 0
+    for import_file in ImportFile.objects.filter(run__in=stale).exclude(content=""):
+        import_file.content.delete(save=True)
+        count += 1
+    runs = stale.update(status=RunStatus.ABANDONED, finished_at=timezone.now(), progress_label="Abandonné")
+    return runs, count
 
 
 def record_command_import(*, plie, sources, results):

@@ -143,3 +143,42 @@ def test_a_250_mb_upload_is_refused_before_its_body_is_read(client_of, admin_use
     )
     assert response.status_code == 413
     assert response.content.decode() == "Envoi trop volumineux (250 Mo) : la limite est de 200 Mo par envoi."
+
+
+def test_deposits_never_confirmed_lose_their_files_after_two_days(client_of, admin_user, operation):
+    import datetime
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    upload(client_of(admin_user), ("referents.csv", csv_bytes(REFERENTS)))
+    run = ImportRun.objects.get()
+    out = StringIO()
+    call_command("purge_imports", "--appliquer", stdout=out)
+    assert "0 import(s) abandonné(s)" in out.getvalue()
+    ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    call_command("purge_imports", stdout=out)
+    assert run.files.get().content
+    call_command("purge_imports", "--appliquer", stdout=out)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ABANDONED and not run.files.get().content
+    assert "1 import(s) abandonné(s), 1 fichier(s) supprimé(s)." in out.getvalue()
+
+
+def test_an_import_that_fails_says_so_and_keeps_no_file(client_of, admin_user, operation, start, monkeypatch, caplog):
+    import imports.services
+
+    client = client_of(admin_user)
+    upload(client, ("referents.csv", csv_bytes(REFERENTS)))
+    run = ImportRun.objects.get()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(imports.services, "run_batch", broken)
+    start(client, run)
+    run.refresh_from_db()
+    assert (run.status, run.error) == (RunStatus.FAILED, "RuntimeError : disque plein")
+    assert not run.files.get().content
+    assert "Échec" in client.get(run.get_absolute_url()).content.decode()
