@@ -393,7 +393,12 @@ class ParticipantsImporter(Importer):
     BOOLEANS = {"qpv", "rsa", "rqth", "deld", "bpi"}
 
     def label(self, row):
-        return f"{(row.get('Nom') or '').upper()} {row.get('Prénom') or ''} ({row.get('ID participant') or '?'})"
+        # Identifiers and dates, no name: reports stay in the history, and an erased person must not stay in them.
+        entry = row.get("Date d'entrée")
+        parcours = f", parcours {row['ID parcours']}" if row.get("ID parcours") else ""
+        return f"Participant {row.get('ID participant') or '?'}{parcours}" + (
+            f", entré le {entry:%d/%m/%Y}" if entry else ""
+        )
 
     def check(self, rows):
         plie = self.plie

@@ -124,6 +124,19 @@ def abandon_stale(*, older_than):
     return runs, count
 
 
+def forget_details(*, older_than):
+    """Reports of imports finished before `older_than` keep their counts and messages, not the rows nor the values
+    of the cells in error (which may hold names)."""
+    count = 0
+    for import_file in ImportFile.objects.filter(run__finished_at__lt=older_than).exclude(report__rows=[]):
+        report = import_file.report
+        report["rows"] = []
+        report["errors"] = [{**error, "value": ""} for error in report.get("errors", [])]
+        import_file.save(update_fields=["report"])
+        count += 1
+    return count
+
+
 def record_command_import(*, plie, sources, results):
     """An import made with `manage.py import_extract`, kept in the PLIE's import history like the others."""
     run = ImportRun.objects.create(

@@ -89,6 +89,8 @@ def test_an_import_writes_people_parcours_assignments_steps_and_entretiens_with_
     assert Entretien.objects.get(external_id="E1").referent.full_name == "Marie Dupont"
     assert Participant.objects.get(external_id="P2").qualification_level == 1
     assert ReferentPeriod.objects.get(referent__last_name="Martin").etp == pytest.approx(0.5)
+    report = json.dumps(imported["participants.csv"].as_report(), ensure_ascii=False)
+    assert "Léa" not in report and "Diallo" not in report  # reports outlive erasures: identifiers only
     record = lea.history.get()
     assert (record.history_type, record.history_user, record.history_change_reason) == (
         "+",

@@ -163,7 +163,7 @@ def test_deposits_never_confirmed_lose_their_files_after_two_days(client_of, adm
     call_command("purge_imports", "--appliquer", stdout=out)
     run.refresh_from_db()
     assert run.status == RunStatus.ABANDONED and not run.files.get().content
-    assert "1 import(s) abandonné(s), 1 fichier(s) supprimé(s)." in out.getvalue()
+    assert "1 import(s) abandonné(s), 1 fichier(s) supprimé(s)," in out.getvalue()
 
 
 def test_an_import_that_fails_says_so_and_keeps_no_file(client_of, admin_user, operation, start, monkeypatch, caplog):
@@ -182,3 +182,21 @@ def test_an_import_that_fails_says_so_and_keeps_no_file(client_of, admin_user, o
     assert (run.status, run.error) == (RunStatus.FAILED, "RuntimeError : disque plein")
     assert not run.files.get().content
     assert "Échec" in client.get(run.get_absolute_url()).content.decode()
+
+
+def test_reports_older_than_a_year_keep_counts_and_messages_only(client_of, admin_user, operation, start):
+    import datetime
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    client = client_of(admin_user)
+    upload(client, ("referents.csv", csv_bytes(changed(REFERENTS, 3, "ETP", "1,5"))))
+    start(client, ImportRun.objects.get())
+    ImportRun.objects.update(finished_at=timezone.now() - datetime.timedelta(days=400))
+    call_command("purge_imports", "--appliquer", stdout=StringIO())
+    import_file = ImportFile.objects.get()
+    assert import_file.report["rows"] == []
+    assert [(e["line"], e["column"], e["value"]) for e in import_file.errors] == [(3, "ETP", "")]
+    assert "supérieur à 0" in import_file.errors[0]["message"]

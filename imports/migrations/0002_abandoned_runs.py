@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0001_initial'),
+        ("imports", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importrun',
-            name='status',
-            field=models.CharField(choices=[('uploaded', 'Fichiers déposés'), ('queued', 'En attente'), ('running', 'En cours'), ('done', 'Terminé'), ('rejected', 'Terminé avec des fichiers refusés'), ('failed', 'Échec'), ('abandoned', 'Abandonné (jamais confirmé)')], default='uploaded', max_length=20, verbose_name='état'),
+            model_name="importrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("uploaded", "Fichiers déposés"),
+                    ("queued", "En attente"),
+                    ("running", "En cours"),
+                    ("done", "Terminé"),
+                    ("rejected", "Terminé avec des fichiers refusés"),
+                    ("failed", "Échec"),
+                    ("abandoned", "Abandonné (jamais confirmé)"),
+                ],
+                default="uploaded",
+                max_length=20,
+                verbose_name="état",
+            ),
         ),
     ]
