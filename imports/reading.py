@@ -1,6 +1,7 @@
 """Turn an uploaded extract into a header and rows of text, whatever spreadsheet software wrote it."""
 
 import csv
+import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -59,7 +60,13 @@ def _decode(data):
             "Enregistrez l’extraction au format CSV ou .xlsx."
         )
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (avec BOM)"
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 (avec BOM)"
+        except UnicodeDecodeError as error:
+            raise RejectedFileError(
+                f"Le fichier se dit en UTF-8 mais l’octet n° {error.start + 4} n’en est pas : "
+                "enregistrez-le de nouveau en CSV UTF-8."
+            ) from error
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -87,11 +94,11 @@ def _read_csv(data):
     separator = _sniff_separator(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
     try:
-        rows = [row for row in reader]
+        rows = list(reader)
     except csv.Error as error:
         raise RejectedFileError(f"CSV mal formé : {error}.") from error
     headers = rows[0] if rows else []
-    body = [row for row in rows[1:]]
+    body = rows[1:]
     # Spreadsheets often leave empty trailing lines; they are not rows. Line numbers stay those of the file.
     while body and not any(cell.strip() for cell in body[-1]):
         body.pop()
@@ -124,8 +131,6 @@ def _read_xlsx(data):
 
 
 def _xlsx_text(value):
-    import datetime
-
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     if isinstance(value, datetime.date):

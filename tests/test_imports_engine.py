@@ -338,6 +338,7 @@ def test_an_entretien_nobody_can_be_attributed_to_is_refused(imported, plie):
         (b"%PDF-1.7\n\x00\x01\x02\x03binary", "contenu binaire"),
         (b"PK\x03\x04not really a workbook", "pas un classeur .xlsx lisible"),
         (b"Colonne A;Colonne B\r\n1;2\r\n", "Type de fichier non reconnu"),
+        (b"\xef\xbb\xbfNom;Pr\xe9nom\r\nA;B\r\n", "se dit en UTF-8 mais l’octet n° 10 n’en est pas"),
     ],
 )
 def test_unreadable_files_are_refused_with_a_french_message(plie, operation, data, expected):
