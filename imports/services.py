@@ -78,10 +78,12 @@ def queue(*, run):
 
 def execute(run_id):
     """The import itself, as the worker runs it: progress on the row, report on each file, contents deleted."""
-    run = ImportRun.objects.select_related("plie", "created_by").get(pk=run_id)
-    if run.status not in (RunStatus.QUEUED, RunStatus.UPLOADED):
+    # Compare and set: a task delivered twice, or a double click, runs the import once.
+    if not ImportRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.UPLOADED]).update(
+        status=RunStatus.RUNNING
+    ):
         return
-    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    run = ImportRun.objects.select_related("plie", "created_by").get(pk=run_id)
 
     def progress(fraction, label):
         ImportRun.objects.filter(pk=run.pk).update(progress=min(100, int(fraction * 100)), progress_label=label[:200])

@@ -200,3 +200,14 @@ def test_reports_older_than_a_year_keep_counts_and_messages_only(client_of, admi
     assert import_file.report["rows"] == []
     assert [(e["line"], e["column"], e["value"]) for e in import_file.errors] == [(3, "ETP", "")]
     assert "supérieur à 0" in import_file.errors[0]["message"]
+
+
+def test_an_import_delivered_twice_runs_once(client_of, admin_user, operation):
+    from imports.services import execute, queue
+
+    upload(client_of(admin_user), ("referents.csv", csv_bytes(REFERENTS)))
+    run = ImportRun.objects.get()
+    queue(run=run)
+    execute(run.pk)
+    execute(run.pk)
+    assert [(f.created, f.unchanged) for f in run.files.all()] == [(2, 0)]
