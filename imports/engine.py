@@ -66,7 +66,6 @@ class FileResult:
     unchanged: int = 0
     errors: list = field(default_factory=list)
     rows: list = field(default_factory=list)
-    written: bool = False
 
     @property
     def rejected(self):
@@ -94,7 +93,6 @@ class FileResult:
             "ignored": self.ignored,
             "missing": self.missing,
             "rows": self.rows,
-            "written": self.written,
         }
 
 
@@ -201,7 +199,6 @@ class Importer:
         report(0.6, "écriture")
         with transaction.atomic():
             self.write(plan)
-        self.result.written = True
 
     def parse(self, table, positions):
         required = {c.name for c in COLUMNS[self.kind] if c.required}
