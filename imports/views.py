@@ -1,11 +1,9 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from plie.access import get_for_user, role_in
-from plie.models import Role
+from plie.access import get_for_user, require_admin
 
 from . import services
 from .forms import MappingForm, UploadForm
@@ -15,8 +13,7 @@ from .models import ImportFile, ImportRun, RunStatus
 def _require_admin(request):
     if request.plie is None:
         raise Http404
-    if role_in(request.user, request.plie) != Role.ADMIN:
-        raise PermissionDenied("Les imports sont réservés à l’administrateur du PLIE.")
+    require_admin(request.user, request.plie, "Les imports sont réservés à l’administrateur du PLIE.")
 
 
 def import_list(request):

@@ -2,7 +2,7 @@ import contextlib
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
-from plie.access import can_edit, get_for_user, require_editor, role_in
+from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 
 from . import services
@@ -637,8 +637,7 @@ def _participant_for_admin(request, pk, refusal):
     """A person in use or in the archive; 403 for the other roles of the PLIE, who may see the person but not act."""
     visible = Participant.objects.for_user(request.user) | Participant.objects.archive_for_user(request.user)
     participant = get_object_or_404(visible.select_related("plie", "commune"), pk=pk)
-    if role_in(request.user, participant.plie) != Role.ADMIN:
-        raise PermissionDenied(refusal)
+    require_admin(request.user, participant.plie, refusal)
     return participant
 
 
@@ -655,8 +654,7 @@ def archive_list(request):
     """The archive of the PLIE: people without contact for two years, or whose processing is restricted."""
     if request.plie is None:
         raise Http404
-    if request.role != Role.ADMIN:
-        raise PermissionDenied("Seul l’administrateur du PLIE consulte les archives.")
+    require_admin(request.user, request.plie, "Seul l’administrateur du PLIE consulte les archives.")
     people = Participant.objects.archive_for_user(request.user).filter(plie=request.plie)
     return render(
         request,

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .models import EDITOR_ROLES, Membership
+from .models import EDITOR_ROLES, Membership, Role
 
 
 def memberships_of(user):
@@ -42,3 +42,9 @@ def get_for_edit(queryset, user, plie_of=lambda obj: obj.plie, **lookup):
 def require_editor(user, plie):
     if not can_edit(user, plie):
         raise PermissionDenied("Votre rôle ne permet pas de modifier cet élément.")
+
+
+def require_admin(user, plie, refusal):
+    """403 unless the user is the administrator of that PLIE; `refusal` says, in French, what is reserved."""
+    if role_in(user, plie) != Role.ADMIN:
+        raise PermissionDenied(refusal)

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from participants.models import Document, DocumentKind, Parcours, Participant, ReferentAssignment
-from plie.access import can_edit, get_for_user, require_editor, role_in
+from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 
 from . import services
@@ -28,13 +28,11 @@ from .models import CollectiveSession, GridVersion, Step, StepCategory, StepType
 STEP_RELATED = ("parcours__participant__plie", "step_type__category__plie", "submitted_by", "decided_by")
 
 
+NOMENCLATURE_REFUSAL = "Seul l’administrateur du PLIE modifie la nomenclature et la grille."
+
+
 def _step(request, pk):
     return get_for_user(Step.objects.select_related(*STEP_RELATED), request.user, pk=pk)
-
-
-def _require_admin(user, plie):
-    if role_in(user, plie) != Role.ADMIN:
-        raise PermissionDenied("Seul l’administrateur du PLIE modifie la nomenclature et la grille.")
 
 
 def _save_step_form(request, form, step, success):
@@ -236,21 +234,21 @@ def _admin_form_page(request, form, title):
 
 @require_http_methods(["GET", "POST"])
 def step_type_create(request):
-    _require_admin(request.user, request.plie)
+    require_admin(request.user, request.plie, NOMENCLATURE_REFUSAL)
     return _admin_form_page(request, StepTypeForm(request.POST or None, plie=request.plie), "Nouveau type d’étape")
 
 
 @require_http_methods(["GET", "POST"])
 def step_type_edit(request, pk):
     step_type = get_object_or_404(StepType.objects.filter(category__plie__memberships__user=request.user), pk=pk)
-    _require_admin(request.user, step_type.category.plie)
+    require_admin(request.user, step_type.category.plie, NOMENCLATURE_REFUSAL)
     form = StepTypeForm(request.POST or None, instance=step_type, plie=step_type.category.plie)
     return _admin_form_page(request, form, f"Modifier le type « {step_type} »")
 
 
 @require_http_methods(["GET", "POST"])
 def step_category_create(request):
-    _require_admin(request.user, request.plie)
+    require_admin(request.user, request.plie, NOMENCLATURE_REFUSAL)
     return _admin_form_page(request, StepCategoryForm(request.POST or None, plie=request.plie), "Nouvelle catégorie")
 
 
@@ -287,7 +285,7 @@ def grid_version_detail(request, pk):
 def grid_version_create(request):
     """A new version starts from the one in force; past versions stay as they were approved."""
     plie = request.plie
-    _require_admin(request.user, plie)
+    require_admin(request.user, plie, NOMENCLATURE_REFUSAL)
     step_types = list(StepType.objects.filter(category__plie=plie, is_active=True).select_related("category"))
     current = GridVersion.objects.filter(plie=plie).in_force_on(timezone.localdate())
     previous = {rule.step_type_id: rule for rule in current.rules.all()} if current else {}
