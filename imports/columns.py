@@ -1,10 +1,11 @@
 """The four kinds of extract (shared/spec/import-format.md), their columns, and how a file's headers are matched."""
 
 import functools
-import unicodedata
 from dataclasses import dataclass
 
 from django.db import models
+
+from plie.text import fold
 
 
 class Kind(models.TextChoices):
@@ -83,9 +84,8 @@ COLUMNS = {
 @functools.lru_cache(maxsize=100_000)
 def normalize(text):
     """Case, accents, surrounding and repeated spaces and the kind of apostrophe do not matter."""
-    text = unicodedata.normalize("NFKD", str(text)).replace("’", "'").replace("‘", "'").replace("`", "'")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().split())
+    text = str(text).replace("’", "'").replace("‘", "'").replace("`", "'")
+    return " ".join(fold(text).split())
 
 
 @dataclass

@@ -12,7 +12,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -23,14 +22,14 @@ from django.utils import timezone
 
 from plie.audit import save_as
 from plie.models import Plie, User
+from plie.text import fold
 
 from .models import Document, ErasureKind, ErasureRecord, Participant
 from .retention import anonymisation_blocker, anonymise_participant, person_rows
 
 
 def _normalized(text):
-    text = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in text.casefold() if c.isalnum())
+    return "".join(c for c in fold(text or "") if c.isalnum())
 
 
 def _keyed_hash(*parts):

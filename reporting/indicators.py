@@ -36,7 +36,6 @@ exits, steps and entretiens. Dates are compared in SQL; `DaysBetween` counts day
 """
 
 import datetime
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -47,6 +46,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
 from operations.targets import EtpPeriod, days, etp_moyen, steps_objective
 from participants.models import Entretien, Parcours, ReferentAssignment, Status
+from plie.text import fold
 from steps.models import Step
 
 INDICATORS = [
@@ -292,9 +292,6 @@ def step_target_of(operation):
 
 
 def _name_key(referent):
-    def fold(text):
-        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
-
     return fold(referent.last_name), fold(referent.first_name), referent.pk
 
 
