@@ -38,6 +38,7 @@ from .reading import RejectedFileError, Table, read_table
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 ERASED = "personne effacée à sa demande (RGPD, journal des effacements) : elle ne peut pas être réimportée"
+UNKNOWN_PARTICIPANT = "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base"
 RESTRICTED = "traitement limité à la demande de la personne (RGPD) : ses données ne sont plus mises à jour"
 PREVIEW_ROWS = 500
 
@@ -319,6 +320,14 @@ class Importer:
         return ""
 
 
+def overlaps(items):
+    """(start, end, row, next row) of each (start, end or None, row or None) that the next one overlaps."""
+    items.sort(key=lambda item: item[0])
+    for (start1, end1, row1), (start2, _, row2) in zip(items, items[1:], strict=False):
+        if end1 is None or start2 <= end1:
+            yield start1, end1, row1, row2
+
+
 def _pk(value):
     return value.pk if isinstance(value, NewReferent | Referent) else value
 
@@ -558,17 +567,14 @@ class ParticipantsImporter(Importer):
             for p in parcours_of.get(current["id"], []) if current else []:
                 if p["id"] not in matched_parcours and p["entry_date"]:
                     items.append((p["entry_date"], p["exit_date"], None))
-            items.sort(key=lambda item: item[0])
-            for (start1, end1, row1), (start2, _, row2) in zip(items, items[1:], strict=False):
-                if end1 is None or start2 <= end1:
-                    row = row2 or row1
-                    other = f"la ligne {row1['_line']}" if row1 and row2 else "un parcours déjà enregistré"
-                    self.fail(
-                        row,
-                        "Date d'entrée",
-                        f"ce parcours chevauche {other} du même participant "
-                        f"(entré le {start1:%d/%m/%Y}{f', sorti le {end1:%d/%m/%Y}' if end1 else ', toujours en cours'})",
-                    )
+            for start1, end1, row1, row2 in overlaps(items):
+                other = f"la ligne {row1['_line']}" if row1 and row2 else "un parcours déjà enregistré"
+                self.fail(
+                    row2 or row1,
+                    "Date d'entrée",
+                    f"ce parcours chevauche {other} du même participant "
+                    f"(entré le {start1:%d/%m/%Y}{f', sorti le {end1:%d/%m/%Y}' if end1 else ', toujours en cours'})",
+                )
         return {
             "rows": rows,
             "people": people,
@@ -663,27 +669,17 @@ class ParticipantsImporter(Importer):
         ids.update({ext: p["id"] for ext, p in plan["people"].items()})
         parcours = [{**wanted, "participant_id": ids[row["ID participant"]]} for row, wanted in plan["new_parcours"]]
         parcours_ids = self.write_rows(Parcours, parcours, plan["parcours_updates"])
+        new = [(pk, row["_referent"], row) for (row, _), pk in zip(plan["new_parcours"], parcours_ids, strict=True)]
         assignments = [
             {
-                "parcours_id": pk,
-                "referent_id": row["_referent"],
-                "start": row["Date d'entrée"],
-                "end": row.get("Date de sortie"),
-                "reason": AssignmentReason.INTEGRATION,
-                "assigned_by_id": self.by.pk if self.by else None,
-            }
-            for (row, _), pk in zip(plan["new_parcours"], parcours_ids, strict=True)
-        ]
-        assignments += [
-            {
                 "parcours_id": parcours_id,
-                "referent_id": referent_id,
+                "referent_id": referent,
                 "start": row["Date d'entrée"],
                 "end": row.get("Date de sortie"),
                 "reason": AssignmentReason.INTEGRATION,
                 "assigned_by_id": self.by.pk if self.by else None,
             }
-            for parcours_id, referent_id, row in plan["new_assignments"]
+            for parcours_id, referent, row in new + plan["new_assignments"]
         ]
         self.write_rows(ReferentAssignment, assignments, plan["assignment_updates"])
 
@@ -752,7 +748,7 @@ class StepsImporter(Importer):
                 self.fail(
                     row,
                     "ID participant",
-                    "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base",
+                    UNKNOWN_PARTICIPANT,
                 )
             type_id = types.get(normalize(row.get("Type d'étape") or ""))
             if row.get("Type d'étape") and type_id is None:
@@ -851,7 +847,7 @@ class EntretiensImporter(Importer):
                 self.fail(
                     row,
                     "ID participant",
-                    "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base",
+                    UNKNOWN_PARTICIPANT,
                 )
             referent = self.resolve_referent(row, referents)
             day = row.get("Date")
@@ -931,9 +927,8 @@ class ReferentsImporter(Importer):
         return f"{row.get('Référent') or '?'} sur {row.get('Opération') or '?'}"
 
     def check(self, rows):
-        operations = {
-            normalize(code): pk for pk, code in Operation.objects.filter(plie=self.plie).values_list("id", "code")
-        }
+        codes = dict(Operation.objects.filter(plie=self.plie).values_list("id", "code"))
+        operations = {normalize(code): pk for pk, code in codes.items()}
         zones = {}
         for pk, name, number in Zone.objects.filter(plie=self.plie).values_list("id", "name", "number"):
             zones[normalize(name)] = pk
@@ -958,7 +953,7 @@ class ReferentsImporter(Importer):
         for row in rows:
             row["_operation"] = operations.get(normalize(row.get("Opération") or ""))
             if row.get("Opération") and row["_operation"] is None:
-                known = ", ".join(sorted(Operation.objects.filter(plie=self.plie).values_list("code", flat=True)))
+                known = ", ".join(sorted(codes.values()))
                 self.fail(row, "Opération", f"opération inconnue dans ce PLIE ; codes possibles : {known}")
             row["_zone"] = zones.get(normalize(row.get("Zone") or ""))
             if row.get("Zone") and row["_zone"] is None:
@@ -1055,15 +1050,13 @@ class ReferentsImporter(Importer):
                     for p in periods[(current["id"], operation_id)]
                     if p["id"] not in matched
                 ]
-            items.sort(key=lambda item: item[0])
-            for (_, end1, row1), (start2, _, row2) in zip(items, items[1:], strict=False):
-                if end1 is None or start2 <= end1:
-                    other = f"la ligne {row1['_line']}" if row1 and row2 else "une période déjà enregistrée"
-                    self.fail(
-                        row2 or row1,
-                        "Date de début",
-                        f"cette période chevauche {other} du même référent sur cette opération",
-                    )
+            for _, _, row1, row2 in overlaps(items):
+                other = f"la ligne {row1['_line']}" if row1 and row2 else "une période déjà enregistrée"
+                self.fail(
+                    row2 or row1,
+                    "Date de début",
+                    f"cette période chevauche {other} du même référent sur cette opération",
+                )
         return {
             "structures": structures,
             "new_structures": new_structures,
