@@ -271,3 +271,17 @@ def test_a_person_never_entered_is_anonymised_with_the_archiving(plie, animation
     make_parcours(participant, "received", by=animation)
     summary = on(D(2025, 1, 11), "--apply")
     assert summary["archived"] == summary["anonymised"] == [{"id": participant.pk, "plie": "pessac"}]
+
+
+def test_the_archive_list_costs_the_same_queries_for_one_or_many_files(
+    client_of, plie, admin_user, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    from tests.participants_factories import ParticipantFactory
+
+    client = client_of(admin_user)
+    for count in (1, 20):
+        ParticipantFactory.create_batch(count, plie=plie, archived_at=timezone.now())
+        with django_assert_max_num_queries(8):
+            assert client.get(reverse("archive_list")).status_code == 200
