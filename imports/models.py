@@ -119,11 +119,6 @@ class ImportFile(models.Model):
     size = models.PositiveBigIntegerField("taille (octets)")
     content = models.FileField("contenu", storage=private, upload_to=upload_path, blank=True)
     kind = models.CharField("type de fichier", max_length=20, choices=Kind.choices, blank=True)
-    description = models.CharField("format reconnu", max_length=200, blank=True)
-    created = models.PositiveIntegerField("créés", default=0)
-    updated = models.PositiveIntegerField("mis à jour", default=0)
-    unchanged = models.PositiveIntegerField("inchangés", default=0)
-    rejected = models.BooleanField("refusé", default=False)
     report = models.JSONField("rapport", default=dict, blank=True)
 
     objects = ImportFileQuerySet.as_manager()
@@ -136,6 +131,10 @@ class ImportFile(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def errors(self):
-        return self.report.get("errors", [])
+    # What the report says, under the names the pages use (the report is empty until the file is analysed).
+    description = property(lambda self: self.report.get("description", ""))
+    created = property(lambda self: self.report.get("created", 0))
+    updated = property(lambda self: self.report.get("updated", 0))
+    unchanged = property(lambda self: self.report.get("unchanged", 0))
+    errors = property(lambda self: self.report.get("errors", []))
+    rejected = property(lambda self: bool(self.errors))

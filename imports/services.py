@@ -40,13 +40,6 @@ def _store(run, pairs, results):
     for result in results:
         import_file = by_name[result.name].pop(0)
         import_file.kind = result.kind or ""
-        import_file.description = result.description
-        import_file.created, import_file.updated, import_file.unchanged = (
-            result.created,
-            result.updated,
-            result.unchanged,
-        )
-        import_file.rejected = result.rejected
         import_file.report = result.as_report()
         import_file.save()
 
@@ -157,11 +150,6 @@ def record_command_import(*, plie, sources, results):
             checksum=checksums[result.name],
             size=sizes[result.name],
             kind=result.kind or "",
-            description=result.description,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            rejected=result.rejected,
             report=result.as_report(),
         )
     return run
