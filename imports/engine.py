@@ -520,45 +520,25 @@ class ParticipantsImporter(Importer):
             if current is not None and current["restricted_at"]:
                 self.fail(row, "ID participant", RESTRICTED)
                 continue
-            person_changed = False
-            if current is None:
-                if first_row_of[ext] is row:
-                    new_people.append({"plie_id": self.plie.pk, "external_id": ext, **row["_person"]})
-                    row["_new_person"] = True
-            else:
-                changes = self.diff(current, row["_person"])
-                if changes and first_row_of[ext] is row:
-                    person_updates[current["id"]] = changes
-                person_changed = bool(changes)
+            person_changes = self.diff(current, row["_person"]) if current else {}
+            if first_row_of[ext] is row and current is None:
+                new_people.append({"plie_id": self.plie.pk, "external_id": ext, **row["_person"]})
+            elif first_row_of[ext] is row and person_changes:
+                person_updates[current["id"]] = person_changes
             existing = self.match_parcours(row, parcours_of.get(current["id"], []) if current else [])
-            if existing:
-                matched_parcours.add(existing["id"])
             wanted = self.parcours_values(row, existing, periods)
-            referent = row["_referent"]
             if existing is None:
-                row["_status"] = CREATE
                 new_parcours.append((row, wanted))
+                row["_status"] = CREATE
             else:
+                matched_parcours.add(existing["id"])
                 changes = self.diff(existing, wanted)
                 if changes:
                     parcours_updates[existing["id"]] = changes
                 own = assignments.get(existing["id"], [])
-                assignment_changed = False
-                if len(own) == 1:
-                    wanted_assignment = {
-                        "referent_id": referent,
-                        "start": row["Date d'entrée"],
-                        "end": row.get("Date de sortie"),
-                    }
-                    a_changes = self.diff(own[0], wanted_assignment)
-                    if a_changes:
-                        assignment_updates[own[0]["id"]] = wanted_assignment
-                        assignment_changed = True
-                elif not own:
-                    new_assignments.append((existing["id"], referent, row))
-                    assignment_changed = True
-                row["_status"] = self.status_of(person_changed or changes or assignment_changed)
-            if row.get("_new_person"):
+                assignment_changed = self.plan_assignment(row, existing["id"], own, new_assignments, assignment_updates)
+                row["_status"] = self.status_of(person_changes or changes or assignment_changed)
+            if current is None:
                 row["_status"] = CREATE
             intervals[ext].append((row["Date d'entrée"], row.get("Date de sortie"), row))
 
@@ -585,6 +565,19 @@ class ParticipantsImporter(Importer):
             "new_assignments": new_assignments,
             "assignment_updates": assignment_updates,
         }
+
+    @staticmethod
+    def plan_assignment(row, parcours_id, own, new_assignments, assignment_updates):
+        """The file names the referent of the whole parcours: that sets its one assignment, or makes it. A parcours
+        reassigned in the application since (several assignments) is left as it is. Returns whether it changes."""
+        if not own:
+            new_assignments.append((parcours_id, row["_referent"], row))
+            return True
+        wanted = {"referent_id": row["_referent"], "start": row["Date d'entrée"], "end": row.get("Date de sortie")}
+        if len(own) > 1 or not Importer.diff(own[0], wanted):
+            return False
+        assignment_updates[own[0]["id"]] = wanted
+        return True
 
     def erased(self, row, erased):
         slug = self.plie.slug

@@ -4,30 +4,29 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0002_abandoned_runs'),
+        ("imports", "0002_abandoned_runs"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='importfile',
-            name='created',
+            model_name="importfile",
+            name="created",
         ),
         migrations.RemoveField(
-            model_name='importfile',
-            name='description',
+            model_name="importfile",
+            name="description",
         ),
         migrations.RemoveField(
-            model_name='importfile',
-            name='rejected',
+            model_name="importfile",
+            name="rejected",
         ),
         migrations.RemoveField(
-            model_name='importfile',
-            name='unchanged',
+            model_name="importfile",
+            name="unchanged",
         ),
         migrations.RemoveField(
-            model_name='importfile',
-            name='updated',
+            model_name="importfile",
+            name="updated",
         ),
     ]
