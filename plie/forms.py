@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.template import loader
 
-from .tasks import send_email
+from . import jobs
 
 
 class TenantModelForm(forms.ModelForm):
@@ -31,4 +31,4 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        send_email.delay_on_commit(subject=subject, body=body, to=[to_email])
+        jobs.enqueue("email", payload={"subject": subject, "body": body, "to": [to_email]})

@@ -1,9 +1,10 @@
 import logging
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from plie import jobs
 from plie.access import role_in
 from plie.models import Role
 
@@ -15,13 +16,12 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def request_bilan(*, operation, start, end, with_annex, by):
-    """Records the request and queues its generation once the request is committed."""
-    from .tasks import generate_bilan_task
-
+    """Records the request and its job; the job goes to the worker once the request is committed, or later if the
+    broker is down (plie/jobs.py): the request itself never fails for it."""
     bilan = BilanRequest.objects.create(
         plie=operation.plie, operation=operation, start=start, end=end, with_annex=with_annex, requested_by=by
     )
-    transaction.on_commit(lambda: generate_bilan_task.delay(bilan.pk))
+    jobs.enqueue("bilan", bilan.pk)
     return bilan
 
 
@@ -31,8 +31,12 @@ def _progress(bilan_id, percent, **fields):
 
 def generate_bilan(bilan_id):
     """Renders the PDF of a bilan request; a failure is recorded on the request for the user to see."""
+    # Compare and set: a bilan already being prepared, or ready, is not prepared again.
+    if not BilanRequest.objects.filter(pk=bilan_id, status=BilanStatus.PENDING).update(
+        status=BilanStatus.RUNNING, progress=10
+    ):
+        return
     bilan = BilanRequest.objects.select_related("operation__plie", "requested_by").get(pk=bilan_id)
-    _progress(bilan.pk, 10, status=BilanStatus.RUNNING)
     try:
         pdf, pages = render_bilan_pdf(
             bilan.operation,
@@ -45,8 +49,12 @@ def generate_bilan(bilan_id):
             progress=lambda percent: _progress(bilan.pk, percent),
         )
         bilan.file.save(f"{bilan.pk}.pdf", ContentFile(pdf), save=False)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the job prepares the bilan again once it is back (plie/jobs.py)
     except Exception as error:  # noqa: BLE001 — whatever went wrong, the user must be told
         logger.exception("Bilan %s failed", bilan_id)
+        if bilan.file.name:  # a disk that filled up mid-write leaves no half-written PDF behind
+            bilan.file.delete(save=False)
         _progress(
             bilan.pk,
             100,

@@ -8,12 +8,13 @@ from django.views.decorators.http import require_POST
 
 from operations.models import Operation, Referent
 from participants.models import Parcours
+from plie import jobs
 from plie.access import can_edit, get_for_user, role_in
 from plie.models import Role
 
 from . import charts, exports, services
 from .definitions import INDICATORS, indicator_rows
-from .models import BilanRequest
+from .models import BilanRequest, BilanStatus
 from .periods import Period, period_from
 from .report import build_report, monthly_file_active, target_lines
 
@@ -192,7 +193,13 @@ def bilan_list(request):
 def bilan_detail(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation", "requested_by"), request.user, pk=pk)
     _check_annex(request, bilan)
-    return render(request, "reporting/bilan_detail.html", {"bilan": bilan})
+    return render(request, "reporting/bilan_detail.html", {"bilan": bilan, "label": _label(bilan)})
+
+
+def _label(bilan):
+    if bilan.status == BilanStatus.PENDING:
+        return jobs.waiting_label("bilan", bilan.pk)
+    return bilan.get_status_display()
 
 
 def bilan_status(request, pk):
@@ -201,7 +208,7 @@ def bilan_status(request, pk):
     return JsonResponse(
         {
             "status": bilan.status,
-            "label": bilan.get_status_display(),
+            "label": _label(bilan),
             "progress": bilan.progress,
             "error": bilan.error,
             "ready": bilan.status == "done",
