@@ -20,10 +20,20 @@ logger = logging.getLogger(__name__)
 def deposit_files(*, plie, files, create_referents, by):
     """A new import with its files (name, bytes) kept on private storage until it has run."""
     run = ImportRun.objects.create(plie=plie, created_by=by, create_referents=create_referents)
-    for name, data in files:
-        import_file = ImportFile(run=run, name=name[:255], checksum=hashlib.sha256(data).hexdigest(), size=len(data))
-        import_file.content.save(import_file.checksum, ContentFile(data), save=False)
-        import_file.save()
+    stored = []
+    try:
+        for name, data in files:
+            import_file = ImportFile(
+                run=run, name=name[:255], checksum=hashlib.sha256(data).hexdigest(), size=len(data)
+            )
+            import_file.content.save(import_file.checksum, ContentFile(data), save=False)
+            stored.append(import_file)
+            import_file.save()
+    except OSError:
+        # A full disk: the run is rolled back with this transaction, and the files already written must go with it.
+        for import_file in stored:
+            import_file.content.delete(save=False)
+        raise
     return run
 
 

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,6 +11,8 @@ from plie.access import get_for_user, require_admin
 from . import services
 from .forms import MappingForm, UploadForm
 from .models import ImportFile, ImportRun, RunStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _require_admin(request):
@@ -33,11 +37,20 @@ def import_create(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
-        run = services.deposit_files(
-            plie=request.plie, files=files, create_referents=form.cleaned_data["create_referents"], by=request.user
-        )
-        services.request_preview(run=run)
-        return redirect(run)
+        try:
+            run = services.deposit_files(
+                plie=request.plie, files=files, create_referents=form.cleaned_data["create_referents"], by=request.user
+            )
+        except OSError:
+            logger.exception("Dépôt d’extraction impossible")
+            form.add_error(
+                None,
+                "Les fichiers n’ont pas pu être enregistrés : l’espace de stockage du serveur est plein ou "
+                "indisponible. Rien n’a été déposé ; réessayez plus tard et prévenez l’administrateur technique.",
+            )
+        else:
+            services.request_preview(run=run)
+            return redirect(run)
     return render(request, "imports/import_create.html", {"form": form})
 
 

@@ -9,11 +9,12 @@ what to tell its object when the job fails."""
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -129,6 +130,14 @@ def run(job_id, *, heartbeat=True):
                 kind.run(job)
         else:
             kind.run(job)
+    except (OperationalError, InterfaceError):
+        if run_eagerly():
+            raise
+        # The database went away mid-job: what the job was writing is rolled back; it goes back to the queue once the
+        # database answers again (or, if it stays away, the sweeper finds it silent and does it).
+        logger.warning("Tâche %s (%s) interrompue : base de données injoignable", job.pk, job.kind, exc_info=True)
+        _back_to_queue_when_possible(job)
+        return job
     except Exception as error:
         from celery.exceptions import SoftTimeLimitExceeded
 
@@ -139,6 +148,20 @@ def run(job_id, *, heartbeat=True):
         return job
     _end(job, JobState.DONE)
     return job
+
+
+def _back_to_queue_when_possible(job, *, tries=30, pause=2):
+    for _ in range(tries):
+        close_old_connections()
+        connection.close()
+        try:
+            current = Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).first()
+            if current is None or _requeue(current):
+                if current is not None:
+                    send(job.pk)
+                return
+        except (OperationalError, InterfaceError):
+            time.sleep(pause)
 
 
 def run_eagerly():
