@@ -54,3 +54,5 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "plie.views.server_error"

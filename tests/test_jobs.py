@@ -239,3 +239,20 @@ class TestCraftedWorkbooks:
         assert Job.objects.get().kind == "import_preview"
         page = client.get(response.url).content.decode()
         assert "data-status-url" in page and "Aperçu en préparation" in page
+
+
+def test_a_database_gone_mid_page_answers_503_in_french(client_of, animation, operation, monkeypatch):
+    from django.db import OperationalError
+
+    import reporting.views
+
+    def gone(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(reporting.views, "build_report", gone)
+    client = client_of(animation)
+    client.raise_request_exception = False
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "La base de données ne répond pas pour l’instant" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
