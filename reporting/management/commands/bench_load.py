@@ -132,6 +132,7 @@ class Command(BaseCommand):
 
     def serve(self, port, workers):
         os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+        os.makedirs(settings.BASE_DIR / "var", exist_ok=True)
         env = {
             **os.environ,
             "DEBUG": "off",
@@ -144,7 +145,9 @@ class Command(BaseCommand):
         }
         command = [sys.executable, "-m", "gunicorn", "plie.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", str(workers), "--log-level", "warning", "--timeout", "60"]
-        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+        # The server's own output (its shutdown included) goes to a file, not between the figures.
+        log = open(settings.BASE_DIR / "var" / "bench-load-serveur.log", "w")  # noqa: SIM115 — closed with the process
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=log)
 
     def get(self, url, cookie):
         """(seconds, error or None): an error is anything but a 200 with a page that is not an error page."""
