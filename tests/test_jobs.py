@@ -110,15 +110,16 @@ def test_an_unreachable_broker_is_given_up_on_within_seconds(db):
     """No mock: a port nothing listens on, with the settings' short connection timeouts."""
     job = Job.objects.create(kind="email", payload={"subject": "s", "body": "b", "to": ["a@exemple.fr"]})
     celery_app.conf.task_always_eager = False
-    saved = celery_app.conf.broker_url, celery_app._pool, celery_app.amqp._producer_pool
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool
+    conf.broker_url = conf.broker_write_url = "redis://127.0.0.1:9/0"
     celery_app._pool = celery_app.amqp._producer_pool = None
     try:
         started = time.monotonic()
         assert jobs.send(job.pk) is False
         assert time.monotonic() - started < 10
     finally:
-        celery_app.conf.broker_url, celery_app._pool, celery_app.amqp._producer_pool = saved
+        conf.broker_url, conf.broker_write_url, celery_app._pool, celery_app.amqp._producer_pool = saved
         celery_app.conf.task_always_eager = True
     assert Job.objects.get().sent_at is None
 
