@@ -27,6 +27,10 @@ INTERRUPTED = (
     "Relancez-le ; si cela se reproduit, prévenez l’administrateur technique."
 )
 CRASHED = "Le traitement a échoué sur une erreur imprévue ; l’administrateur technique en a la trace."
+DATABASE = (
+    "Le traitement a perdu la base de données {attempts} fois : il est abandonné. Relancez-le ; si cela se reproduit, "
+    "prévenez l’administrateur technique."
+)
 TOO_LONG = "Le traitement a dépassé le temps qui lui est accordé : il est abandonné."
 
 
@@ -156,10 +160,13 @@ def _back_to_queue_when_possible(job, *, tries=30, pause=2):
         connection.close()
         try:
             current = Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).first()
-            if current is None or _requeue(current):
-                if current is not None:
-                    send(job.pk)
+            if current is None:
                 return
+            if current.attempts >= settings.JOB_MAX_ATTEMPTS:  # a database error that is not a passing outage
+                fail(current, DATABASE.format(attempts=current.attempts))
+            elif _requeue(current):
+                send(job.pk)
+            return
         except (OperationalError, InterfaceError):
             time.sleep(pause)
 

@@ -257,3 +257,20 @@ def test_a_database_gone_mid_page_answers_503_in_french(client_of, animation, op
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert "La base de données ne répond pas pour l’instant" in response.content.decode()
     assert "Traceback" not in response.content.decode()
+
+
+def test_a_job_that_keeps_losing_the_database_is_failed_after_the_last_attempt(db, monkeypatch, settings):
+    from django.db import OperationalError
+
+    def lost(job):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setitem(jobs.KINDS, "essai", jobs.JobKind(run=lost))
+    monkeypatch.setattr(jobs, "run_eagerly", lambda: False)
+    monkeypatch.setattr(run_job, "apply_async", lambda args, **kwargs: jobs.run(args[0], heartbeat=False))
+    monkeypatch.setattr(jobs, "connection", type("Kept", (), {"close": lambda self: None})())
+    job = Job.objects.create(kind="essai")
+    jobs.run(job.pk, heartbeat=False)
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (JobState.FAILED, settings.JOB_MAX_ATTEMPTS)
+    assert "perdu la base de données 3 fois" in job.error
