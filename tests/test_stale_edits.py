@@ -96,3 +96,25 @@ def test_a_fiche_operation_edited_meanwhile_is_not_overwritten(client_of, animat
     assert "Quelqu’un a enregistré cette fiche opération pendant votre saisie" in page(response)
     operation.refresh_from_db()
     assert str(operation.fse_ceiling) == "180000.00"
+
+
+def test_a_step_edited_meanwhile_is_not_overwritten(client_of, animation, referent_a, plie, operation, admin_user):
+    from steps.models import Step
+    from tests.participants_factories import ParticipantFactory, make_parcours, profile
+    from tests.steps_factories import make_grid
+    from tests.test_steps_views import step_data
+
+    make_grid(plie, by=admin_user)
+    parcours = make_parcours(
+        ParticipantFactory(plie=plie), "active", by=animation, operation=operation, referent=profile(referent_a)
+    )
+    assert client_of(referent_a).post(reverse("step_create", args=[parcours.pk]), step_data(plie)).status_code == 302
+    step = Step.objects.get()
+    url = reverse("step_edit", args=[step.pk])
+    started_from = shown_version(client_of(referent_a).get(url))
+    assert client_of(animation).post(url, step_data(plie, notes="Revu", version=started_from)).status_code == 302
+    response = client_of(referent_a).post(url, step_data(plie, partner="Autre", version=started_from))
+    assert response.status_code == 200
+    assert "Quelqu’un a enregistré cette étape pendant votre saisie" in page(response) and "Revu" in page(response)
+    step.refresh_from_db()
+    assert (step.partner, step.notes) == ("Boulangerie du Bourg", "Revu")
