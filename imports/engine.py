@@ -27,6 +27,7 @@ from participants.models import (
     ReferentAssignment,
     Status,
 )
+from participants.participations import sync_participations
 from plie.audit import save_as
 from steps.models import Step, StepStatus, StepType, Validation
 from territories.models import Commune, Zone
@@ -200,6 +201,8 @@ class Importer:
         report(0.6, "écriture")
         with transaction.atomic():
             self.write(plan)
+            # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+            sync_participations(self.plie.pk, by=self.by)
 
     def parse(self, table, positions):
         required = {c.name for c in COLUMNS[self.kind] if c.required}
@@ -921,7 +924,11 @@ class ReferentsImporter(Importer):
 
     def check(self, rows):
         codes = dict(Operation.objects.filter(plie=self.plie).values_list("id", "code"))
-        operations = {normalize(code): pk for pk, code in codes.items()}
+        fiches = defaultdict(list)  # fiches are annual: a code names the fiche in force on the period's start
+        for pk, code, fiche_start, fiche_end in Operation.objects.filter(plie=self.plie).values_list(
+            "id", "code", "start", "end"
+        ):
+            fiches[normalize(code)].append((fiche_start, fiche_end, pk))
         zones = {}
         for pk, name, number in Zone.objects.filter(plie=self.plie).values_list("id", "name", "number"):
             zones[normalize(name)] = pk
@@ -944,14 +951,22 @@ class ReferentsImporter(Importer):
 
         first_row_of = {}
         for row in rows:
-            row["_operation"] = operations.get(normalize(row.get("Opération") or ""))
-            if row.get("Opération") and row["_operation"] is None:
-                known = ", ".join(sorted(codes.values()))
+            candidates = fiches.get(normalize(row.get("Opération") or ""), [])
+            start = row.get("Date de début")
+            row["_operation"] = next(
+                (pk for first, last, pk in candidates if start is None or first <= start <= last),
+                None,
+            )
+            if row.get("Opération") and not candidates:
+                known = ", ".join(sorted(set(codes.values())))
                 self.fail(row, "Opération", f"opération inconnue dans ce PLIE ; codes possibles : {known}")
+            elif row.get("Opération") and row["_operation"] is None:
+                years = ", ".join(f"du {a:%d/%m/%Y} au {b:%d/%m/%Y}" for a, b, _ in sorted(candidates))
+                self.fail(row, "Date de début", f"aucune fiche de ce code ne couvre cette date ; fiches : {years}")
             row["_zone"] = zones.get(normalize(row.get("Zone") or ""))
             if row.get("Zone") and row["_zone"] is None:
                 self.fail(row, "Zone", "zone inconnue dans ce PLIE (nom ou numéro de zone)")
-            start, end = row.get("Date de début"), row.get("Date de fin")
+            end = row.get("Date de fin")
             if start and end and end < start:
                 self.fail(row, "Date de fin", "la fin de la période ne peut pas précéder son début")
             name = row.get("Référent")

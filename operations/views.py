@@ -12,11 +12,13 @@ from .forms import (
     PlannedEtpFormSet,
     ReferentForm,
     ReferentPeriodForm,
+    RenewalForm,
     StructureForm,
     TargetFormSet,
     ZoneForm,
 )
 from .models import Operation, Referent, ReferentPeriod, Structure, Target
+from .services import next_period, renew_operation
 from .targets import EtpPeriod, targets_by_year
 
 
@@ -83,6 +85,33 @@ def _operation_form_page(request, operation):
 def operation_create(request):
     require_editor(request.user, request.plie)
     return _operation_form_page(request, Operation(plie=request.plie))
+
+
+@require_http_methods(["GET", "POST"])
+def operation_renew(request, pk):
+    """« Reconduire la fiche »: next year's fiche of the same code, to adjust before it starts."""
+    operation = get_for_edit(Operation.objects.select_related("plie"), request.user, pk=pk)
+    start, end = next_period(operation)
+    form = RenewalForm(_data(request), operation=operation, initial={"start": start, "end": end})
+    if request.method == "POST" and form.is_valid():
+        renewed = renew_operation(
+            operation=operation, start=form.cleaned_data["start"], end=form.cleaned_data["end"], by=request.user
+        )
+        messages.success(
+            request,
+            f"La fiche {renewed.code} {renewed.years} est créée à partir de celle de {operation.years} : "
+            "vérifiez ses montants, ses objectifs et ses zones.",
+        )
+        return redirect("operation_edit", renewed.pk)
+    return render(
+        request,
+        "operations/form_page.html",
+        {
+            "form": form,
+            "title": f"Reconduire la fiche {operation.code} {operation.years}",
+            "cancel_url": operation.get_absolute_url(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

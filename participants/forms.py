@@ -9,16 +9,21 @@ from plie.uploads import check_upload
 
 from .models import (
     CRITERIA,
+    Answer,
     AssignmentReason,
     CommissionOutcome,
     ContractType,
     Document,
     Entretien,
     Participant,
+    Participation,
     Prescriber,
     ReceptionKind,
     Status,
 )
+from .participations import suggested_exit_situation
+
+ANSWERS = [("", "Non renseigné"), *Answer.choices]
 
 
 def not_in_future(value, what):
@@ -36,11 +41,11 @@ class ParticipantForm(TenantModelForm):
         model = Participant
         fields = [
             "last_name", "first_name", "sex", "birth_date", "email", "phone", "address", "postal_code", "commune",
-            "external_id", "qualification_level", "employment_status", "unemployed_since",
+            "external_id", "qualification_level", "qualification_declined", "employment_status", "unemployed_since",
             *[field for field, _ in CRITERIA], "other_criterion_detail",
-            "disability", "nationality", "foreign_background", "homeless", "dependent_children",
+            "disability", "nationality", "foreign_background", "homeless", "dependent_children", "questionnaire_date",
         ]  # fmt: skip
-        widgets = {"birth_date": DATE_INPUT, "unemployed_since": DATE_INPUT}
+        widgets = {"birth_date": DATE_INPUT, "unemployed_since": DATE_INPUT, "questionnaire_date": DATE_INPUT}
 
     CRITERIA_FIELDS = [field for field, _ in CRITERIA]
 
@@ -51,6 +56,9 @@ class ParticipantForm(TenantModelForm):
 
     def clean_birth_date(self):
         return not_in_future(self.cleaned_data["birth_date"], "La date de naissance")
+
+    def clean_questionnaire_date(self):
+        return not_in_future(self.cleaned_data["questionnaire_date"], "La date du questionnaire")
 
     def clean_unemployed_since(self):
         return not_in_future(self.cleaned_data["unemployed_since"], "La date de début de chômage")
@@ -224,3 +232,36 @@ class WithdrawalForm(forms.Form):
         help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
     )
     confirm = forms.BooleanField(label="Je confirme cette décision (un effacement, lui, est définitif).", required=True)
+
+
+class ExitSituationForm(forms.Form):
+    """The situation upon leaving a fiche (shared/spec/fse.md): four answers, several may be « Oui »."""
+
+    exit_job_searching = forms.ChoiceField(label="En recherche d’emploi", choices=ANSWERS, required=False)
+    exit_training = forms.ChoiceField(label="En études ou en formation", choices=ANSWERS, required=False)
+    exit_qualification = forms.ChoiceField(label="Qualification obtenue", choices=ANSWERS, required=False)
+    exit_employment = forms.ChoiceField(label="En emploi (y compris indépendant)", choices=ANSWERS, required=False)
+
+    def __init__(self, *args, participation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participation = participation
+
+
+def exit_situation_forms(participations, data, today):
+    """{participation pk: form} for the participations that have left the fiche, pre-filled with what was recorded
+    or else with what the exit reason of the parcours that ended that day suggests."""
+    forms_by_pk = {}
+    for participation in participations:
+        if participation.exit_date(today) is None:
+            continue
+        if participation.exit_recorded:
+            initial = {field: getattr(participation, field) for field in Participation.EXIT_FIELDS}
+        else:
+            ended = next(
+                (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
+            )
+            initial = suggested_exit_situation(participation, ended)
+        forms_by_pk[participation.pk] = ExitSituationForm(
+            data, participation=participation, initial=initial, prefix=f"p{participation.pk}"
+        )
+    return forms_by_pk

@@ -30,6 +30,7 @@ from .models import (
     Entretien,
     Parcours,
     Participant,
+    Participation,
     ReferentAssignment,
 )
 
@@ -172,6 +173,7 @@ def person_rows(participant):
         Document: Document.objects.filter(participant=participant),
         Step: Step.objects.filter(parcours__in=parcours),
         Attendance: Attendance.objects.filter(participant=participant),
+        Participation: Participation.objects.filter(participant=participant),
     }
 
 

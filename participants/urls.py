@@ -33,4 +33,9 @@ urlpatterns = [
     path("portefeuilles/", views.team_portfolios, name="team_portfolios"),
     path("commissions/", views.commission_agenda, name="commission_agenda"),
     path("sorties-a-valider/", views.exits_to_validate, name="exits_to_validate"),
+    path(
+        "operations/<int:operation_pk>/participations/",
+        views.operation_participations,
+        name="operation_participations",
+    ),
 ]

@@ -3,6 +3,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
+from operations.models import Operation, Referent, ReferentPeriod, Target, TargetKind, TargetScope
 from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 
@@ -31,6 +32,7 @@ from .forms import (
     PrescriptionForm,
     ReceptionForm,
     WithdrawalForm,
+    exit_situation_forms,
 )
 from .models import (
     OPEN_STATUSES,
@@ -41,9 +43,11 @@ from .models import (
     FileAccess,
     Parcours,
     Participant,
+    Participation,
     ReferentAssignment,
     Status,
 )
+from .participations import record_exit_situations
 from .subject_access import participant_archive
 
 SEARCH_LIMIT = 50
@@ -758,3 +762,46 @@ def participant_lift_restriction(request, pk):
             participant if not participant.archived_at else reverse("archive_detail", args=[participant.pk])
         ),
     )
+
+
+def operation_participations(request, operation_pk):
+    """The fiche's participations (« un participant = une opération »): the nominative list of the FSE+ and the
+    one place where the team records the exit situation of everyone who left the operation, carried-over people
+    leaving at the fiche's end included. Team only: it names people."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=operation_pk)
+    require_editor(request.user, operation.plie)
+    today = timezone.localdate()
+    only_missing = request.GET.get("a_completer") == "1"
+    rows = (
+        Participation.objects.filter(operation=operation, participant__in=Participant.objects.in_use())
+        .select_related("participant", "referent")
+        .prefetch_related("participant__parcours__exit_reason")
+        .order_by("participant__last_name", "participant__first_name", "pk")
+    )
+    if only_missing:
+        rows = rows.left_before(today).filter(exit_recorded_at__isnull=True)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    forms = exit_situation_forms(page.object_list, request.POST if request.method == "POST" else None, today)
+    if request.method == "POST":
+        if all(form.is_valid() for form in forms.values()):
+            # A suggestion left as it is counts as confirmed: the team saves the page it has read.
+            answers = {
+                form.participation: form.cleaned_data
+                for form in forms.values()
+                if form.has_changed() or (not form.participation.exit_recorded and any(form.cleaned_data.values()))
+            }
+            record_exit_situations(answers=answers, by=request.user)
+            messages.success(request, f"{len(answers)} situation(s) de sortie enregistrée(s).")
+            return redirect(request.get_full_path())
+        messages.error(request, "Rien n’a été enregistré : corrigez les lignes signalées.")
+    context = {
+        "operation": operation,
+        "page": page,
+        "rows": [(participation, forms.get(participation.pk)) for participation in page.object_list],
+        "only_missing": only_missing,
+        "missing_count": Participation.objects.filter(operation=operation, exit_recorded_at__isnull=True)
+        .left_before(today)
+        .count(),
+        "today": today,
+    }
+    return render(request, "participants/operation_participations.html", context)

@@ -67,12 +67,33 @@ def tables(report, *, referents=None, hide_small=False):
             ],
         )
     )
-    for title, rows in (("FSE+ entrées", report["fse"]["entries"]), ("FSE+ sorties", report["fse"]["exits"])):
+    for title, rows in (("FSE+ entrées", report["fse_sections"][0][1]), ("FSE+ sorties", report["fse_sections"][1][1])):
         result.append(
             (
                 title,
-                ["Indicateur", "Total", "Femmes", "Hommes", "Non-binaires"],
-                [[r["label"], *[masked(r[sex], hide_small) for sex in ("total", "F", "H", "NB")]] for r in rows],
+                [
+                    "Code",
+                    "Indicateur",
+                    "Total",
+                    "Femmes",
+                    "Hommes",
+                    "Non binaire / non renseigné",
+                    "Ne souhaite pas répondre",
+                    "Non renseigné",
+                ],
+                [
+                    [r["code"], r["label"], r["note"]]
+                    if r["note"]
+                    else [
+                        r["code"],
+                        r["label"],
+                        *[
+                            masked(r[key], hide_small)
+                            for key in ("total", "femmes", "hommes", "autres", "declined", "missing")
+                        ],
+                    ]
+                    for r in rows
+                ],
             )
         )
     return result

@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from operations.models import Operation, Referent
-from participants.models import Parcours
+from operations.models import ExitCategory, Operation, Referent
+from participants import attribution
+from participants.models import Parcours, Status
 from plie.access import can_edit, get_for_user, role_in
 from plie.models import Role
 
@@ -15,16 +16,23 @@ from . import charts, exports, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest
 from .periods import Period, period_from
-from .report import build_report, monthly_file_active, target_lines
+from .report import build_report, target_lines
 
-# What "the participants behind a figure" means, for the roles allowed to see persons.
+# The participants behind a figure: the same querysets the figures count (participants/attribution.py).
 BEHIND = {
-    "participants_accompagnes": ("Participants accompagnés", lambda qs, s, e: qs.active_between(s, e)),
-    "nouvelles_integrations": ("Nouvelles intégrations", lambda qs, s, e: qs.filter(entry_date__range=(s, e))),
-    "sorties": ("Sorties", lambda qs, s, e: qs.filter(exit_date__range=(s, e))),
+    "participants_accompagnes": (
+        "Participants accompagnés",
+        lambda operation, s, e: Parcours.objects.filter(
+            pk__in=attribution.segments(operation, s, e).values("parcours_id")
+        ),
+    ),
+    "nouvelles_integrations": ("Nouvelles intégrations", attribution.integrations),
+    "sorties": ("Sorties", attribution.exits),
     "sorties_positives": (
         "Sorties positives",
-        lambda qs, s, e: qs.filter(exit_date__range=(s, e), exit_reason__category="positive", status="exited"),
+        lambda operation, s, e: attribution.exits(operation, s, e).filter(
+            exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED
+        ),
     ),
 }
 
@@ -40,7 +48,7 @@ def _context(request):
     )
     if operation is None:
         raise Http404("Aucune fiche opération.")
-    default = Period(operation.start, operation.end, f"Période de la fiche ({operation.start.year})")
+    default = Period(operation.start, operation.end, f"Période de la fiche ({operation.years})")
     period, form = period_from(request.GET if "kind" in request.GET else None, default)
     return operation, operations, period, form
 
@@ -86,7 +94,7 @@ def chart(request, name):
     if name == "objectifs":
         svg = charts.targets_chart(target_lines(operation, period.start, period.end, today=timezone.localdate()))
     elif name == "mois":
-        svg = charts.monthly_chart(monthly_file_active(operation, period.start, period.end))
+        svg = charts.monthly_chart(build_report(operation, period.start, period.end)["months"])
     else:
         raise Http404
     return HttpResponse(svg, content_type="image/svg+xml")
@@ -98,9 +106,11 @@ def behind_figure(request, key):
     if not can_edit(request.user, operation.plie) or key not in BEHIND:
         raise Http404
     label, select = BEHIND[key]
-    parcours = select(Parcours.objects.filter(operation=operation), period.start, period.end)
-    parcours = parcours.select_related("participant", "exit_reason").order_by(
-        "participant__last_name", "participant__first_name"
+    parcours = select(operation, period.start, period.end)
+    parcours = (
+        Parcours.objects.filter(pk__in=parcours.values("pk"))
+        .select_related("participant", "exit_reason")
+        .order_by("participant__last_name", "participant__first_name")
     )
     return render(
         request,

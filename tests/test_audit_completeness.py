@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 # Models whose rows say something about a person (participants, prospects, referents).
 PERSONAL = {
     "participants.Participant", "participants.Parcours", "participants.CommissionDecision",
-    "participants.ReferentAssignment", "participants.Entretien", "participants.Document",
+    "participants.ReferentAssignment", "participants.Entretien", "participants.Document", "participants.Participation",
     "steps.Step", "steps.Attendance", "operations.Referent", "operations.ReferentPeriod",
     "applications.Application",
 }  # fmt: skip

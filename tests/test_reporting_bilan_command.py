@@ -167,14 +167,6 @@ def test_json_and_pdf_exclude_each_other(db, tmp_path):
         bilan(*PERIOD, "--json", "--pdf", str(tmp_path / "bilan.pdf"))
 
 
-def test_pdf_says_so_in_french_while_the_pdf_module_is_missing(db, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "reporting.pdf", None)  # the import fails as if the module did not exist
-
-    with pytest.raises(CommandError, match="La génération PDF n’est pas encore disponible."):
-        bilan(*PERIOD, "--pdf", str(tmp_path / "bilan.pdf"))
-    assert not (tmp_path / "bilan.pdf").exists()
-
-
 def test_pdf_writes_what_the_pdf_module_renders(sources, tmp_path, monkeypatch):
     calls = []
 

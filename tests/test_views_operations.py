@@ -133,7 +133,7 @@ class TestOperationEdit:
                 {"caps-TOTAL_FORMS": "1", "caps-0-beneficiary_kind": "all", "caps-0-rate": "100.5"},
                 "Le taux de cofinancement doit être compris entre 0 (exclu) et 100 %.",
             ),
-            ({"code": "FO9"}, "Une fiche opération porte déjà ce code dans ce PLIE."),
+            ({"code": "FO9"}, "La fiche FO9 2023 couvre déjà une partie de cette période"),
         ],
     )
     def test_incoherent_fiches_are_refused_in_french_keeping_what_was_typed(
@@ -224,13 +224,19 @@ class TestStructuresAndReferents:
         assert 'value="2023-03-01"' in response.content.decode()
         assert referent.periods.count() == 1
 
-    def test_a_period_outside_the_fiche_is_refused(self, client_of, animation, operation):
+    def test_a_period_starting_outside_the_fiche_is_refused(self, client_of, animation, operation):
+        referent = ReferentFactory(plie=operation.plie)
+        data = {"operation": operation.pk, "etp": "1", "start": "2024-01-01", "end": "2024-05-31"}
+        response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
+        page = response.content.decode().replace("&#x27;", "’")
+        assert "commencer dans la période d’exécution de la fiche (du 01/01/2023 au 31/12/2023)" in page
+        assert not referent.periods.exists()
+
+    def test_a_period_may_run_on_past_the_fiche_into_next_years(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)
         data = {"operation": operation.pk, "etp": "1", "start": "2023-06-01", "end": "2024-05-31"}
         response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
-        page = response.content.decode().replace("&#x27;", "’")
-        assert "dans la période d’exécution de la fiche (du 01/01/2023 au 31/12/2023)" in page
-        assert not referent.periods.exists()
+        assert response.status_code == 302 and referent.periods.get().end == datetime.date(2024, 5, 31)
 
     def test_a_period_ending_before_it_starts_is_refused(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)

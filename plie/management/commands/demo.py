@@ -5,6 +5,7 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
+from participants import participations
 from participants.demo import create_demo_participants
 from plie.models import Membership, Plie, Role, User
 from steps.demo import create_demo_steps
@@ -43,6 +44,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        # The participations follow every parcours written: one sync per PLIE at the end, not one per row.
+        with participations.deferred():
+            self.build()
+
+    def build(self):
         if not Plie.objects.filter(slug=DEMO_PLIE).exists():
             call_command("loaddata", "fiches_2023", verbosity=0)
         plie = Plie.objects.get(slug=DEMO_PLIE)

@@ -79,9 +79,16 @@ class Command(BaseCommand):
         plie = Plie.objects.filter(slug=options["plie"]).first()
         if plie is None:
             raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
-        operation = Operation.objects.select_related("plie").filter(plie=plie, code=options["operation"]).first()
-        if operation is None:
+        fiches = Operation.objects.select_related("plie").of_code(plie, options["operation"])
+        operation = fiches.in_force_on(start).first()
+        if operation is None and not fiches.exists():
             raise CommandError(f"Fiche opération inconnue dans le {plie.name} : « {options['operation']} ».")
+        if operation is None:
+            years = ", ".join(fiche.years for fiche in fiches.order_by("start"))
+            raise CommandError(
+                f"Aucune fiche opération « {options['operation']} » du {plie.name} ne couvre le {start:%d/%m/%Y} "
+                f"(fiches de ce code : {years})."
+            )
 
         if options["pdf"]:
             self.write_pdf(operation, start, end, Path(options["pdf"]))
@@ -96,19 +103,14 @@ class Command(BaseCommand):
             self.stdout.write(self.summary(operation, bilan))
 
     def write_pdf(self, operation, start, end, path):
-        try:
-            from reporting.pdf import render_bilan_pdf
-        except ImportError:
-            raise CommandError("La génération PDF n’est pas encore disponible.") from None
-        rendered = render_bilan_pdf(operation, start, end, user=None)
-        # reporting.pdf gives (PDF bytes, number of pages); plain bytes are accepted too.
-        document, pages = rendered if isinstance(rendered, tuple) else (rendered, None)
+        from reporting.pdf import render_bilan_pdf
+
+        document, pages = render_bilan_pdf(operation, start, end, user=None)
         try:
             path.write_bytes(document)
         except OSError as error:
             raise CommandError(f"Impossible d’écrire le fichier « {path} » : {error.strerror}.") from error
-        count = "" if pages is None else f" ({pages} page{'s' if pages > 1 else ''})"
-        self.stdout.write(f"Bilan PDF écrit dans {path}{count}.")
+        self.stdout.write(f"Bilan PDF écrit dans {path} ({pages} page{'s' if pages > 1 else ''}).")
 
     def summary(self, operation, bilan):
         period = bilan["period"]
