@@ -30,6 +30,7 @@ class Nationality(models.TextChoices):
     FRANCE = "fr", "France"
     EU = "eu", "Union européenne (hors France)"
     OUTSIDE_EU = "non_eu", "Hors Union européenne"
+    FRANCE_OR_EU = "fr_or_eu", "France ou Union européenne (sans précision)"
     DECLINED = "declined", "Ne souhaite pas répondre"
 
 

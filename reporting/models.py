@@ -62,3 +62,51 @@ class BilanRequest(models.Model):
 
     def get_absolute_url(self):
         return reverse("bilan_detail", args=[self.pk])
+
+
+class MdfseColumn(models.Model):
+    """A column of the PLIE's export for Ma Démarche FSE+ (reporting/mdfse.py): header and source, in order.
+    A PLIE without rows exports the default columns."""
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="mdfse_columns", verbose_name="PLIE")
+    position = models.PositiveSmallIntegerField("ordre")
+    header = models.CharField("en-tête", max_length=100)
+    source = models.CharField("donnée", max_length=40)
+
+    objects = PlieScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "colonne de l’export Ma Démarche FSE+"
+        verbose_name_plural = "colonnes de l’export Ma Démarche FSE+"
+        ordering = ["plie", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(header=""), name="mdfse_column_has_header", violation_error_message="Indiquez un en-tête."
+            ),
+        ]
+
+    def __str__(self):
+        return self.header
+
+
+class MdfseExport(models.Model):
+    """The journal of exports for Ma Démarche FSE+: who, when, which fiche, how many rows. No content is kept."""
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="mdfse_exports", verbose_name="PLIE")
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="mdfse_exports", verbose_name="fiche"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par")
+    at = models.DateTimeField("le", auto_now_add=True)
+    rows = models.PositiveIntegerField("lignes")
+    file_format = models.CharField("format", max_length=4)
+
+    objects = PlieScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "export Ma Démarche FSE+"
+        verbose_name_plural = "exports Ma Démarche FSE+"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"Export {self.operation.code} du {self.at:%d/%m/%Y}"

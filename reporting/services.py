@@ -7,7 +7,8 @@ from django.utils import timezone
 from plie.access import role_in
 from plie.models import Role
 
-from .models import BilanRequest, BilanStatus
+from . import mdfse
+from .models import BilanRequest, BilanStatus, MdfseColumn, MdfseExport
 from .pdf import render_bilan_pdf
 
 logger = logging.getLogger(__name__)
@@ -56,3 +57,28 @@ def generate_bilan(bilan_id):
         )
         return
     _progress(bilan.pk, 100, status=BilanStatus.DONE, file=bilan.file.name, pages=pages, finished_at=timezone.now())
+
+
+def mdfse_columns(plie):
+    """[(header, source)] of the PLIE's export for Ma Démarche FSE+, the default ones while it has none."""
+    columns = [(c.header, c.source) for c in MdfseColumn.objects.filter(plie=plie) if c.source in mdfse.SOURCES]
+    return columns or list(mdfse.DEFAULT_COLUMNS)
+
+
+@transaction.atomic
+def save_mdfse_columns(*, plie, columns, by):
+    """Replaces the PLIE's columns by `columns` [(header, source)] and journals who did it."""
+    MdfseColumn.objects.filter(plie=plie).delete()
+    MdfseColumn.objects.bulk_create(
+        MdfseColumn(plie=plie, position=position, header=header, source=source)
+        for position, (header, source) in enumerate(columns, start=1)
+    )
+    logger.info("MDFSE+ columns of PLIE %s set by user %s", plie.pk, by.pk)
+
+
+@transaction.atomic
+def export_mdfse(*, operation, file_format, by, today=None):
+    """The export's bytes, one row per participation of the fiche; each export is journaled."""
+    headers, rows = mdfse.table(operation, mdfse_columns(operation.plie), today or timezone.localdate())
+    MdfseExport.objects.create(plie=operation.plie, operation=operation, by=by, rows=len(rows), file_format=file_format)
+    return mdfse.to_csv(headers, rows) if file_format == "csv" else mdfse.to_xlsx(headers, rows)

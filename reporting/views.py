@@ -1,3 +1,5 @@
+import io
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -9,14 +11,16 @@ from django.views.decorators.http import require_POST
 from operations.models import ExitCategory, Operation, Referent
 from participants import attribution
 from participants.models import Parcours, Status
-from plie.access import can_edit, get_for_user, role_in
+from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 
-from . import charts, exports, services
+from . import charts, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
-from .models import BilanRequest
+from .models import BilanRequest, MdfseExport
 from .periods import Period, period_from
 from .report import build_report, target_lines
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The participants behind a figure: the same querysets the figures count (participants/attribution.py).
 BEHIND = {
@@ -244,3 +248,62 @@ def bilan_retry(request, pk):
         operation=bilan.operation, start=bilan.start, end=bilan.end, with_annex=bilan.with_annex, by=request.user
     )
     return redirect(new)
+
+
+def mdfse_export(request, operation_pk):
+    """The export for Ma Démarche FSE+: nominative, so for the animation team and the admin; each one journaled."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=operation_pk)
+    require_editor(request.user, operation.plie)
+    if request.method == "POST":
+        file_format = request.POST.get("format")
+        if file_format not in ("csv", "xlsx"):
+            raise Http404
+        content = services.export_mdfse(operation=operation, file_format=file_format, by=request.user)
+        name = f"mdfse-{operation.plie.slug}-{operation.code}-{operation.years}.{file_format}"
+        content_type = "text/csv; charset=utf-8" if file_format == "csv" else XLSX
+        return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=content_type)
+    context = {
+        "operation": operation,
+        "count": operation.participations.count(),
+        "columns": services.mdfse_columns(operation.plie),
+        "exports": MdfseExport.objects.filter(operation=operation).select_related("by")[:10],
+        "is_admin": role_in(request.user, operation.plie) == Role.ADMIN,
+    }
+    return render(request, "reporting/mdfse_export.html", context)
+
+
+class MdfseColumnForm(forms.Form):
+    header = forms.CharField(label="En-tête", max_length=100, required=False)
+    source = forms.ChoiceField(
+        label="Donnée",
+        choices=[("", "—")] + [(key, label) for key, (label, _) in mdfse.SOURCES.items()],
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("header")) != bool(cleaned.get("source")):
+            raise forms.ValidationError("Indiquez l’en-tête et la donnée, ou laissez les deux vides.")
+        return cleaned
+
+
+MdfseColumnFormSet = forms.formset_factory(MdfseColumnForm, extra=3)
+
+
+def mdfse_columns(request):
+    """The PLIE admin sets the columns of the export (a new MDFSE+ template is a matter of data)."""
+    if request.plie is None:
+        raise Http404
+    require_admin(request.user, request.plie, "Seul l’administrateur du PLIE règle les colonnes de l’export.")
+    initial = [{"header": header, "source": source} for header, source in services.mdfse_columns(request.plie)]
+    formset = MdfseColumnFormSet(request.POST or None, initial=initial, prefix="col")
+    if request.method == "POST":
+        if formset.is_valid():
+            columns = [(f["header"], f["source"]) for f in formset.cleaned_data if f.get("header")]
+            if request.POST.get("defaults"):
+                columns = list(mdfse.DEFAULT_COLUMNS)
+            services.save_mdfse_columns(plie=request.plie, columns=columns, by=request.user)
+            messages.success(request, f"Les {len(columns)} colonnes de l’export Ma Démarche FSE+ sont enregistrées.")
+            return redirect("mdfse_columns")
+        messages.error(request, "Rien n’a été enregistré : corrigez les lignes signalées.")
+    return render(request, "reporting/mdfse_columns.html", {"formset": formset})

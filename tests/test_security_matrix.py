@@ -157,6 +157,8 @@ RULES = {
     "behind_figure": Rule("operation", ANNEX, args=(("participants_accompagnes",),), query=True),
     "dashboard_export": Rule("operation", EVERY_MEMBER, args=(("csv",), ("xlsx",)), query=True),
     "definitions": Rule(get=EVERYONE),
+    "mdfse_export": Rule("operation", codes("200 200 403 403 403 404")),
+    "mdfse_columns": Rule(get=ADMIN_ONLY),
     "bilan_list": Rule(get=EVERYONE),
     "bilan_detail": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
     "bilan_status": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
