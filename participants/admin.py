@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CommissionDecision, Document, Entretien, FileAccess, Parcours, Participant, ReferentAssignment
+from .models import (
+    CommissionDecision,
+    Document,
+    Entretien,
+    FileAccess,
+    Parcours,
+    Participant,
+    Participation,
+    ReferentAssignment,
+)
 
 
 class ParcoursInline(admin.TabularInline):
@@ -57,6 +66,21 @@ class DocumentAdmin(SimpleHistoryAdmin):
 class FileAccessAdmin(admin.ModelAdmin):
     list_display = ["at", "user", "participant", "what"]
     list_filter = ["what"]
+    raw_id_fields = ["participant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Participation)
+class ParticipationAdmin(SimpleHistoryAdmin):
+    """Read-only: the dates follow attribution and a correction goes through correct_entry_situation."""
+
+    list_display = ["participant", "operation", "entry_date", "last_day", "referent"]
+    list_filter = ["operation__plie"]
     raw_id_fields = ["participant"]
 
     def has_add_permission(self, request):

@@ -265,3 +265,17 @@ def exit_situation_forms(participations, data, today):
             data, participation=participation, initial=initial, prefix=f"p{participation.pk}"
         )
     return forms_by_pk
+
+
+class EntrySituationForm(forms.ModelForm):
+    """A correction of a participation's frozen entry situation, with its reason (audited)."""
+
+    reason = forms.CharField(label="Motif de la correction", max_length=100)
+
+    class Meta:
+        model = Participation
+        fields = [
+            "employment_status", "unemployed_since", "education", "disability", "nationality", "foreign_background",
+            "homeless",
+        ]  # fmt: skip
+        widgets = {"unemployed_since": DATE_INPUT}

@@ -38,4 +38,5 @@ urlpatterns = [
         views.operation_participations,
         name="operation_participations",
     ),
+    path("participations/<int:pk>/corriger/", views.participation_correct, name="participation_correct"),
 ]

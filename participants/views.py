@@ -26,6 +26,7 @@ from .forms import (
     DocumentForm,
     EmploymentForm,
     EntretienForm,
+    EntrySituationForm,
     ExitForm,
     IntegrationForm,
     ParticipantForm,
@@ -47,7 +48,7 @@ from .models import (
     ReferentAssignment,
     Status,
 )
-from .participations import record_exit_situations
+from .participations import correct_entry_situation, record_exit_situations
 from .subject_access import participant_archive
 
 SEARCH_LIMIT = 50
@@ -805,3 +806,21 @@ def operation_participations(request, operation_pk):
         "today": today,
     }
     return render(request, "participants/operation_participations.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def participation_correct(request, pk):
+    """The team corrects the entry situation frozen on a participation; the correction is kept and audited."""
+    participation = get_for_user(
+        Participation.objects.select_related("participant__plie", "operation"), request.user, pk=pk
+    )
+    require_editor(request.user, participation.participant.plie)
+    form = EntrySituationForm(request.POST or None, instance=Participation.objects.get(pk=participation.pk))
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in EntrySituationForm.Meta.fields}
+        correct_entry_situation(
+            participation=participation, values=values, reason=form.cleaned_data["reason"], by=request.user
+        )
+        messages.success(request, f"La situation d’entrée de {participation.participant} est corrigée.")
+        return redirect("operation_participations", participation.operation_id)
+    return render(request, "participants/participation_form.html", {"form": form, "participation": participation})

@@ -92,6 +92,7 @@ RULES = {
     "operation_edit": Rule("operation", EDIT_IN_PLIE),
     "operation_renew": Rule("operation", EDIT_IN_PLIE),
     "operation_participations": Rule("operation", codes("200 200 403 403 403 404")),
+    "participation_correct": Rule("participation", codes("200 200 403 404 404 404")),
     "zone_create": Rule(get=EDITORS),
     "zone_edit": Rule("zone", EDIT_IN_PLIE),
     "structure_list": Rule(get=EVERYONE),
