@@ -34,11 +34,13 @@ from .models import (
     Nationality,
     Parcours,
     Participant,
+    Participation,
     Prescriber,
     ReceptionKind,
     Sex,
     Status,
 )
+from .participations import record_exit_situations, suggested_exit_situation
 
 WINDOW_START = datetime.date(2022, 1, 1)
 DEFAULT_TODAY = datetime.date(2023, 12, 31)  # the demo is an extract of the end of 2023
@@ -465,6 +467,8 @@ class _Builder:
         )
         timeline = [[entry, period.referent]]  # (start, referent), as ReferentAssignment rows
         self.loads[period.referent.pk] += 1
+        if rng.random() < 0.9:  # the FSE+ questionnaire is signed with the contrat d'engagement, most of the time
+            Participant.objects.filter(pk=parcours.participant_id).update(questionnaire_date=entry)
 
         # What happens next, more likely the longer the parcours has run by `today`.
         months = (today - entry).days / 30.4
@@ -665,3 +669,31 @@ class _Builder:
             if start <= day:
                 referent = who
         return referent
+
+
+def record_demo_exit_situations(*, plie, by, today, seed=2023):
+    """The team's work on the situations upon leaving: those of exits more than four weeks old are recorded (the
+    exit reason's suggestion; for a person staying in the PLIE past the fiche's end, still looking for work), the
+    recent ones are left to do. Returns how many were recorded."""
+    rng = random.Random(f"{seed}-{plie.slug}-exits")
+    answers = {}
+    left = (
+        Participation.objects.filter(operation__plie=plie, exit_recorded_at__isnull=True)
+        .left_before(today - datetime.timedelta(days=28))
+        .select_related("participant")
+        .prefetch_related("participant__parcours__exit_reason")
+        .order_by("pk")
+    )
+    for participation in left:
+        if rng.random() < 0.1:
+            continue
+        ended = next(
+            (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
+        )
+        situation = suggested_exit_situation(participation, ended)
+        if ended is None:
+            looking = Answer.YES if participation.employment_status == EmploymentStatus.UNEMPLOYED else Answer.NO
+            situation = {**dict.fromkeys(Participation.EXIT_FIELDS, Answer.NO), "exit_job_searching": looking}
+        answers[participation] = situation
+    record_exit_situations(answers=answers, by=by)
+    return len(answers)

@@ -237,14 +237,16 @@ class WithdrawalForm(forms.Form):
 class ExitSituationForm(forms.Form):
     """The situation upon leaving a fiche (shared/spec/fse.md): four answers, several may be « Oui »."""
 
-    exit_job_searching = forms.ChoiceField(label="En recherche d’emploi", choices=ANSWERS, required=False)
-    exit_training = forms.ChoiceField(label="En études ou en formation", choices=ANSWERS, required=False)
+    exit_job_searching = forms.ChoiceField(label="Recherche d’emploi", choices=ANSWERS, required=False)
+    exit_training = forms.ChoiceField(label="Études ou formation", choices=ANSWERS, required=False)
     exit_qualification = forms.ChoiceField(label="Qualification obtenue", choices=ANSWERS, required=False)
-    exit_employment = forms.ChoiceField(label="En emploi (y compris indépendant)", choices=ANSWERS, required=False)
+    exit_employment = forms.ChoiceField(label="En emploi (ou indépendant)", choices=ANSWERS, required=False)
 
     def __init__(self, *args, participation, **kwargs):
         super().__init__(*args, **kwargs)
         self.participation = participation
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
 
 
 def exit_situation_forms(participations, data, today):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
 from operations.services import renew_operation
 from participants import participations
-from participants.demo import create_demo_participants
+from participants.demo import create_demo_participants, record_demo_exit_situations
 from plie.models import Membership, Plie, Role, User
 from steps.demo import create_demo_steps
 from territories.models import Zone
@@ -42,13 +42,31 @@ SOURCES_REFERENTS = [
 
 
 class Command(BaseCommand):
-    help = "Charge les fiches 2023, les reconduit pour l’an dernier et cette année, crée des données de démonstration et un compte par rôle."
+    help = (
+        "Charge les fiches 2023, les reconduit pour l’an dernier et cette année, crée des données de démonstration "
+        "et un compte par rôle."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
         # The participations follow every parcours written: one sync per PLIE at the end, not one per row.
         with participations.deferred():
             self.build()
+        today = timezone.localdate()
+        admin = User.objects.get(email="admin@demo.plie.fr")
+        recorded = sum(
+            record_demo_exit_situations(plie=plie, by=admin, today=today)
+            for plie in Plie.objects.filter(slug__in=[DEMO_PLIE, "sources"])
+        )
+        if recorded:
+            self.stdout.write(
+                f"{recorded} situations de sortie d’opération saisies (les plus récentes restent à faire)."
+            )
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
+        for email, _, _, role, others in ACCOUNTS:
+            extra = f" (et {', '.join(others)})" if others else ""
+            self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
 
     def build(self):
         if not Plie.objects.filter(slug=DEMO_PLIE).exists():
@@ -83,11 +101,6 @@ class Command(BaseCommand):
         steps = create_demo_steps(plie=plie, by=users["referent@demo.plie.fr"], year=window.year, until=today)
         if steps:
             self.stdout.write(f"{steps} étapes de parcours créées, avec deux versions de la grille de validation.")
-        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
-        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
-        for email, _, _, role, others in ACCOUNTS:
-            extra = f" (et {', '.join(others)})" if others else ""
-            self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
 
     def living_fiches(self, plie, admin):
         """The seed's FO1 of 2023 reconducted for last year and this one, so that the demo lives on today's date."""
