@@ -178,9 +178,6 @@ class Operation(NaturalKeyMixin, models.Model):
         """« 2023 », or « 2022-2023 » for a fiche over two years."""
         return str(self.start.year) if self.start.year == self.end.year else f"{self.start.year}-{self.end.year}"
 
-    def contains(self, day):
-        return self.start <= day <= self.end
-
     def proofs_may_be_destroyed_on(self, day):
         """FSE+ proofs are kept until the audit deadline included, and never while a legal hold is on."""
         return self.audit_deadline is not None and day > self.audit_deadline and not self.legal_hold

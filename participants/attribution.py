@@ -93,25 +93,22 @@ def segments(operation, start, end):
     )
 
 
-def integrations(operation, start, end):
-    """Parcours entered in [start, end] while assigned to a referent attached to the fiche."""
+def _parcours_by(date_field, operation, start, end):
+    """Parcours whose `date_field` is in [start, end] while assigned to a referent attached to the fiche."""
     span = window(operation, start, end)
     if span is None:
         return Parcours.objects.none()
     return (
-        Parcours.objects.filter(entry_date__range=span)
-        .filter(assigned_and_attached_on("assignments__", operation, F("entry_date")))
+        Parcours.objects.filter(**{f"{date_field}__range": span})
+        .filter(assigned_and_attached_on("assignments__", operation, F(date_field)))
         .order_by()
     )
+
+
+def integrations(operation, start, end):
+    return _parcours_by("entry_date", operation, start, end)
 
 
 def exits(operation, start, end):
-    """Parcours that left the PLIE in [start, end] while assigned to a referent attached to the fiche."""
-    span = window(operation, start, end)
-    if span is None:
-        return Parcours.objects.none()
-    return (
-        Parcours.objects.filter(exit_date__range=span)
-        .filter(assigned_and_attached_on("assignments__", operation, F("exit_date")))
-        .order_by()
-    )
+    """Parcours that left the PLIE (not only the fiche) in the period."""
+    return _parcours_by("exit_date", operation, start, end)
