@@ -40,7 +40,7 @@ from .models import (
     Sex,
     Status,
 )
-from .participations import record_exit_situations, suggested_exit_situation
+from .participations import deferred, record_exit_situations, suggested_exit_situation
 
 WINDOW_START = datetime.date(2022, 1, 1)
 DEFAULT_TODAY = datetime.date(2023, 12, 31)  # the demo is an extract of the end of 2023
@@ -160,7 +160,7 @@ def create_demo_participants(*, plie, count, by, seed=2023, today=None, window_s
         return 0
     builder = _Builder(plie=plie, by=by, seed=seed, today=today, window_start=window_start)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), deferred():  # one sync of the participations at the end, not one per row
             for kind in builder.kinds(count):
                 builder.add_participant(kind)
             bulk_create_with_history(builder.entretiens, Entretien, batch_size=500, default_user=by)

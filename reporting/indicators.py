@@ -46,24 +46,11 @@ from participants.models import Entretien, Status
 from plie.text import fold
 from steps.models import Step
 
+from .definitions import INDICATORS as DEFINITIONS
 from .fse import fse_figures
 
-INDICATORS = [
-    "etp_moyen",
-    "file_active_moyenne",
-    "file_active_mensuelle",
-    "participants_accompagnes",
-    "nouvelles_integrations",
-    "etapes_validees",
-    "etapes_objectif",
-    "sorties",
-    "sorties_positives",
-    "sorties_neutralisees",
-    "taux_sorties_positives",
-    "taux_sorties_positives_brut",
-    "entretiens",
-    "taux_suivi_mensuel",
-]
+# The keys of indicators.md, in the order of the one table of labels and definitions (reporting/definitions.py).
+INDICATORS = [key for key, *_ in DEFINITIONS]
 
 
 class DaysBetween(Func):

@@ -256,3 +256,22 @@ def test_fse_tables_take_a_constant_number_of_queries(fiches, year, django_asser
         enrol(ReferentPeriod.objects.filter(operation=fiches[0]).first().referent, D(2023, 4, 1 + index))
     with django_assert_num_queries(10):
         compute_bilan(fo1_2023, *YEAR_2023, today=TODAY)
+
+
+def test_the_bilan_of_every_seed_fiche_carries_its_fse_tables(db, capsys):
+    for fiche in Operation.objects.filter(code__in=["FO1", "FO2"]).select_related("plie"):
+        call_command("bilan", "--plie", fiche.plie.slug, "--operation", fiche.code, "--start", str(fiche.start),
+                     "--end", str(fiche.end), "--json")  # fmt: skip
+        out = json.loads(capsys.readouterr().out)
+        fse = out["fse"]
+        assert {
+            "participations",
+            "entrees",
+            "sorties",
+            "indicateurs",
+            "ne_souhaite_pas_repondre",
+            "non_renseigne",
+        } <= set(fse)
+        assert set(fse["indicateurs"]) == {f"EECO{n:02}" for n in range(1, 18)} | {f"EECR0{n}" for n in range(1, 5)}
+        assert fse["participations"] == out["totals"]["participants_accompagnes"]
+        assert fse["indicateurs"]["EECO01"]["total"] == fse["entrees"]

@@ -118,7 +118,7 @@ def test_json_keeps_accents_readable(sources):
 def test_without_option_a_french_summary_is_printed(sources):
     text = bilan(*PERIOD)
 
-    assert "Bilan PLIE des Sources — FO1" in text
+    assert "Bilan PLIE des Sources — FO1 2023" in text
     assert "du 01/01/2023 au 31/12/2023 (365 jours)" in text
     assert "Participants accompagnés" in text
     assert "Taux de sorties positives" in text
