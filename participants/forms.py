@@ -159,6 +159,22 @@ class ExitForm(forms.Form):
     exit_date = forms.DateField(label="Date de sortie", widget=DATE_INPUT)
     reason = forms.ModelChoiceField(label="Motif de sortie", queryset=ExitReason.objects.none())
     proof = forms.FileField(label="Justificatif (contrat de travail, attestation…)", required=False)
+    exit_job_searching = forms.ChoiceField(
+        label="FSE+ — à la sortie : en recherche d’emploi",
+        choices=ANSWERS,
+        required=False,
+        help_text="Situation à la sortie, plusieurs réponses possibles ; laissée vide, l’équipe la confirmera "
+        "depuis la liste des participants de l’opération, où le motif la propose.",
+    )
+    exit_training = forms.ChoiceField(
+        label="FSE+ — à la sortie : en études ou en formation", choices=ANSWERS, required=False
+    )
+    exit_qualification = forms.ChoiceField(
+        label="FSE+ — à la sortie : qualification obtenue", choices=ANSWERS, required=False
+    )
+    exit_employment = forms.ChoiceField(
+        label="FSE+ — à la sortie : en emploi (ou indépendant)", choices=ANSWERS, required=False
+    )
 
     def __init__(self, *args, plie, **kwargs):
         super().__init__(*args, **kwargs)

@@ -430,6 +430,10 @@ def parcours_exit(request, pk):
 
     def action(data):
         services.record_exit(parcours=parcours, exit_date=data["exit_date"], reason=data["reason"], by=request.user)
+        situation = {field: data[field] for field in Participation.EXIT_FIELDS}
+        if any(situation.values()):  # the participations ending that day now exist: the referent confirms
+            left = Participation.objects.filter(participant=participant, last_day=data["exit_date"])
+            record_exit_situations(answers=dict.fromkeys(left, situation), by=request.user)
         _attach(
             data["proof"], participant=participant, parcours=parcours, kind=DocumentKind.CERTIFICATE, by=request.user
         )

@@ -15,6 +15,7 @@ from participants.models import (
     Entretien,
     FileAccess,
     Participant,
+    Participation,
     Status,
 )
 from tests.factories import MembershipFactory, ReferentFactory, ZoneFactory
@@ -275,7 +276,8 @@ class TestHappyPath:
 
         employment = {"job_start": "2023-05-02", "contract_type": "cdi"}
         assert referent.post(reverse("parcours_employment", args=[parcours.pk]), employment).status_code == 302
-        exit_data = {"exit_date": "2023-06-30", "reason": reason(plie, "CDI").pk, "proof": jpeg("attestation.jpg")}
+        exit_data = {"exit_date": "2023-06-30", "reason": reason(plie, "CDI").pk, "proof": jpeg("attestation.jpg"),
+                     "exit_employment": "yes", "exit_job_searching": "no"}  # fmt: skip
         assert referent.post(reverse("parcours_exit", args=[parcours.pk]), exit_data).status_code == 302
         parcours.refresh_from_db()
         assert (parcours.status, parcours.job_start, parcours.exit_date) == (
@@ -283,6 +285,14 @@ class TestHappyPath:
             D(2023, 5, 2),
             D(2023, 6, 30),
         )
+        left = Participation.objects.get(participant=participant)  # the FSE+ exit situation, confirmed at once
+        assert (left.last_day, left.exit_employment, left.exit_job_searching, left.exit_training) == (
+            D(2023, 6, 30),
+            "yes",
+            "no",
+            "",
+        )
+        assert left.exit_recorded_by == referent_a
 
         validate_url = reverse("parcours_validate_exit", args=[parcours.pk])
         assert referent.post(validate_url).status_code == 403
