@@ -8,20 +8,22 @@ from openpyxl import Workbook
 from plie.spreadsheet import safe
 
 from .definitions import INDICATORS
+from .disclosure import Hidden
 
 
-def masked(value, hide_small):
-    return "< 5" if hide_small and isinstance(value, int) and 0 < value < 5 else value
+def masked(value):
+    """A figure withheld from the viewer (reporting/disclosure.py) is written « < 5 »."""
+    return str(value) if isinstance(value, Hidden) else value
 
 
-def tables(report, *, referents=None, hide_small=False):
+def tables(report, *, referents=None):
     """[(title, header, rows)] in the order of the bilan; `referents` is the list of referent rows to include."""
     totals = report["totals"]
     result = [
         (
             "Indicateurs",
             ["Indicateur", "Valeur"],
-            [[label, totals.get(key)] for key, label, _, _ in INDICATORS],
+            [[label, masked(totals.get(key))] for key, label, _, _ in INDICATORS],
         ),
         (
             "Objectifs et résultats",
@@ -31,7 +33,7 @@ def tables(report, *, referents=None, hide_small=False):
                     str(line.target.get_kind_display()),
                     float(line.goal.low) if line.goal else None,
                     float(line.goal.high) if line.goal and line.goal.high is not None else None,
-                    line.result,
+                    masked(line.result),
                     line.status_label,
                 ]
                 for line in report["lines"]
@@ -61,16 +63,13 @@ def tables(report, *, referents=None, hide_small=False):
         (
             "Par structure",
             ["Structure", *structure_keys],
-            [
-                [row["structure"], *[masked(row.get(key), hide_small) for key in structure_keys]]
-                for row in report["structures"]
-            ],
+            [[row["structure"], *[masked(row.get(key)) for key in structure_keys]] for row in report["structures"]],
         )
     )
-    for title, rows in (("FSE+ entrées", report["fse_sections"][0][1]), ("FSE+ sorties", report["fse_sections"][1][1])):
+    for short, (_, rows) in zip(("FSE+ entrées", "FSE+ sorties"), report["fse_sections"], strict=False):
         result.append(
             (
-                title,
+                short,
                 [
                     "Code",
                     "Indicateur",
@@ -87,10 +86,7 @@ def tables(report, *, referents=None, hide_small=False):
                     else [
                         r["code"],
                         r["label"],
-                        *[
-                            masked(r[key], hide_small)
-                            for key in ("total", "femmes", "hommes", "autres", "declined", "missing")
-                        ],
+                        *[masked(r[key]) for key in ("total", "femmes", "hommes", "autres", "declined", "missing")],
                     ]
                     for r in rows
                 ],
@@ -99,11 +95,11 @@ def tables(report, *, referents=None, hide_small=False):
     return result
 
 
-def to_csv(report, *, referents=None, hide_small=False):
+def to_csv(report, *, referents=None):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
-    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
+    for title, header, rows in tables(report, referents=referents):
         writer.writerow([title])
         writer.writerow(header)
         for row in rows:
@@ -120,10 +116,10 @@ def _csv_value(value):
     return safe(str(value))
 
 
-def to_xlsx(report, *, referents=None, hide_small=False):
+def to_xlsx(report, *, referents=None):
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
+    for title, header, rows in tables(report, referents=referents):
         sheet = workbook.create_sheet(title[:31])
         sheet.append(header)
         for row in rows:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from participants import attribution
 from participants.models import Participation
 
+from . import disclosure
 from .fse import fse_sections
 from .indicators import compute_bilan
 from .results import etp_periods_of, targets_vs_results
@@ -75,3 +76,14 @@ def build_report(operation, start, end, *, persons=False, today=None):
         "months": [(datetime.date.fromisoformat(month["fin"]), month["file_active"]) for month in bilan["mois"]],
         "annex": _with_exit_dates(annex(operation, start, end), today) if persons else None,
     }
+
+
+def report_for(operation, start, end, *, role, referent_ids=(), persons=False, today=None):
+    """The report as a viewer with `role` may see it (reporting/disclosure.py): every output is drawn from this."""
+    today = today or timezone.localdate()
+    report = build_report(operation, start, end, persons=persons and disclosure.audience(role) == disclosure.TEAM,
+                          today=today)  # fmt: skip
+    siblings = []
+    if disclosure.audience(role) == disclosure.COPIL:
+        siblings = [build_report(operation, s, e, today=today) for s, e in disclosure.siblings(operation, start, end)]
+    return disclosure.disclose(report, role=role, referent_ids=referent_ids, sibling_reports=siblings)

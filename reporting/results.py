@@ -27,6 +27,7 @@ STATUS_LABELS = {
     "within": "Dans la fourchette",
     "above": "Au-dessus de la fourchette",
     "unknown": "Non mesuré ici",
+    "masked": "Masqué (effectif de moins de 5)",
 }
 
 

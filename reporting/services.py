@@ -7,7 +7,7 @@ from django.utils import timezone
 from plie.access import role_in
 from plie.models import Role
 
-from . import mdfse
+from . import disclosure, mdfse
 from .models import BilanRequest, BilanStatus, MdfseColumn, MdfseExport
 from .pdf import render_bilan_pdf
 
@@ -16,14 +16,25 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def request_bilan(*, operation, start, end, with_annex, by):
-    """Records the request and queues its generation once the request is committed."""
+    """Records the request and queues its generation once the request is committed. The document is written for
+    the requester's audience (reporting/disclosure.py) and opens to that audience and the team only."""
     from .tasks import generate_bilan_task
 
+    audience = disclosure.audience(role_in(by, operation.plie))
     bilan = BilanRequest.objects.create(
-        plie=operation.plie, operation=operation, start=start, end=end, with_annex=with_annex, requested_by=by
+        plie=operation.plie,
+        operation=operation,
+        start=start,
+        end=end,
+        with_annex=with_annex and audience == disclosure.TEAM,
+        audience=audience,
+        requested_by=by,
     )
     transaction.on_commit(lambda: generate_bilan_task.delay(bilan.pk))
     return bilan
+
+
+ROLE_OF_AUDIENCE = {disclosure.TEAM: Role.ANIMATION, disclosure.COPIL: Role.COPIL, disclosure.REFERENT: Role.REFERENT}
 
 
 def _progress(bilan_id, percent, **fields):
@@ -41,8 +52,8 @@ def generate_bilan(bilan_id):
             bilan.end,
             bilan.requested_by,
             with_annex=bilan.with_annex,
-            # the steering committee's copy hides the small counts, as its dashboard does
-            hide_small=role_in(bilan.requested_by, bilan.plie) == Role.COPIL,
+            role=ROLE_OF_AUDIENCE[bilan.audience],
+            referent_ids=set(bilan.requested_by.referent_profiles.values_list("pk", flat=True)),
             progress=lambda percent: _progress(bilan.pk, percent),
         )
         bilan.file.save(f"{bilan.pk}.pdf", ContentFile(pdf), save=False)

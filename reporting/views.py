@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from operations.models import ExitCategory, Operation, Referent
@@ -14,11 +13,11 @@ from participants.models import Parcours, Status
 from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 
-from . import charts, exports, mdfse, services
+from . import charts, disclosure, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest, MdfseExport
 from .periods import Period, period_from
-from .report import build_report, target_lines
+from .report import report_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -42,7 +41,8 @@ BEHIND = {
 
 
 def _context(request):
-    """The operation and period the page is about, from the query string; 404 outside the user's PLIEs."""
+    """The operation, the period and the viewer's role, from the query string; 404 outside the user's PLIEs. The
+    steering committee and the referents read the fixed periods only (reporting/disclosure.py)."""
     if request.plie is None:
         raise Http404
     operations = Operation.objects.filter(plie=request.plie).order_by("-start", "code")
@@ -52,17 +52,29 @@ def _context(request):
     )
     if operation is None:
         raise Http404("Aucune fiche opération.")
+    role = role_in(request.user, operation.plie)
     default = Period(operation.start, operation.end, f"Période de la fiche ({operation.years})")
     period, form = period_from(request.GET if "kind" in request.GET else None, default)
-    return operation, operations, period, form
+    if disclosure.audience(role) != disclosure.TEAM and not disclosure.is_allowed(operation, period.start, period.end):
+        form.add_error(None, FIXED_PERIODS_ONLY)
+        period = default
+    return operation, operations, period, form, role
+
+
+FIXED_PERIODS_ONLY = (
+    "Votre rôle donne accès aux périodes fixes de la fiche (mois, trimestre, semestre, année, période de la fiche) : "
+    "la période de la fiche est affichée."
+)
+
+
+def _report(request, operation, period, role):
+    referent_ids = Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True)
+    return report_for(operation, period.start, period.end, role=role, referent_ids=set(referent_ids))
 
 
 def dashboard(request):
-    operation, operations, period, form = _context(request)
-    role = role_in(request.user, operation.plie)
-    report = build_report(operation, period.start, period.end, today=timezone.localdate())
-    referents = _visible_referents(request, operation, role, report["referents"])
-    query = request.GET.urlencode()
+    operation, operations, period, form, role = _context(request)
+    report = _report(request, operation, period, role)
     return render(
         request,
         "reporting/dashboard.html",
@@ -72,41 +84,28 @@ def dashboard(request):
             "period": period,
             "period_form": form,
             "role": role,
-            "referents": referents,
-            "show_referents": role != Role.COPIL,
-            "hide_small": role == Role.COPIL,
+            "show_referents": report["referents"] is not None,
+            "hide_small": report.get("hidden_for") == disclosure.COPIL,
             "persons": can_edit(request.user, operation.plie),
             "indicator_rows": indicator_rows(report["totals"]),
-            "query": query,
+            "query": request.GET.urlencode(),
             "behind": BEHIND,
         },
     )
 
 
-def _visible_referents(request, operation, role, rows):
-    if role == Role.COPIL:
-        return None
-    if role == Role.REFERENT:
-        mine = set(Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True))
-        return [row for row in rows if row.get("referent_id") in mine]
-    return rows
-
-
 def chart(request, name):
-    """Each chart computes only what it draws: the page asks for both alongside its own figures."""
-    operation, _, period, _ = _context(request)
-    if name == "objectifs":
-        svg = charts.targets_chart(target_lines(operation, period.start, period.end, today=timezone.localdate()))
-    elif name == "mois":
-        svg = charts.monthly_chart(build_report(operation, period.start, period.end)["months"])
-    else:
+    operation, _, period, _, role = _context(request)
+    if name not in ("objectifs", "mois"):
         raise Http404
+    report = _report(request, operation, period, role)
+    svg = charts.targets_chart(report["lines"]) if name == "objectifs" else charts.monthly_chart(report["months"])
     return HttpResponse(svg, content_type="image/svg+xml")
 
 
 def behind_figure(request, key):
     """The participants behind a figure of the dashboard (animation and admin only)."""
-    operation, _, period, _ = _context(request)
+    operation, _, period, _, _ = _context(request)
     if not can_edit(request.user, operation.plie) or key not in BEHIND:
         raise Http404
     label, select = BEHIND[key]
@@ -132,14 +131,9 @@ def behind_figure(request, key):
 def export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    operation, _, period, _ = _context(request)
-    report = build_report(operation, period.start, period.end, today=timezone.localdate())
-    role = role_in(request.user, operation.plie)
-    # The same tables as the dashboard shows this role: no referent line for the copil, only one's own for a referent.
-    options = {
-        "referents": _visible_referents(request, operation, role, report["referents"]),
-        "hide_small": role == Role.COPIL,
-    }
+    operation, _, period, _, role = _context(request)
+    report = _report(request, operation, period, role)
+    options = {"referents": report["referents"]}
     name = f"bilan-{operation.plie.slug}-{operation.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     if fmt == "csv":
         response = HttpResponse(exports.to_csv(report, **options), content_type="text/csv; charset=utf-8")
@@ -164,6 +158,7 @@ class BilanForm(forms.Form):
 
     def __init__(self, *args, plie, persons, **kwargs):
         super().__init__(*args, **kwargs)
+        self.persons = persons
         self.fields["operation"].queryset = Operation.objects.filter(plie=plie)
         if not persons:
             del self.fields["with_annex"]
@@ -178,6 +173,8 @@ class BilanForm(forms.Form):
                 "La période dépasse celle de la fiche (du %(start)s au %(end)s).",
                 params={"start": f"{operation.start:%d/%m/%Y}", "end": f"{operation.end:%d/%m/%Y}"},
             )
+        if not self.persons and operation and start and end and not disclosure.is_allowed(operation, start, end):
+            raise forms.ValidationError(FIXED_PERIODS_ONLY.split(" :")[0] + ".")
         return cleaned
 
 
@@ -199,19 +196,22 @@ def bilan_list(request):
         )
         messages.success(request, "Le bilan est en préparation.")
         return redirect(bilan)
-    bilans = BilanRequest.objects.filter(plie=request.plie).select_related("operation", "requested_by")[:50]
+    bilans = (
+        BilanRequest.objects.for_user(request.user)
+        .filter(plie=request.plie)
+        .select_related("operation", "requested_by")
+        .order_by("-requested_at")[:50]
+    )
     return render(request, "reporting/bilan_list.html", {"form": form, "bilans": bilans})
 
 
 def bilan_detail(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation", "requested_by"), request.user, pk=pk)
-    _check_annex(request, bilan)
     return render(request, "reporting/bilan_detail.html", {"bilan": bilan})
 
 
 def bilan_status(request, pk):
     bilan = get_for_user(BilanRequest.objects.all(), request.user, pk=pk)
-    _check_annex(request, bilan)
     return JsonResponse(
         {
             "status": bilan.status,
@@ -225,23 +225,15 @@ def bilan_status(request, pk):
 
 def bilan_download(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation__plie"), request.user, pk=pk)
-    _check_annex(request, bilan)
     if bilan.status != "done":
         raise Http404
     name = f"bilan-{bilan.operation.plie.slug}-{bilan.operation.code}-{bilan.start:%Y%m%d}-{bilan.end:%Y%m%d}.pdf"
     return FileResponse(bilan.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
 
 
-def _check_annex(request, bilan):
-    """A bilan with the nominative annex is for the animation team and the admin only."""
-    if bilan.with_annex and not can_edit(request.user, bilan.plie):
-        raise Http404
-
-
 @require_POST
 def bilan_retry(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation"), request.user, pk=pk)
-    _check_annex(request, bilan)
     if bilan.status != "failed":
         raise PermissionDenied
     new = services.request_bilan(

@@ -69,6 +69,7 @@ FOLLOWED = codes("200 200 200 404 404 404")  # the person's file: the team and t
 TEAM_ON_FOLLOWED = codes("200 200 403 404 404 404")  # team steps of a parcours: the referent sees the file, may not act
 ADMIN_ONLY = codes("200 403 403 403")
 ANNEX = codes("200 200 404 404 404 404")  # a bilan with the nominative annex is invisible outside the team
+COPIL_DOCUMENT = codes("200 200 404 404 200 404")  # a bilan written for the copil: not for referents
 
 # url name → Rule, or a list of Rules (one per kind of object). Columns: PK_COLUMNS for rules with a kind, else
 # PLAIN_COLUMNS (each persona asks in the PLIE it works in).
@@ -161,13 +162,14 @@ RULES = {
     "mdfse_export": Rule("operation", codes("200 200 403 403 403 404")),
     "mdfse_columns": Rule(get=ADMIN_ONLY),
     "bilan_list": Rule(get=EVERYONE),
-    "bilan_detail": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
-    "bilan_status": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
-    "bilan_download": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
+    # a bilan is written for its audience (reporting/disclosure.py): the copil's for the copil and the team
+    "bilan_detail": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
+    "bilan_status": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
+    "bilan_download": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
     "bilan_retry": [  # only a failed bilan is asked again (403 otherwise), by whoever may see it
-        Rule("bilan", post=codes("403 403 403 403 403 404")),
+        Rule("bilan", post=codes("403 403 404 404 403 404")),
         Rule("bilan_annex", post=codes("403 403 404 404 404 404")),
-        Rule("failed_bilan", post=codes("302 302 302 302 302 404")),
+        Rule("failed_bilan", post=codes("302 302 404 404 404 404")),
         Rule("failed_bilan_annex", post=codes("302 302 404 404 404 404")),
     ],
     # applications
@@ -382,6 +384,11 @@ class TestMatrix:
         assert not wrong + leaks, "\n".join(wrong + leaks)
 
 
+def client_of_persona_gets(world, persona, url):
+    got, _, _ = ask(world.personas[persona].client, "get", url)
+    return got
+
+
 def target_of(world, kind, slug=HOME):
     return next(t for t in world.targets[kind] if t.plie == slug)
 
@@ -581,9 +588,11 @@ class TestAroundTheMatrix:
             assert persona.client.post(reverse("bilan_list"), data).status_code == 302
         bilan = BilanRequest.objects.filter(requested_by=persona.user).get()
         assert (bilan.status, bilan.with_annex) == ("done", False)
+        assert bilan.audience == "referent"
         text = text_of(persona.client.get(reverse("bilan_download", args=[bilan.pk])))
-        assert plie_canary(HOME) in text  # the PDF is read: referents and structures are named in it
-        assert not leaked(world, "copil", text)  # and no person at all
+        assert plie_canary(HOME) in text  # the PDF is read: its own referent line is named in it
+        assert not leaked(world, "referent_a", text)  # and no person, no colleague's figures
+        assert client_of_persona_gets(world, "referent_b", reverse("bilan_download", args=[bilan.pk])) == 404
 
     # Positive controls: each format is read, so that finding no canary means something.
     @pytest.mark.parametrize(
