@@ -134,22 +134,26 @@ def _mask_totals(totals, sibling_totals):
 
 
 def _mask_lines(lines, masked_totals):
+    from operations.models import TargetKind
+
     from .results import RESULT_OF
 
     result = []
     for line in lines:
-        key = RESULT_OF.get(line.target.kind, "participants_accompagnes")
-        if isinstance(masked_totals.get(key), Hidden):
+        keys = ["sorties", "participants_accompagnes"] if line.target.kind == TargetKind.EXIT_RATE else []
+        keys.append(RESULT_OF.get(line.target.kind, "participants_accompagnes"))
+        if any(isinstance(masked_totals.get(key), Hidden) for key in keys):
             line = dataclasses.replace(line, result=HIDDEN, projection=None, status="masked")
         result.append(line)
     return result
 
 
-def _mask_structures(rows):
+def _mask_structures(rows, sibling_rows):
     rows = [dict(row) for row in rows]
     for row in rows:
+        others = [other for sibling in sibling_rows for other in sibling if other["structure"] == row["structure"]]
         for key in COUNTS:
-            if _small(row.get(key)):
+            if _small(row.get(key)) or any(_small(other.get(key)) for other in others):
                 row[key] = HIDDEN
         if isinstance(row.get("participants_accompagnes"), Hidden):
             _hide(row, "file_active_moyenne")
@@ -220,7 +224,7 @@ def disclose(report, *, role, referent_ids=(), sibling_reports=()):
         totals=totals,
         referents=None,
         lines=_mask_lines(report["lines"], totals),
-        structures=_mask_structures(report["structures"]),
+        structures=_mask_structures(report["structures"], [s["structures"] for s in sibling_reports]),
         fse=fse,
         fse_sections=fse_sections(fse),
         months=[(day, HIDDEN if _small(count) else count) for day, count in report["months"]],

@@ -46,7 +46,7 @@ class ResultLine:
 
     @property
     def gap(self):
-        if self.goal is None or self.result is None:
+        if self.goal is None or not isinstance(self.result, int | float):
             return None
         return self.result - float(self.goal.low)
 
