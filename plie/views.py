@@ -10,7 +10,8 @@ from .middleware import SESSION_KEY
 
 @require_POST
 def switch_plie(request):
-    membership = memberships_of(request.user).get(int(request.POST.get("plie", 0) or 0))
+    plie_id = request.POST.get("plie", "")
+    membership = memberships_of(request.user).get(int(plie_id)) if plie_id.isdigit() else None
     if membership is None:
         messages.error(request, "Vous n’êtes pas membre de ce PLIE.")
     else:

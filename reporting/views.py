@@ -4,17 +4,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from operations.models import Operation, Referent
-from participants.models import Parcours
+from participants.models import Parcours, record_access
 from plie.access import can_edit, get_for_user, role_in
 from plie.models import Role
+from plie.text import download_name
 
 from . import charts, exports, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest
-from .periods import Period, period_from
+from .periods import Period, check_length, period_from
 from .report import build_report, monthly_file_active, target_lines
 
 # What "the participants behind a figure" means, for the roles allowed to see persons.
@@ -99,8 +101,13 @@ def behind_figure(request, key):
         raise Http404
     label, select = BEHIND[key]
     parcours = select(Parcours.objects.filter(operation=operation), period.start, period.end)
-    parcours = parcours.select_related("participant", "exit_reason").order_by(
-        "participant__last_name", "participant__first_name"
+    parcours = list(
+        parcours.select_related("participant", "exit_reason").order_by(
+            "participant__last_name", "participant__first_name"
+        )
+    )
+    record_access(
+        user=request.user, what="liste", plie=operation.plie, detail=f"{request.path} : {len(parcours)} affiché(s)"
     )
     return render(
         request,
@@ -126,7 +133,7 @@ def export(request, fmt):
         "referents": _visible_referents(request, operation, role, report["referents"]),
         "hide_small": role == Role.COPIL,
     }
-    name = f"bilan-{operation.plie.slug}-{operation.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    name = download_name("bilan", operation.plie.slug, operation.code, f"{period.start:%Y%m%d}-{period.end:%Y%m%d}")
     if fmt == "csv":
         response = HttpResponse(exports.to_csv(report, **options), content_type="text/csv; charset=utf-8")
     else:
@@ -134,7 +141,7 @@ def export(request, fmt):
             exports.to_xlsx(report, **options),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
     return response
 
 
@@ -159,6 +166,8 @@ class BilanForm(forms.Form):
         start, end, operation = cleaned.get("start"), cleaned.get("end"), cleaned.get("operation")
         if start and end and end < start:
             raise forms.ValidationError("La fin de la période ne peut pas précéder son début.")
+        if start and end:
+            check_length(start, end)
         if operation and start and end and (start < operation.start or end > operation.end):
             raise forms.ValidationError(
                 "La période dépasse celle de la fiche (du %(start)s au %(end)s).",
@@ -214,8 +223,16 @@ def bilan_download(request, pk):
     _check_annex(request, bilan)
     if bilan.status != "done":
         raise Http404
-    name = f"bilan-{bilan.operation.plie.slug}-{bilan.operation.code}-{bilan.start:%Y%m%d}-{bilan.end:%Y%m%d}.pdf"
-    return FileResponse(bilan.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
+    if bilan.with_annex:
+        record_access(
+            user=request.user, what="bilan avec annexe", plie=bilan.operation.plie, detail=f"bilan n° {bilan.pk}"
+        )
+    name = download_name(
+        "bilan", bilan.operation.plie.slug, bilan.operation.code, f"{bilan.start:%Y%m%d}-{bilan.end:%Y%m%d}"
+    )
+    return FileResponse(
+        bilan.file.open("rb"), as_attachment=True, filename=f"{name}.pdf", content_type="application/pdf"
+    )
 
 
 def _check_annex(request, bilan):
