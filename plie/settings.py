@@ -124,7 +124,9 @@ ERASURE_JOURNAL_PATH = env.path("ERASURE_JOURNAL_PATH", default=BASE_DIR / "var"
 ERASURE_JOURNAL_KEY = env("ERASURE_JOURNAL_KEY", default="")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports: a cell starting with = + - @ is text in Excel
+# Admin exports: formulas are neutralised by the project's own formats (plie/spreadsheet.py), and an export asks for a
+# permission no role is given (superusers have them all): never "anyone who reaches the admin".
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
 # A request may carry several extracts at once; beyond this, it is refused before its body is read.
