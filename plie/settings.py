@@ -85,6 +85,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Rate limits count in the cache: share one between the web workers in production (CACHE_URL=redis://…).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -189,6 +191,13 @@ AXES_VERBOSE = False
 # The lock is on the account: locking an address would lock a whole office behind one address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
+# One count of failures per account, however its address is spelt (case, spaces, Unicode forms): plie/identity.py.
+AXES_USERNAME_CALLABLE = "plie.identity.axes_username"
+# Password reset e-mails: at most 3 an hour for an account, 20 an hour from one address (plie/views.py).
+PASSWORD_RESET_PER_ACCOUNT = 3
+PASSWORD_RESET_PER_IP = 20
+# The link enrolling a second factor is e-mailed to the account's owner, valid 48 hours and once (plie/mfa.py).
+MFA_INVITATION_SECONDS = 48 * 3600
 # Sessions end after 30 minutes without activity, and with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

@@ -86,6 +86,7 @@ RULES = {
     "privacy": Rule(get=EVERYONE, anonymous=200),
     "mfa_setup": Rule(get=EVERYONE),  # one's own authenticator (MFA_REQUIRED is off in the tests: see below)
     "mfa_verify": Rule(get=EVERYONE),
+    "mfa_enrol": Rule(get=codes("404 404 404 404"), args=(("faux-jeton",),)),  # the e-mailed link, for its account
     # operations (plie/urls.py)
     "operation_create": Rule(get=EDITORS),
     "operation_detail": Rule("operation", EVERY_MEMBER),
@@ -475,7 +476,7 @@ class TestAroundTheMatrix:
         assert outcome_of(client.get(reverse("home"))) == LOGIN
 
     def test_without_its_second_factor_a_session_reaches_only_the_mfa_pages(self, world):
-        open_pages = {"mfa_setup", "mfa_verify", "logout", "privacy"}
+        open_pages = {"mfa_setup", "mfa_enrol", "mfa_verify", "logout", "privacy"}
         client = world.personas["admin"].client  # logged in, no device: MFA_REQUIRED sends it to set one up
         wrong = []
         with override_settings(MFA_REQUIRED=True):
