@@ -118,7 +118,7 @@ def participant_list(request):
 @require_http_methods(["GET", "POST"])
 def participant_create(request):
     require_editor(request.user, request.plie)
-    form = ParticipantForm(request.POST or None, plie=request.plie)
+    form = ParticipantForm(request.POST or None, plie=request.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         participant = form.save()
         messages.success(request, f"Le dossier de {participant.first_name} {participant.last_name} est créé.")
@@ -131,7 +131,7 @@ def participant_edit(request, pk):
     participant = _participant(request, pk)
     if request.method == "GET":
         record_access(participant=participant, user=request.user, what="modification")
-    form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie)
+    form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Le dossier est enregistré.")

@@ -389,6 +389,31 @@ class TestDuplicates:
         assert client.post(reverse("participant_create"), data).status_code == 302
         assert Participant.objects.filter(plie=plie, last_name__iexact="durand").count() == 2
 
+    def test_a_referent_is_not_told_whose_file_a_colleague_follows(
+        self, plie, operation, client_of, animation, referent_a
+    ):
+        mine = make_parcours(
+            ParticipantFactory(plie=plie, last_name="Martin", first_name="Paul", birth_date=D(1980, 1, 1)),
+            "active",
+            by=animation,
+            operation=operation,
+            referent=profile(referent_a),
+        ).participant
+        hidden = ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
+        client = client_of(referent_a)
+        response = client.post(reverse("participant_edit", args=[mine.pk]), participant_data())
+        assert response.status_code == 200
+        text = page(response)
+        assert "contactez l’équipe d’animation du PLIE" in text
+        assert hidden.get_absolute_url() not in text and "existe déjà" not in text and "15/06/1990" not in text
+        assert 'type="checkbox" name="confirm_duplicate"' in text
+
+    def test_an_archived_namesake_is_not_named_to_the_team_either(self, plie, client_of, animation):
+        archived = ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
+        Participant.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+        text = page(client_of(animation).post(reverse("participant_create"), participant_data()))
+        assert "contactez l’équipe d’animation du PLIE" in text and archived.get_absolute_url() not in text
+
     def test_another_birth_date_is_not_a_duplicate(self, plie, client_of, animation):
         ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
         response = client_of(animation).post(reverse("participant_create"), participant_data(birth_date="1990-06-16"))
