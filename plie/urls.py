@@ -37,6 +37,7 @@ urlpatterns = [
     path("operations/nouvelle/", operations.operation_create, name="operation_create"),
     path("operations/<int:pk>/", operations.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/modifier/", operations.operation_edit, name="operation_edit"),
+    path("operations/<int:pk>/conservation/", operations.operation_retention, name="operation_retention"),
     path("zones/nouvelle/", operations.zone_create, name="zone_create"),
     path("zones/<int:pk>/modifier/", operations.zone_edit, name="zone_edit"),
     path("structures/", operations.structure_list, name="structure_list"),

@@ -91,6 +91,7 @@ RULES = {
     "operation_create": Rule(get=EDITORS),
     "operation_detail": Rule("operation", EVERY_MEMBER),
     "operation_edit": Rule("operation", EDIT_IN_PLIE),
+    "operation_retention": Rule("operation", codes("200 403 403 403 403 404")),  # legal hold: the PLIE admin only
     "zone_create": Rule(get=EDITORS),
     "zone_edit": Rule("zone", EDIT_IN_PLIE),
     "structure_list": Rule(get=EVERYONE),
@@ -722,3 +723,62 @@ class TestAdminMatrix:
         assert asked > 20 and not wrong, "\n".join(wrong)
         text = text_of(client.get(reverse("admin:participants_participant_changelist")))
         assert person_canary(HOME, "A") in text.upper() and person_canary(OTHER, "A") in text.upper()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forms take only what their page shows: a field the page does not render is posted empty, and the save clears it
+# (a fiche opération lost its legal hold and its last-payment year that way).
+
+
+def model_forms_in(context):
+    """Every ModelForm of a template context, those of formsets included."""
+    from django.forms import BaseFormSet, BaseModelForm
+
+    seen = []
+    for template_context in context:
+        for layer in template_context:
+            for value in layer.values():
+                if isinstance(value, BaseModelForm) and value not in seen:
+                    seen.append(value)
+                elif isinstance(value, BaseFormSet):
+                    seen.extend(f for f in value.forms if isinstance(f, BaseModelForm) and f not in seen)
+    return seen
+
+
+def unrendered_fields(form, page):
+    """Names of the form's fields that have no input, select or textarea of that name in the page."""
+    from django.forms import CheckboxSelectMultiple, RadioSelect
+    from django.forms.models import InlineForeignKeyField
+
+    missing = []
+    for bound in form:
+        if isinstance(bound.field, InlineForeignKeyField):
+            continue  # an inline formset's link to its parent, taken from the parent, never posted
+        widget = bound.field.widget
+        if isinstance(widget, (CheckboxSelectMultiple, RadioSelect)) and not list(bound.field.choices):
+            continue  # no choice, no input: nothing to post, nothing lost
+        if f'name="{bound.html_name}"' not in page:
+            missing.append(bound.html_name)
+    return missing
+
+
+class TestFormsMatchTheirPages:
+    def test_every_model_form_field_is_rendered_on_its_page(self, world):
+        wrong, checked = [], set()
+        for name in sorted(RULES):
+            for rule in rules_of(name):
+                if rule.get is None:
+                    continue
+                target = target_of(world, rule.kind) if rule.kind else None
+                for args in rule.args:
+                    url = url_for(name, rule, args, target)
+                    for persona in ("admin", "animation", "referent_a"):
+                        got, page, response = ask(world.personas[persona].client, "get", url)
+                        if got != 200 or not response.context:
+                            continue
+                        for form in model_forms_in(response.context):
+                            checked.add(name)
+                            if missing := unrendered_fields(form, page):
+                                wrong.append(f"{name} ({persona}): {type(form).__name__} {missing}")
+        assert {"operation_edit", "participant_edit", "step_edit", "application_edit"} <= checked, checked
+        assert not wrong, "\n".join(wrong)
