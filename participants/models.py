@@ -644,6 +644,11 @@ class ErasureRecord(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="décidé par"
     )
+    documents_deleted = models.PositiveIntegerField(
+        "documents supprimés",
+        default=0,
+        help_text="Bilans conservés avec leur annexe nominative qui nommaient la personne, supprimés avec elle.",
+    )
 
     class Meta:
         verbose_name = "effacement ou limitation"

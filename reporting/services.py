@@ -2,6 +2,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from plie.access import role_in
@@ -56,3 +57,23 @@ def generate_bilan(bilan_id):
         )
         return
     _progress(bilan.pk, 100, status=BilanStatus.DONE, file=bilan.file.name, pages=pages, finished_at=timezone.now())
+
+
+def delete_bilans_naming(*, participant, **kwargs):
+    """Receiver of participants.signals.person_forgotten: the stored bilans whose nominative annex may list the
+    person (a fiche of one of their parcours, a period that meets it) are deleted, file and request. Regenerating
+    them would show other figures than the ones handed in; the request can be made again."""
+    periods = Q(pk__in=[])
+    for parcours in participant.parcours.exclude(operation=None).exclude(entry_date=None):
+        meets = Q(operation_id=parcours.operation_id, end__gte=parcours.entry_date)
+        if parcours.exit_date:
+            meets &= Q(start__lte=parcours.exit_date)
+        periods |= meets
+    bilans = list(BilanRequest.objects.filter(periods, with_annex=True))
+    for bilan in bilans:
+        if bilan.file:
+            bilan.file.delete(save=False)
+    BilanRequest.objects.filter(pk__in=[b.pk for b in bilans]).delete()
+    if bilans:
+        logger.info("%s bilan(s) avec annexe supprimé(s) avec le dossier n° %s", len(bilans), participant.pk)
+    return len(bilans)
