@@ -161,6 +161,13 @@ def erase_participant(*, participant, reason, by, today=None):
 
 
 @transaction.atomic
+def set_legal_hold(*, participant, on, by):
+    """A control or a dispute: while the hold is on, the file is neither archived, anonymised nor erased."""
+    participant.legal_hold = on
+    return save_as(participant, by)
+
+
+@transaction.atomic
 def restrict_participant(*, participant, reason, by):
     """Art. 18: the data are kept but no longer processed; the file leaves everyday work, the admin still reads it."""
     reason = _check_reason(reason)

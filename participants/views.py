@@ -18,7 +18,7 @@ from plie.models import Role
 
 from . import services
 from .alerts import portfolio, with_alerts
-from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant
+from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant, set_legal_hold
 from .forms import (
     AssignmentForm,
     CommissionForm,
@@ -717,6 +717,15 @@ def _withdrawal(
             "blocker": blocker(participant) if blocker else None,
         },
     )
+
+
+@require_POST
+def participant_legal_hold(request, pk):
+    participant = _participant_for_admin(request, pk, "Seul l’administrateur du PLIE gèle un dossier.")
+    on = request.POST.get("on") == "1"
+    set_legal_hold(participant=participant, on=on, by=request.user)
+    messages.success(request, "Le dossier est gelé." if on else "Le gel du dossier est levé.")
+    return redirect(reverse("archive_detail", args=[participant.pk]) if participant.is_withdrawn else participant)
 
 
 @require_http_methods(["GET", "POST"])

@@ -115,6 +115,7 @@ RULES = {
     "document_download": Rule("document", FOLLOWED),
     "participant_export": Rule("participant", codes("200 403 403 404 404 404")),  # right of access: the admin only
     "participant_erase": Rule("participant", codes("200 403 403 404 404 404")),  # art. 17: the admin only
+    "participant_legal_hold": Rule("participant", post=codes("302 403 403 404 404 404")),  # the admin only
     "participant_restrict": Rule("participant", codes("200 403 403 404 404 404")),  # art. 18: the admin only
     "participant_lift_restriction": Rule("participant", codes("200 403 403 404 404 404")),
     "archive_list": Rule(get=ADMIN_ONLY),
