@@ -80,7 +80,7 @@ class TestListsAreLogged:
 
         def download(bilan):
             response = client.get(reverse("bilan_download", args=[bilan.pk]))
-            response.close()
+            b"".join(response.streaming_content)  # read to the end: the test client then closes the file
             return response.status_code
 
         assert download(bilans[False]) == 200
@@ -155,12 +155,12 @@ class TestPeriods:
 
 class TestDownloadNames:
     def test_a_fiche_code_cannot_add_a_parameter_to_content_disposition(self, client_of, animation, operation):
-        operation.code = 'FO1"; filename=evil.exe; x="'
+        operation.code = 'F"; name=x.exe'
         operation.save()
         for url in (
             reverse("dashboard_export", args=["csv"]) + f"?operation={operation.pk}",
             reverse("funding_export", args=[operation.pk]),
         ):
             header = client_of(animation).get(url)["Content-Disposition"]
-            assert header.count('"') == 2 and header.count(";") == 1 and "evil.exe" not in header.split('"')[0], header
-            assert "FO1-filename-evil-exe-x" in header
+            assert header.count('"') == 2 and header.count(";") == 1 and "x.exe" not in header, header
+            assert "-F-name-x-exe" in header
