@@ -29,8 +29,6 @@ class OperationForm(TenantModelForm):
             "expected_proofs",
             "zones",
             "neutralised_exit_reasons",
-            "last_payment_year",
-            "legal_hold",
         ]
         widgets = {
             "start": DATE_INPUT,
@@ -101,6 +99,37 @@ class RenewalForm(forms.Form):
                     params={"code": clash.code, "years": clash.years},
                 )
         return cleaned
+
+
+class RetentionForm(forms.Form):
+    """What decides when a fiche's participants may be anonymised: the PLIE administrator's alone (RetentionForm is
+    no ModelForm on purpose: its values are written by operations.services.set_retention, with its author)."""
+
+    last_payment_year = forms.IntegerField(
+        label="Année du dernier paiement FSE+",
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text="Fixe la date limite d’archivage : le 31 décembre de la cinquième année suivante.",
+    )
+    legal_hold = forms.BooleanField(
+        label="Gel des données (contrôle ou contentieux en cours)",
+        required=False,
+        help_text="Tant qu’il est coché, aucun participant de la fiche n’est anonymisé ni effacé.",
+    )
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+
+    def clean_last_payment_year(self):
+        year = self.cleaned_data["last_payment_year"]
+        if year is not None and year < self.operation.end.year:
+            raise forms.ValidationError(
+                "Le dernier paiement ne peut pas précéder la fin de la fiche (%(year)s).",
+                params={"year": self.operation.end.year},
+            )
+        return year
 
 
 class TargetForm(forms.ModelForm):

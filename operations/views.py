@@ -3,9 +3,11 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plie.access import can_edit, get_for_edit, get_for_user, require_editor
+from plie.access import can_edit, get_for_edit, get_for_user, require_admin, require_editor, role_in
+from plie.models import Role
 from territories.models import Commune, Zone
 
+from . import services
 from .forms import (
     CofinancingCapFormSet,
     OperationForm,
@@ -13,6 +15,7 @@ from .forms import (
     ReferentForm,
     ReferentPeriodForm,
     RenewalForm,
+    RetentionForm,
     StructureForm,
     TargetFormSet,
     ZoneForm,
@@ -56,8 +59,31 @@ def operation_detail(request, pk):
             "referent__last_name", "start"
         ),
         "can_edit": can_edit(request.user, operation.plie),
+        "is_admin": role_in(request.user, operation.plie) == Role.ADMIN,
     }
     return render(request, "operations/operation_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def operation_retention(request, pk):
+    """Last payment year and legal hold: they decide when participants are anonymised, so the PLIE admin sets them."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=pk)
+    require_admin(request.user, operation.plie, "Seul l’administrateur du PLIE fixe la conservation de la fiche.")
+    initial = {"last_payment_year": operation.last_payment_year, "legal_hold": operation.legal_hold}
+    form = RetentionForm(_data(request), operation=operation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.set_retention(operation=operation, **form.cleaned_data, by=request.user)
+        messages.success(request, "La conservation de la fiche est enregistrée.")
+        return redirect(operation)
+    return render(
+        request,
+        "operations/form_page.html",
+        {
+            "form": form,
+            "title": f"Conservation des pièces de la fiche {operation.code}",
+            "cancel_url": operation.get_absolute_url(),
+        },
+    )
 
 
 def _operation_form_page(request, operation):

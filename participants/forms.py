@@ -49,10 +49,12 @@ class ParticipantForm(TenantModelForm):
 
     CRITERIA_FIELDS = [field for field, _ in CRITERIA]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commune"].queryset = self.instance.plie.communes.order_by("name")
-        self.duplicates = []
+        self.user = user
+        self.duplicates = []  # those the user may open; the others are never named
+        self.duplicate_found = False
 
     def clean_birth_date(self):
         return not_in_future(self.cleaned_data["birth_date"], "La date de naissance")
@@ -67,14 +69,14 @@ class ParticipantForm(TenantModelForm):
         cleaned = super().clean()
         last_name, first_name, birth_date = (cleaned.get(k) for k in ("last_name", "first_name", "birth_date"))
         if last_name and first_name and birth_date and not cleaned.get("confirm_duplicate"):
-            self.duplicates = list(
-                Participant.objects.filter(
-                    plie=self.instance.plie,
-                    last_name__iexact=last_name.strip(),
-                    first_name__iexact=first_name.strip(),
-                    birth_date=birth_date,
-                ).exclude(pk=self.instance.pk)
-            )
+            same = Participant.objects.filter(
+                plie=self.instance.plie,
+                last_name__iexact=last_name.strip(),
+                first_name__iexact=first_name.strip(),
+                birth_date=birth_date,
+            ).exclude(pk=self.instance.pk)
+            self.duplicate_found = same.exists()
+            self.duplicates = list(Participant.objects.for_user(self.user).filter(pk__in=same.values("pk")))
             if self.duplicates:
                 self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
                 raise forms.ValidationError(
@@ -82,6 +84,14 @@ class ParticipantForm(TenantModelForm):
                     "second, ou cochez la confirmation s’il s’agit d’une autre personne.",
                     params={"name": f"{first_name} {last_name}", "birth": f"{birth_date:%d/%m/%Y}"},
                     code="duplicate",
+                )
+            if self.duplicate_found:
+                # A colleague's, archived or restricted file: its existence is not the user's to learn from here.
+                self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+                raise forms.ValidationError(
+                    "Avant d’enregistrer ce dossier, contactez l’équipe d’animation du PLIE : elle vérifiera qu’il ne "
+                    "fait pas double emploi. Cochez ensuite la confirmation s’il s’agit bien d’une autre personne.",
+                    code="duplicate_hidden",
                 )
         return cleaned
 

@@ -719,12 +719,18 @@ class Document(models.Model):
 
 
 class FileAccess(models.Model):
-    """Every opening of a participant file, for the audit trail."""
+    """Every opening of a participant file, and every page or export that lists people (searches, lists, the Django
+    admin), for the audit trail. A list names no participant here: only its PLIE, its page and how many it showed,
+    never what was searched."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="accesses")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="accesses"
+    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     what = models.CharField(max_length=50, default="fiche")
+    detail = models.CharField("précision", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "consultation d’un dossier"
@@ -732,7 +738,19 @@ class FileAccess(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.user} — {self.participant} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"
+        about = self.participant or self.detail or self.plie or "—"
+        return f"{self.user} — {about} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"
+
+
+def record_access(*, user, what, participant=None, plie=None, detail=""):
+    """One line of the consultation journal (see FileAccess)."""
+    return FileAccess.objects.create(
+        participant=participant,
+        plie_id=plie.pk if plie is not None else participant and participant.plie_id,
+        user=user,
+        what=what,
+        detail=detail[:200],
+    )
 
 
 class ErasureKind(models.TextChoices):
@@ -754,6 +772,11 @@ class ErasureRecord(models.Model):
     reason = models.CharField("motif", max_length=200)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="décidé par"
+    )
+    documents_deleted = models.PositiveIntegerField(
+        "documents supprimés",
+        default=0,
+        help_text="Bilans conservés avec leur annexe nominative qui nommaient la personne, supprimés avec elle.",
     )
 
     class Meta:

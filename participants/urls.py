@@ -10,6 +10,7 @@ urlpatterns = [
     path("participants/<int:pk>/historique/", views.participant_history, name="participant_history"),
     path("participants/<int:pk>/export/", views.participant_export, name="participant_export"),
     path("participants/<int:pk>/effacement/", views.participant_erase, name="participant_erase"),
+    path("participants/<int:pk>/gel/", views.participant_legal_hold, name="participant_legal_hold"),
     path("participants/<int:pk>/limitation/", views.participant_restrict, name="participant_restrict"),
     path(
         "participants/<int:pk>/levee-limitation/",

@@ -5,7 +5,7 @@ import io
 
 from openpyxl import Workbook
 
-from plie.spreadsheet import safe
+from plie.spreadsheet import safe, safe_row
 
 from .definitions import INDICATORS
 from .disclosure import Hidden
@@ -100,8 +100,8 @@ def to_csv(report, *, referents=None):
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
     for title, header, rows in tables(report, referents=referents):
-        writer.writerow([title])
-        writer.writerow(header)
+        writer.writerow(safe_row([title]))
+        writer.writerow(safe_row(header))
         for row in rows:
             writer.writerow([_csv_value(value) for value in row])
         writer.writerow([])
@@ -113,6 +113,8 @@ def _csv_value(value):
         return ""
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
     return safe(str(value))
 
 
@@ -121,9 +123,9 @@ def to_xlsx(report, *, referents=None):
     workbook.remove(workbook.active)
     for title, header, rows in tables(report, referents=referents):
         sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
+        sheet.append(safe_row(header))
         for row in rows:
-            sheet.append([safe(value) for value in row])
+            sheet.append(safe_row(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -5,6 +5,17 @@ from dataclasses import dataclass
 
 from django import forms
 
+# A bilan covers a fiche (up to seven years with its last payments): a longer period is a typo, or an attempt to
+# keep the server busy for a minute.
+MAX_YEARS = 6
+
+
+def check_length(start, end):
+    if (end - start).days > MAX_YEARS * 366:
+        raise forms.ValidationError(
+            "La période ne peut pas dépasser %(years)s ans.", code="too_long", params={"years": MAX_YEARS}
+        )
+
 
 @dataclass(frozen=True)
 class Period:
@@ -91,6 +102,7 @@ class PeriodForm(forms.Form):
                 raise forms.ValidationError("Indiquez le début et la fin de la période.")
             if end < start:
                 raise forms.ValidationError("La fin de la période ne peut pas précéder son début.")
+            check_length(start, end)
             cleaned["period"] = Period(start, end, f"Du {start:%d/%m/%Y} au {end:%d/%m/%Y}")
         elif y:
             if kind == "semester" and part > 2:

@@ -2,6 +2,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from plie.access import role_in
@@ -93,3 +94,20 @@ def export_mdfse(*, operation, file_format, by, today=None):
     headers, rows = mdfse.table(operation, mdfse_columns(operation.plie), today or timezone.localdate())
     MdfseExport.objects.create(plie=operation.plie, operation=operation, by=by, rows=len(rows), file_format=file_format)
     return mdfse.to_csv(headers, rows) if file_format == "csv" else mdfse.to_xlsx(headers, rows)
+def delete_bilans_naming(*, participant, **kwargs):
+    """Receiver of participants.signals.person_forgotten: the stored bilans whose nominative annex may list the
+    person (a fiche they took part in, a period that meets their days in it) are deleted, file and request.
+    Regenerating them would show other figures than the ones handed in; the request can be made again."""
+    periods = Q(pk__in=[])
+    for participation in participant.participations.all():
+        periods |= Q(
+            operation_id=participation.operation_id, start__lte=participation.last_day, end__gte=participation.entry_date
+        )
+    bilans = list(BilanRequest.objects.filter(periods, with_annex=True))
+    for bilan in bilans:
+        if bilan.file:
+            bilan.file.delete(save=False)
+    BilanRequest.objects.filter(pk__in=[b.pk for b in bilans]).delete()
+    if bilans:
+        logger.info("%s bilan(s) avec annexe supprimé(s) avec le dossier n° %s", len(bilans), participant.pk)
+    return len(bilans)

@@ -5,18 +5,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from operations.models import ExitCategory, Operation, Referent
 from participants import attribution
-from participants.models import Parcours, Status
+from participants.models import Parcours, Status, record_access
 from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
+from plie.text import download_name
 
 from . import charts, disclosure, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest, MdfseExport
-from .periods import Period, period_from
+from .periods import Period, check_length, period_from
 from .report import report_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -110,10 +112,13 @@ def behind_figure(request, key):
         raise Http404
     label, select = BEHIND[key]
     parcours = select(operation, period.start, period.end)
-    parcours = (
+    parcours = list(
         Parcours.objects.filter(pk__in=parcours.values("pk"))
         .select_related("participant", "exit_reason")
         .order_by("participant__last_name", "participant__first_name")
+    )
+    record_access(
+        user=request.user, what="liste", plie=operation.plie, detail=f"{request.path} : {len(parcours)} affiché(s)"
     )
     return render(
         request,
@@ -134,7 +139,7 @@ def export(request, fmt):
     operation, _, period, _, role = _context(request)
     report = _report(request, operation, period, role)
     options = {"referents": report["referents"]}
-    name = f"bilan-{operation.plie.slug}-{operation.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    name = download_name("bilan", operation.plie.slug, operation.code, f"{period.start:%Y%m%d}-{period.end:%Y%m%d}")
     if fmt == "csv":
         response = HttpResponse(exports.to_csv(report, **options), content_type="text/csv; charset=utf-8")
     else:
@@ -142,7 +147,7 @@ def export(request, fmt):
             exports.to_xlsx(report, **options),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
     return response
 
 
@@ -168,6 +173,8 @@ class BilanForm(forms.Form):
         start, end, operation = cleaned.get("start"), cleaned.get("end"), cleaned.get("operation")
         if start and end and end < start:
             raise forms.ValidationError("La fin de la période ne peut pas précéder son début.")
+        if start and end:
+            check_length(start, end)
         if operation and start and end and (start < operation.start or end > operation.end):
             raise forms.ValidationError(
                 "La période dépasse celle de la fiche (du %(start)s au %(end)s).",
@@ -227,8 +234,16 @@ def bilan_download(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation__plie"), request.user, pk=pk)
     if bilan.status != "done":
         raise Http404
-    name = f"bilan-{bilan.operation.plie.slug}-{bilan.operation.code}-{bilan.start:%Y%m%d}-{bilan.end:%Y%m%d}.pdf"
-    return FileResponse(bilan.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf")
+    if bilan.with_annex:
+        record_access(
+            user=request.user, what="bilan avec annexe", plie=bilan.operation.plie, detail=f"bilan n° {bilan.pk}"
+        )
+    name = download_name(
+        "bilan", bilan.operation.plie.slug, bilan.operation.code, f"{bilan.start:%Y%m%d}-{bilan.end:%Y%m%d}"
+    )
+    return FileResponse(
+        bilan.file.open("rb"), as_attachment=True, filename=f"{name}.pdf", content_type="application/pdf"
+    )
 
 
 @require_POST
@@ -251,7 +266,7 @@ def mdfse_export(request, operation_pk):
         if file_format not in ("csv", "xlsx"):
             raise Http404
         content = services.export_mdfse(operation=operation, file_format=file_format, by=request.user)
-        name = f"mdfse-{operation.plie.slug}-{operation.code}-{operation.years}.{file_format}"
+        name = f"{download_name('mdfse', operation.plie.slug, operation.code, operation.years)}.{file_format}"
         content_type = "text/csv; charset=utf-8" if file_format == "csv" else XLSX
         return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=content_type)
     context = {

@@ -164,7 +164,7 @@ def test_an_archived_person_is_not_found_by_the_team(request, client_of, exited,
     assert client.get(reverse("participant_detail", args=[exited.pk])).status_code == 404
     assert client.get(reverse("archive_detail", args=[exited.pk])).status_code == 404
     if persona != "copil":
-        page = client.get(reverse("participant_list") + "?q=Moreau").content.decode()
+        page = client.post(reverse("participant_list"), {"q": "Moreau"}).content.decode()
         assert "Aucun participant ne correspond" in page
 
 

@@ -151,14 +151,36 @@ class TestOperationEdit:
         operation.refresh_from_db()
         assert operation.title != "Titre retapé par l’utilisatrice"
 
-    def test_the_last_fse_payment_year_sets_the_audit_deadline_and_a_legal_hold_can_be_set(
-        self, client_of, animation, operation
+    def test_the_plie_admin_sets_the_last_payment_year_and_a_legal_hold_with_their_name_in_the_history(
+        self, client_of, admin_user, operation
     ):
-        data = operation_data(operation, last_payment_year="2025", legal_hold="on")
-        response = client_of(animation).post(reverse("operation_edit", args=[operation.pk]), data)
+        url = reverse("operation_retention", args=[operation.pk])
+        response = client_of(admin_user).post(url, {"last_payment_year": "2025", "legal_hold": "on"})
         assert response.status_code == 302
         operation.refresh_from_db()
         assert (operation.audit_deadline.isoformat(), operation.legal_hold) == ("2030-12-31", True)
+        assert operation.history.first().history_user == admin_user
+
+    def test_saving_the_fiche_keeps_its_legal_hold_and_last_payment_year(self, client_of, animation, operation):
+        Operation.objects.filter(pk=operation.pk).update(
+            last_payment_year=2025, audit_deadline=datetime.date(2030, 12, 31), legal_hold=True
+        )
+        data = operation_data(operation, last_payment_year="", legal_hold="")
+        assert client_of(animation).post(reverse("operation_edit", args=[operation.pk]), data).status_code == 302
+        operation.refresh_from_db()
+        assert (operation.last_payment_year, operation.audit_deadline, operation.legal_hold) == (
+            2025,
+            datetime.date(2030, 12, 31),
+            True,
+        )
+
+    @pytest.mark.parametrize("persona", ["animation", "referent_a", "copil"])
+    def test_only_the_plie_admin_sets_the_retention(self, request, client_of, operation, persona):
+        client = client_of(request.getfixturevalue(persona))
+        url = reverse("operation_retention", args=[operation.pk])
+        assert client.post(url, {"last_payment_year": "2025", "legal_hold": "on"}).status_code == 403
+        operation.refresh_from_db()
+        assert (operation.last_payment_year, operation.legal_hold) == (None, False)
 
     @pytest.mark.parametrize("persona", ["referent_a", "copil"])
     def test_read_only_roles_get_403(self, request, client_of, operation, persona):
