@@ -1,4 +1,5 @@
-FROM python:3.12-slim
+# An exact version, never a floating tag: a rebuild gives the same base (bump it on purpose).
+FROM python:3.12.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app

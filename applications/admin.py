@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from plie.admin import PersonalDataAdmin
+
 from .models import Application, ProposedReferent, RegulationMeeting
 
 
@@ -10,7 +12,7 @@ class ProposedReferentInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin):
+class ApplicationAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["structure", "operation", "outcome", "etp_proposed", "fse_requested", "fse_granted"]
     list_filter = ["outcome", "operation__plie"]
     inlines = [ProposedReferentInline]

@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
 from operations.models import Operation
 from plie.access import can_edit, get_for_edit, get_for_user, require_editor
-from plie.spreadsheet import safe
+from plie.spreadsheet import safe_row
+from plie.text import download_name
 
 from . import services
 from .checks import application_checks, cap_for, granted_total, operation_checks
@@ -175,18 +177,19 @@ def funding_export(request, pk):
         ]
     )
     for application in Application.objects.filter(operation=operation).select_related("structure"):
-        writer.writerow(
+        row = safe_row(
             [
-                safe(application.structure.name),
+                application.structure.name,
                 application.structure.get_kind_display(),
                 application.get_outcome_display(),
-                _amount(application.etp_proposed),
-                _amount(application.etp_granted),
-                _amount(application.eligible_cost),
-                _amount(application.fse_requested),
-                _amount(application.fse_granted),
+                application.etp_proposed,
+                application.etp_granted,
+                application.eligible_cost,
+                application.fse_requested,
+                application.fse_granted,
             ]
         )
+        writer.writerow([*row[:3], *map(_amount, row[3:])])  # amounts formatted after: numbers stay numbers
     granted = granted_total(operation)
     writer.writerow([])
     writer.writerow(["Plafond FSE+ de la fiche", "", "", "", "", "", "", _amount(operation.fse_ceiling)])
@@ -194,7 +197,8 @@ def funding_export(request, pk):
     if operation.fse_ceiling is not None:
         writer.writerow(["Reste", "", "", "", "", "", "", _amount(operation.fse_ceiling - granted)])
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="financement-{operation.plie.slug}-{operation.code}.csv"'
+    name = download_name("financement", operation.plie.slug, operation.code)
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
     return response
 
 

@@ -1,10 +1,10 @@
 from django.contrib import admin
-from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from operations.models import ReferentPeriod
 from participants.admin import EntretienAdmin, ParcoursAdmin
 from participants.models import Entretien, Parcours
+from plie.admin import JournalledExport, PersonalDataAdmin
 from steps.admin import StepAdmin
 from steps.models import Step
 
@@ -21,7 +21,7 @@ class ImportFileInline(admin.TabularInline):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(PersonalDataAdmin, admin.ModelAdmin):
     list_display = ["created_at", "plie", "created_by", "status"]
     list_filter = ["plie", "status"]
     readonly_fields = ["plie", "created_by", "status", "progress", "progress_label", "error", "finished_at"]
@@ -39,7 +39,7 @@ def with_export(model, model_admin, resource):
     admin.site.unregister(model)
     exporting = type(
         f"Exporting{model_admin.__name__}",
-        (ExportMixin, model_admin),
+        (JournalledExport, model_admin),
         {"resource_classes": [resource], "formats": FORMATS, "to_encoding": "utf-8-sig"},
     )
     admin.site.register(model, exporting)
@@ -51,7 +51,7 @@ with_export(Entretien, EntretienAdmin, EntretienResource)
 
 
 @admin.register(ReferentPeriod)
-class ReferentPeriodAdmin(ExportMixin, SimpleHistoryAdmin):
+class ReferentPeriodAdmin(JournalledExport, PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["referent", "operation", "etp", "start", "end", "zone"]
     list_filter = ["operation__plie"]
     raw_id_fields = ["referent"]

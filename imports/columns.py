@@ -16,6 +16,14 @@ class Kind(models.TextChoices):
 
 
 # Files are imported in this order whatever the order given: each kind refers to the ones before it.
+# Situation upon leaving, per column: the Participation field it answers (participants.models.Participation).
+EXIT_SITUATION_COLUMNS = {
+    "Sortie : en recherche d'emploi": "exit_job_searching",
+    "Sortie : en formation": "exit_training",
+    "Sortie : qualification obtenue": "exit_qualification",
+    "Sortie : en emploi": "exit_employment",
+}
+
 KIND_ORDER = [Kind.REFERENTS, Kind.PARTICIPANTS, Kind.STEPS, Kind.ENTRETIENS]
 
 
@@ -48,6 +56,14 @@ COLUMNS = {
         Column("Motif de sortie"),
         Column("Référent", True),
         Column("Structure"),
+        # The FSE+ entry questionnaire and the situation upon leaving (shared/spec/fse.md), all optional.
+        Column("Situation emploi à l'entrée"),
+        Column("Sans emploi depuis"),
+        Column("Handicap"),
+        Column("Ressortissant pays tiers"),
+        Column("Origine étrangère"),
+        Column("Sans domicile"),
+        *[Column(name) for name in EXIT_SITUATION_COLUMNS],
     ],
     Kind.STEPS: [
         Column("ID étape", True),

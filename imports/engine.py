@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from operations.models import ExitReason, Operation, Referent, ReferentPeriod, Structure, StructureKind
 from participants.erasure import external_id_hash, identity_hash
@@ -21,18 +22,21 @@ from participants.models import (
     Entretien,
     ErasureRecord,
     Modality,
+    Nationality,
     Parcours,
     Participant,
+    Participation,
     Prescriber,
     ReferentAssignment,
     Status,
 )
+from participants.participations import sync_participations
 from plie.audit import save_as
 from steps.models import Step, StepStatus, StepType, Validation
 from territories.models import Commune, Zone
 
 from . import bulk, values
-from .columns import COLUMNS, KIND_ORDER, Kind, normalize, recognise
+from .columns import COLUMNS, EXIT_SITUATION_COLUMNS, KIND_ORDER, Kind, normalize, recognise
 from .models import ColumnMapping
 from .reading import RejectedFileError, Table, read_table
 
@@ -200,6 +204,12 @@ class Importer:
         report(0.6, "écriture")
         with transaction.atomic():
             self.write(plan)
+            # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+            sync_participations(self.plie.pk, by=self.by)
+            self.after_sync(plan)
+
+    def after_sync(self, plan):
+        """What a file says of the participations, once they follow the rows just written."""
 
     def parse(self, table, positions):
         required = {c.name for c in COLUMNS[self.kind] if c.required}
@@ -361,6 +371,11 @@ def _choices(choices, extra=None):
 PRESCRIBERS = _choices(Prescriber.choices, {"pole emploi": Prescriber.FRANCE_TRAVAIL, "ft": Prescriber.FRANCE_TRAVAIL})
 
 
+def third_country(value):
+    answer = values.answer(value)
+    return {"yes": Nationality.OUTSIDE_EU, "no": Nationality.FRANCE_OR_EU, "declined": Nationality.DECLINED}[answer]
+
+
 def prescriber(value):
     key = normalize(value)
     return (PRESCRIBERS[key], "") if key in PRESCRIBERS else (Prescriber.OTHER, value.strip()[:200])
@@ -382,6 +397,13 @@ class ParticipantsImporter(Importer):
         "Prescripteur": prescriber,
         "Date d'entrée": values.date,
         "Date de sortie": values.date,
+        "Situation emploi à l'entrée": values.employment_status,
+        "Sans emploi depuis": values.date,
+        "Handicap": values.answer,
+        "Ressortissant pays tiers": third_country,
+        "Origine étrangère": values.answer,
+        "Sans domicile": values.answer,
+        **dict.fromkeys(EXIT_SITUATION_COLUMNS, values.answer),
     }
     PERSON = {
         "Nom": "last_name",
@@ -395,8 +417,16 @@ class ParticipantsImporter(Importer):
         "RQTH": "rqth",
         "DELD": "deld",
         "BPI": "bpi",
+        "Situation emploi à l'entrée": "employment_status",
+        "Sans emploi depuis": "unemployed_since",
+        "Handicap": "disability",
+        "Ressortissant pays tiers": "nationality",
+        "Origine étrangère": "foreign_background",
+        "Sans domicile": "homeless",
     }
     BOOLEANS = {"qpv", "rsa", "rqth", "deld", "bpi"}
+    # An empty answer is « non renseigné », stored as an empty string like the application's forms do.
+    ANSWERS = {"employment_status", "disability", "nationality", "foreign_background", "homeless"}
 
     def label(self, row):
         # Identifiers and dates, no name: reports stay in the history, and an erased person must not stay in them.
@@ -475,6 +505,19 @@ class ParticipantsImporter(Importer):
                 person[name] = bool(person[name])
             if "postal_code" in person:
                 person["postal_code"] = person["postal_code"] or ""
+            for name in self.ANSWERS & set(person):
+                person[name] = person[name] or ""
+            known = people.get(row.get("ID participant"), {}).get("nationality")
+            if person.get("nationality") == Nationality.FRANCE_OR_EU and known in (Nationality.FRANCE, Nationality.EU):
+                person["nationality"] = known  # « Non » to the third-country question keeps the precise answer
+            row["_exit_situation"] = {
+                field: row.get(column) or ""
+                for column, field in EXIT_SITUATION_COLUMNS.items()
+                if column in self.present
+            }
+            if any(row["_exit_situation"].values()) and not row.get("Date de sortie"):
+                column = next(c for c, f in EXIT_SITUATION_COLUMNS.items() if row["_exit_situation"].get(f))
+                self.fail(row, column, "une situation à la sortie demande une date de sortie")
             if "Code INSEE" in self.present or "Commune" in self.present:
                 person["commune_id"] = self.commune(row, communes, by_name)
             row["_person"] = person
@@ -675,6 +718,32 @@ class ParticipantsImporter(Importer):
             for parcours_id, referent, row in new + plan["new_assignments"]
         ]
         self.write_rows(ReferentAssignment, assignments, plan["assignment_updates"])
+
+    def after_sync(self, plan):
+        """The situation upon leaving given on a row is that of the participations that ended on its exit date."""
+        wanted = {
+            (row["ID participant"], row["Date de sortie"]): row["_exit_situation"]
+            for row in plan["rows"]
+            if not row.get("_failed") and any(row.get("_exit_situation", {}).values())
+        }
+        if not wanted:
+            return
+        ids = _participant_index(self.plie)
+        by_key = {(ids[ext], day): answers for (ext, day), answers in wanted.items() if ext in ids}
+        changed = []
+        for participation in Participation.objects.filter(
+            participant_id__in={pk for pk, _ in by_key}, last_day__in={day for _, day in by_key}
+        ):
+            answers = by_key.get((participation.participant_id, participation.last_day))
+            if answers and any(getattr(participation, f) != v for f, v in answers.items()):
+                for field, value in answers.items():
+                    setattr(participation, field, value)
+                participation.exit_recorded_at, participation.exit_recorded_by = timezone.now(), self.by
+                changed.append(participation)
+        fields = [*Participation.EXIT_FIELDS, "exit_recorded_at", "exit_recorded_by"]
+        bulk_update_with_history(
+            changed, Participation, fields, default_user=self.by, default_change_reason=self.reason
+        )
 
 
 STEP_STATUSES = _choices(StepStatus.choices, {"prevue": StepStatus.PROPOSED, "proposee": StepStatus.PROPOSED})
@@ -921,7 +990,11 @@ class ReferentsImporter(Importer):
 
     def check(self, rows):
         codes = dict(Operation.objects.filter(plie=self.plie).values_list("id", "code"))
-        operations = {normalize(code): pk for pk, code in codes.items()}
+        fiches = defaultdict(list)  # fiches are annual: a code names the fiche in force on the period's start
+        for pk, code, fiche_start, fiche_end in Operation.objects.filter(plie=self.plie).values_list(
+            "id", "code", "start", "end"
+        ):
+            fiches[normalize(code)].append((fiche_start, fiche_end, pk))
         zones = {}
         for pk, name, number in Zone.objects.filter(plie=self.plie).values_list("id", "name", "number"):
             zones[normalize(name)] = pk
@@ -944,14 +1017,22 @@ class ReferentsImporter(Importer):
 
         first_row_of = {}
         for row in rows:
-            row["_operation"] = operations.get(normalize(row.get("Opération") or ""))
-            if row.get("Opération") and row["_operation"] is None:
-                known = ", ".join(sorted(codes.values()))
+            candidates = fiches.get(normalize(row.get("Opération") or ""), [])
+            start = row.get("Date de début")
+            row["_operation"] = next(
+                (pk for first, last, pk in candidates if start is None or first <= start <= last),
+                None,
+            )
+            if row.get("Opération") and not candidates:
+                known = ", ".join(sorted(set(codes.values())))
                 self.fail(row, "Opération", f"opération inconnue dans ce PLIE ; codes possibles : {known}")
+            elif row.get("Opération") and row["_operation"] is None:
+                years = ", ".join(f"du {a:%d/%m/%Y} au {b:%d/%m/%Y}" for a, b, _ in sorted(candidates))
+                self.fail(row, "Date de début", f"aucune fiche de ce code ne couvre cette date ; fiches : {years}")
             row["_zone"] = zones.get(normalize(row.get("Zone") or ""))
             if row.get("Zone") and row["_zone"] is None:
                 self.fail(row, "Zone", "zone inconnue dans ce PLIE (nom ou numéro de zone)")
-            start, end = row.get("Date de début"), row.get("Date de fin")
+            end = row.get("Date de fin")
             if start and end and end < start:
                 self.fail(row, "Date de fin", "la fin de la période ne peut pas précéder son début")
             name = row.get("Référent")

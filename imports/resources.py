@@ -10,10 +10,26 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from operations.models import ReferentPeriod
 from participants.models import Entretien, Parcours
+from plie.spreadsheet import safe_row
 from steps.models import Step, Validation
 
 
-class FrenchCSV(CSV):
+class NeutralisedFormulae:
+    """Every cell goes through the project's formula neutraliser (plie/spreadsheet.py), whatever the settings say;
+    django-import-export's own escaping strips a single leading « = » and nothing else."""
+
+    def export_data(self, dataset, **kwargs):
+        rows = [safe_row(row) for row in dataset]
+        while dataset.height:
+            dataset.lpop()
+        dataset.extend(rows)
+        return super().export_data(dataset, **kwargs)
+
+    def _escape_formulae(self, dataset):
+        pass  # done above, once
+
+
+class FrenchCSV(NeutralisedFormulae, CSV):
     """CSV as French spreadsheet software reads it: semicolons."""
 
     def create_dataset(self, in_stream, **kwargs):
@@ -23,7 +39,11 @@ class FrenchCSV(CSV):
         return super().export_data(dataset, delimiter=";", **kwargs)
 
 
-FORMATS = [FrenchCSV, XLSX]
+class SafeXLSX(NeutralisedFormulae, XLSX):
+    pass
+
+
+FORMATS = [FrenchCSV, SafeXLSX]
 DAY = widgets.DateWidget(format="%d/%m/%Y")
 
 

@@ -107,3 +107,37 @@ def choice(options, expected):
             raise InvalidCellError(expected) from None
 
     return parse
+
+
+DECLINED = {"ne souhaite pas repondre", "nspr"}
+EMPLOYMENT = {
+    "chomeur": "unemployed",
+    "demandeur d'emploi": "unemployed",
+    "sans emploi": "unemployed",
+    "inactif": "inactive",
+    "en emploi": "employed",
+    "salarie": "employed",
+    "independant": "employed",
+}
+
+
+def employment_status(value):
+    key = normalize(value)
+    if key in DECLINED:
+        return "declined"
+    try:
+        return EMPLOYMENT[key]
+    except KeyError:
+        raise InvalidCellError("Chômeur, Inactif, En emploi ou Ne souhaite pas répondre") from None
+
+
+def answer(value):
+    """An FSE+ questionnaire answer: yes, no or declined (« Ne souhaite pas répondre »)."""
+    key = normalize(value)
+    if key in DECLINED:
+        return "declined"
+    if key in TRUE:
+        return "yes"
+    if key in FALSE:
+        return "no"
+    raise InvalidCellError("Oui, Non ou Ne souhaite pas répondre")

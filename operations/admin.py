@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from plie.admin import PersonalDataAdmin
+
 from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
 
 
@@ -41,7 +43,7 @@ class ReferentPeriodInline(admin.TabularInline):
 
 
 @admin.register(Referent)
-class ReferentAdmin(SimpleHistoryAdmin):
+class ReferentAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["last_name", "first_name", "structure", "plie"]
     list_filter = ["plie"]
     search_fields = ["last_name", "first_name", "email"]

@@ -32,8 +32,6 @@ class OperationForm(VersionedFormMixin, TenantModelForm):
             "expected_proofs",
             "zones",
             "neutralised_exit_reasons",
-            "last_payment_year",
-            "legal_hold",
         ]
         widgets = {
             "start": DATE_INPUT,
@@ -60,8 +58,81 @@ class OperationForm(VersionedFormMixin, TenantModelForm):
         self.fields["zones"].queryset = Zone.objects.filter(plie=plie)
         self.fields["neutralised_exit_reasons"].queryset = ExitReason.objects.filter(plie=plie)
 
+    def clean(self):
+        cleaned = super().clean()
+        code, start, end = cleaned.get("code"), cleaned.get("start"), cleaned.get("end")
+        if code and start and end:
+            clash = (
+                Operation.objects.of_code(self.instance.plie, code)
+                .filter(start__lte=end, end__gte=start)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if clash:
+                raise forms.ValidationError(
+                    "La fiche %(code)s %(years)s couvre déjà une partie de cette période : une fiche d’un code donné "
+                    "par année de programmation.",
+                    params={"code": clash.code, "years": clash.years},
+                    code="overlap",
+                )
+        return cleaned
+
     def text_fields(self):
         return [self[name] for name in self.TEXT_FIELDS]
+
+
+class RenewalForm(forms.Form):
+    start = forms.DateField(label="Début de la nouvelle fiche", widget=DATE_INPUT)
+    end = forms.DateField(label="Fin de la nouvelle fiche", widget=DATE_INPUT)
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            raise forms.ValidationError("La fin de la fiche ne peut pas précéder son début.")
+        if start and end:
+            clash = Operation.objects.same_fiche_as(self.operation).filter(start__lte=end, end__gte=start).first()
+            if clash:
+                raise forms.ValidationError(
+                    "La fiche %(code)s %(years)s couvre déjà une partie de cette période.",
+                    params={"code": clash.code, "years": clash.years},
+                )
+        return cleaned
+
+
+class RetentionForm(forms.Form):
+    """What decides when a fiche's participants may be anonymised: the PLIE administrator's alone (RetentionForm is
+    no ModelForm on purpose: its values are written by operations.services.set_retention, with its author)."""
+
+    last_payment_year = forms.IntegerField(
+        label="Année du dernier paiement FSE+",
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text="Fixe la date limite d’archivage : le 31 décembre de la cinquième année suivante.",
+    )
+    legal_hold = forms.BooleanField(
+        label="Gel des données (contrôle ou contentieux en cours)",
+        required=False,
+        help_text="Tant qu’il est coché, aucun participant de la fiche n’est anonymisé ni effacé.",
+    )
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.operation = operation
+
+    def clean_last_payment_year(self):
+        year = self.cleaned_data["last_payment_year"]
+        if year is not None and year < self.operation.end.year:
+            raise forms.ValidationError(
+                "Le dernier paiement ne peut pas précéder la fin de la fiche (%(year)s).",
+                params={"year": self.operation.end.year},
+            )
+        return year
 
 
 class TargetForm(forms.ModelForm):
@@ -145,15 +216,19 @@ class ReferentPeriodForm(TenantModelForm):
     def clean(self):
         cleaned = super().clean()
         operation, start, end = cleaned.get("operation"), cleaned.get("start"), cleaned.get("end")
-        if operation and start and not (operation.start <= start <= operation.end and (end or start) <= operation.end):
+        if operation and start and not operation.start <= start <= operation.end:
             raise forms.ValidationError(
-                "La période doit se situer dans la période d’exécution de la fiche (du %(start)s au %(end)s).",
+                "La période doit commencer dans la période d’exécution de la fiche (du %(start)s au %(end)s) ; "
+                "au-delà de sa fin, elle compte pour la fiche suivante du même code.",
                 params={"start": f"{operation.start:%d/%m/%Y}", "end": f"{operation.end:%d/%m/%Y}"},
                 code="outside_operation",
             )
         if operation and start and (end is None or end >= start):
             clash = (
-                ReferentPeriod.objects.filter(referent=self.instance.referent, operation=operation)
+                ReferentPeriod.objects.filter(
+                    referent=self.instance.referent,
+                    operation__in=Operation.objects.same_fiche_as(operation).values("pk"),
+                )
                 .exclude(pk=self.instance.pk)
                 .overlapping(start, end)
                 .first()

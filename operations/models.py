@@ -55,8 +55,23 @@ def audit_deadline_after(last_payment_year):
     return datetime.date(last_payment_year + 5, 12, 31)
 
 
+class OperationQuerySet(PlieScopedQuerySet):
+    def of_code(self, plie, code):
+        return self.filter(plie=plie, code=code)
+
+    def in_force_on(self, day):
+        return self.filter(start__lte=day, end__gte=day)
+
+    def same_fiche_as(self, operation):
+        """The fiches of the operation's code in its PLIE, one per programming year."""
+        return self.of_code(operation.plie_id, operation.code)
+
+
 class Operation(NaturalKeyMixin, models.Model):
-    NATURAL_KEY = ("plie__slug", "code")
+    """A fiche opération: one programming period (a calendar year, or Sud Périgord's 2022–2023) of a code of the
+    PLIE. Next year's fiche of the same code is another row, made by `renew_operation`."""
+
+    NATURAL_KEY = ("plie__slug", "code", "start")
 
     plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="operations", verbose_name="PLIE")
     code = models.CharField("code", max_length=20, help_text="Par exemple FO1.")
@@ -111,18 +126,18 @@ class Operation(NaturalKeyMixin, models.Model):
         help_text="Tant qu’il est coché, aucun participant de la fiche n’est anonymisé ni effacé.",
     )
 
-    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
+    objects = NaturalKeyManager.from_queryset(OperationQuerySet)()
     history = HistoricalRecords(m2m_fields=[zones, neutralised_exit_reasons])
 
     class Meta:
         verbose_name = "fiche opération"
         verbose_name_plural = "fiches opération"
-        ordering = ["plie__name", "code"]
+        ordering = ["plie__name", "code", "start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["plie", "code"],
-                name="operation_code_unique_in_plie",
-                violation_error_message="Une fiche opération porte déjà ce code dans ce PLIE.",
+                fields=["plie", "code", "start"],
+                name="operation_code_and_start_unique_in_plie",
+                violation_error_message="Une fiche opération de ce code commence déjà à cette date dans ce PLIE.",
             ),
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")),
@@ -147,7 +162,7 @@ class Operation(NaturalKeyMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} — {self.title}"
+        return f"{self.code} {self.years} — {self.title}"
 
     def save(self, *args, **kwargs):
         # Once the last payment is known, the deadline follows from it: one rule, never two dates that disagree.
@@ -157,6 +172,11 @@ class Operation(NaturalKeyMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("operation_detail", args=[self.pk])
+
+    @property
+    def years(self):
+        """« 2023 », or « 2022-2023 » for a fiche over two years."""
+        return str(self.start.year) if self.start.year == self.end.year else f"{self.start.year}-{self.end.year}"
 
     def proofs_may_be_destroyed_on(self, day):
         """FSE+ proofs are kept until the audit deadline included, and never while a legal hold is on."""
@@ -185,7 +205,7 @@ class BeneficiaryKind(models.TextChoices):
 
 
 class CofinancingCap(NaturalKeyMixin, models.Model):
-    NATURAL_KEY = ("operation__plie__slug", "operation__code", "beneficiary_kind")
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "operation__start", "beneficiary_kind")
 
     operation = models.ForeignKey(
         Operation,
@@ -289,7 +309,7 @@ class Qualifier(models.TextChoices):
 
 
 class Target(NaturalKeyMixin, models.Model):
-    NATURAL_KEY = ("operation__plie__slug", "operation__code", "kind", "scope")
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "operation__start", "kind", "scope")
 
     operation = models.ForeignKey(
         Operation,
@@ -390,7 +410,7 @@ class Target(NaturalKeyMixin, models.Model):
 
 
 class PlannedEtp(NaturalKeyMixin, models.Model):
-    NATURAL_KEY = ("operation__plie__slug", "operation__code", "start")
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "operation__start", "start")
 
     """The ETP a fiche plans for part of its period (Sud Périgord: 1.25 in 2022, 1.75 in 2023)."""
 
@@ -543,6 +563,12 @@ class ReferentPeriodQuerySet(models.QuerySet):
         qs = self.filter(Q(end__isnull=True) | Q(end__gte=start))
         return qs if end is None else qs.filter(start__lte=end)
 
+    def counting_for(self, operation):
+        """The periods whose days count for the fiche: those on a fiche of its code that run during its period."""
+        return self.filter(operation__in=Operation.objects.same_fiche_as(operation).values("pk")).overlapping(
+            operation.start, operation.end
+        )
+
 
 class ReferentPeriod(NaturalKeyMixin, models.Model):
     NATURAL_KEY = (
@@ -550,6 +576,7 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
         "referent__first_name",
         "referent__last_name",
         "operation__code",
+        "operation__start",
         "start",
     )
 
@@ -613,3 +640,7 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
 
     def get_absolute_url(self):
         return self.referent.get_absolute_url()
+
+    def days_within(self, operation):
+        """(first, last) days of this period that count for the fiche `operation` (see `counting_for`)."""
+        return max(self.start, operation.start), min(self.end or operation.end, operation.end)

@@ -3,20 +3,25 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plie.access import can_edit, get_for_edit, get_for_user, require_editor
+from plie.access import can_edit, get_for_edit, get_for_user, require_admin, require_editor, role_in
+from plie.models import Role
 from territories.models import Commune, Zone
 
+from . import services
 from .forms import (
     CofinancingCapFormSet,
     OperationForm,
     PlannedEtpFormSet,
     ReferentForm,
     ReferentPeriodForm,
+    RenewalForm,
+    RetentionForm,
     StructureForm,
     TargetFormSet,
     ZoneForm,
 )
 from .models import Operation, Referent, ReferentPeriod, Structure, Target
+from .services import next_period, renew_operation
 from .targets import EtpPeriod, targets_by_year
 
 
@@ -54,8 +59,31 @@ def operation_detail(request, pk):
             "referent__last_name", "start"
         ),
         "can_edit": can_edit(request.user, operation.plie),
+        "is_admin": role_in(request.user, operation.plie) == Role.ADMIN,
     }
     return render(request, "operations/operation_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def operation_retention(request, pk):
+    """Last payment year and legal hold: they decide when participants are anonymised, so the PLIE admin sets them."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=pk)
+    require_admin(request.user, operation.plie, "Seul l’administrateur du PLIE fixe la conservation de la fiche.")
+    initial = {"last_payment_year": operation.last_payment_year, "legal_hold": operation.legal_hold}
+    form = RetentionForm(_data(request), operation=operation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.set_retention(operation=operation, **form.cleaned_data, by=request.user)
+        messages.success(request, "La conservation de la fiche est enregistrée.")
+        return redirect(operation)
+    return render(
+        request,
+        "operations/form_page.html",
+        {
+            "form": form,
+            "title": f"Conservation des pièces de la fiche {operation.code}",
+            "cancel_url": operation.get_absolute_url(),
+        },
+    )
 
 
 def _operation_form_page(request, operation):
@@ -83,6 +111,33 @@ def _operation_form_page(request, operation):
 def operation_create(request):
     require_editor(request.user, request.plie)
     return _operation_form_page(request, Operation(plie=request.plie))
+
+
+@require_http_methods(["GET", "POST"])
+def operation_renew(request, pk):
+    """« Reconduire la fiche »: next year's fiche of the same code, to adjust before it starts."""
+    operation = get_for_edit(Operation.objects.select_related("plie"), request.user, pk=pk)
+    start, end = next_period(operation)
+    form = RenewalForm(_data(request), operation=operation, initial={"start": start, "end": end})
+    if request.method == "POST" and form.is_valid():
+        renewed = renew_operation(
+            operation=operation, start=form.cleaned_data["start"], end=form.cleaned_data["end"], by=request.user
+        )
+        messages.success(
+            request,
+            f"La fiche {renewed.code} {renewed.years} est créée à partir de celle de {operation.years} : "
+            "vérifiez ses montants, ses objectifs et ses zones.",
+        )
+        return redirect("operation_edit", renewed.pk)
+    return render(
+        request,
+        "operations/form_page.html",
+        {
+            "form": form,
+            "title": f"Reconduire la fiche {operation.code} {operation.years}",
+            "cancel_url": operation.get_absolute_url(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CommissionDecision, Document, Entretien, FileAccess, Parcours, Participant, ReferentAssignment
+from plie.admin import PersonalDataAdmin
+
+from .models import (
+    CommissionDecision,
+    Document,
+    Entretien,
+    FileAccess,
+    Parcours,
+    Participant,
+    Participation,
+    ReferentAssignment,
+)
 
 
 class ParcoursInline(admin.TabularInline):
@@ -12,7 +23,7 @@ class ParcoursInline(admin.TabularInline):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(SimpleHistoryAdmin):
+class ParticipantAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["last_name", "first_name", "birth_date", "plie", "external_id"]
     list_filter = ["plie"]
     search_fields = ["last_name", "first_name", "external_id"]
@@ -31,7 +42,7 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Parcours)
-class ParcoursAdmin(SimpleHistoryAdmin):
+class ParcoursAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["participant", "status", "operation", "prescription_date", "entry_date", "exit_date"]
     list_filter = ["status", "participant__plie"]
     search_fields = ["participant__last_name", "external_id"]
@@ -40,23 +51,38 @@ class ParcoursAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Entretien)
-class EntretienAdmin(SimpleHistoryAdmin):
+class EntretienAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["participant", "date", "modality", "referent", "signed"]
     list_filter = ["modality", "participant__plie"]
     raw_id_fields = ["participant", "parcours"]
 
 
 @admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
+class DocumentAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["participant", "kind", "original_name", "uploaded_at", "uploaded_by"]
     list_filter = ["kind"]
     raw_id_fields = ["participant", "parcours", "entretien"]
 
 
 @admin.register(FileAccess)
-class FileAccessAdmin(admin.ModelAdmin):
+class FileAccessAdmin(PersonalDataAdmin, admin.ModelAdmin):
     list_display = ["at", "user", "participant", "what"]
     list_filter = ["what"]
+    raw_id_fields = ["participant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Participation)
+class ParticipationAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
+    """Read-only: the dates follow attribution and a correction goes through correct_entry_situation."""
+
+    list_display = ["participant", "operation", "entry_date", "last_day", "referent"]
+    list_filter = ["operation__plie"]
     raw_id_fields = ["participant"]
 
     def has_add_permission(self, request):

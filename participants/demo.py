@@ -17,7 +17,7 @@ from django.utils import timezone
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
-from operations.models import ExitCategory, ExitReason, ReferentPeriod
+from operations.models import ExitCategory, ExitReason, Operation, ReferentPeriod
 from territories.models import Zone
 
 from . import services
@@ -34,11 +34,13 @@ from .models import (
     Nationality,
     Parcours,
     Participant,
+    Participation,
     Prescriber,
     ReceptionKind,
     Sex,
     Status,
 )
+from .participations import deferred, record_exit_situations, suggested_exit_situation
 
 WINDOW_START = datetime.date(2022, 1, 1)
 DEFAULT_TODAY = datetime.date(2023, 12, 31)  # the demo is an extract of the end of 2023
@@ -147,7 +149,7 @@ CONTRACT_PDF = _tiny_pdf("Contrat d'engagement - document fictif de demonstratio
 EMPLOYMENT_PDF = _tiny_pdf("Contrat de travail - document fictif de demonstration")
 
 
-def create_demo_participants(*, plie, count, by, seed=2023, today=None):
+def create_demo_participants(*, plie, count, by, seed=2023, today=None, window_start=WINDOW_START):
     """Creates `count` fictitious participants of `plie` with their parcours; returns how many were created.
 
     Nothing is created (0 is returned) when the PLIE already has participants. `today` is the day the demo is an
@@ -156,9 +158,9 @@ def create_demo_participants(*, plie, count, by, seed=2023, today=None):
     show a mix of alerts. Raises ValueError when no referent has a period on one of the PLIE's operations."""
     if count <= 0 or Participant.objects.filter(plie=plie).exists():
         return 0
-    builder = _Builder(plie=plie, by=by, seed=seed, today=today)
+    builder = _Builder(plie=plie, by=by, seed=seed, today=today, window_start=window_start)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), deferred():  # one sync of the participations at the end, not one per row
             for kind in builder.kinds(count):
                 builder.add_participant(kind)
             bulk_create_with_history(builder.entretiens, Entretien, batch_size=500, default_user=by)
@@ -170,8 +172,8 @@ def create_demo_participants(*, plie, count, by, seed=2023, today=None):
 
 
 class _Builder:
-    def __init__(self, *, plie, by, seed, today):
-        self.plie, self.by = plie, by
+    def __init__(self, *, plie, by, seed, today, window_start=WINDOW_START):
+        self.plie, self.by, self.window_start = plie, by, window_start
         self.rng = random.Random(f"{seed}-{plie.slug}")
         self.fake = Faker("fr_FR")
         self.fake.seed_instance(f"{seed}-{plie.slug}")
@@ -206,11 +208,18 @@ class _Builder:
             p.zone_id: {c.pk for c in p.zone.communes.all()} for p in self.periods if p.zone_id is not None
         }
         # The days an entry is possible: inside an operation's period and a referent's period on it, weekdays.
-        first = WINDOW_START + datetime.timedelta(days=75)  # room for the prescription, the reception, the commission
+        first = self.window_start + datetime.timedelta(days=75)  # room for the prescription, reception, commission
+        # A period counts for the fiches of its code in force each day (participants/attribution.py).
+        self.fiches = list(Operation.objects.filter(plie=plie))
+        fiche_end = {}
+        for fiche in self.fiches:
+            fiche_end[fiche.code] = max(fiche.end, fiche_end.get(fiche.code, fiche.end))
         days = set()
         for period in self.periods:
             start = max(period.start, period.operation.start, first)
-            end = min(period.end or self.today, period.operation.end, self.today - datetime.timedelta(days=3))
+            end = min(
+                period.end or self.today, fiche_end[period.operation.code], self.today - datetime.timedelta(days=3)
+            )
             day = start
             while day <= end:
                 if day.weekday() < 5:
@@ -450,10 +459,16 @@ class _Builder:
         self.decide(parcours, commission, CommissionOutcome.ACCEPTED)
         period = self.referent_period(entry, zone, commune)
         services.integrate(
-            parcours=parcours, entry_date=entry, operation=period.operation, referent=period.referent, by=self.by
+            parcours=parcours,
+            entry_date=entry,
+            operation=self.fiche_on(period, entry),
+            referent=period.referent,
+            by=self.by,
         )
         timeline = [[entry, period.referent]]  # (start, referent), as ReferentAssignment rows
         self.loads[period.referent.pk] += 1
+        if rng.random() < 0.9:  # the FSE+ questionnaire is signed with the contrat d'engagement, most of the time
+            Participant.objects.filter(pk=parcours.participant_id).update(questionnaire_date=entry)
 
         # What happens next, more likely the longer the parcours has run by `today`.
         months = (today - entry).days / 30.4
@@ -527,11 +542,13 @@ class _Builder:
             )
         self.plan_entretiens(parcours, timeline, entry, last, job_start, exit_date, recent)
 
+    def fiche_on(self, period, day):
+        """The fiche of the period's code in force on `day`: a period runs on into next years' fiches."""
+        return next((f for f in self.fiches if f.code == period.operation.code and f.start <= day <= f.end), None)
+
     def referent_period(self, day, zone, commune):
         """The period of the referent who takes the person on `day`: the zone's referent, else the least loaded."""
-        covering = [
-            p for p in self.periods if p.start <= day <= (p.end or day) and p.operation.start <= day <= p.operation.end
-        ]
+        covering = [p for p in self.periods if p.start <= day <= (p.end or day) and self.fiche_on(p, day) is not None]
         in_zone = [p for p in covering if zone is not None and p.zone_id == zone.pk]
         if not in_zone:
             in_zone = [p for p in covering if commune.pk in self.zone_communes.get(p.zone_id, ())]
@@ -548,9 +565,7 @@ class _Builder:
         others = [
             p.referent
             for p in self.periods
-            if p.referent_id != current.pk
-            and p.start <= on <= (p.end or on)
-            and p.operation.start <= on <= p.operation.end
+            if p.referent_id != current.pk and p.start <= on <= (p.end or on) and self.fiche_on(p, on) is not None
         ]
         if not others or on <= entry or on >= end:
             return
@@ -565,9 +580,7 @@ class _Builder:
         self.loads[current.pk] -= 1
         back = on + datetime.timedelta(days=rng.randint(21, 60))
         covered = any(
-            p.referent_id == current.pk
-            and p.start <= back <= (p.end or back)
-            and p.operation.start <= back <= p.operation.end
+            p.referent_id == current.pk and p.start <= back <= (p.end or back) and self.fiche_on(p, back) is not None
             for p in self.periods
         )
         if absence and back < end and covered:
@@ -656,3 +669,31 @@ class _Builder:
             if start <= day:
                 referent = who
         return referent
+
+
+def record_demo_exit_situations(*, plie, by, today, seed=2023):
+    """The team's work on the situations upon leaving: those of exits more than four weeks old are recorded (the
+    exit reason's suggestion; for a person staying in the PLIE past the fiche's end, still looking for work), the
+    recent ones are left to do. Returns how many were recorded."""
+    rng = random.Random(f"{seed}-{plie.slug}-exits")
+    answers = {}
+    left = (
+        Participation.objects.filter(operation__plie=plie, exit_recorded_at__isnull=True)
+        .left_before(today - datetime.timedelta(days=28))
+        .select_related("participant")
+        .prefetch_related("participant__parcours__exit_reason")
+        .order_by("pk")
+    )
+    for participation in left:
+        if rng.random() < 0.1:
+            continue
+        ended = next(
+            (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
+        )
+        situation = suggested_exit_situation(participation, ended)
+        if ended is None:
+            looking = Answer.YES if participation.employment_status == EmploymentStatus.UNEMPLOYED else Answer.NO
+            situation = {**dict.fromkeys(Participation.EXIT_FIELDS, Answer.NO), "exit_job_searching": looking}
+        answers[participation] = situation
+    record_exit_situations(answers=answers, by=by)
+    return len(answers)

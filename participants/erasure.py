@@ -25,7 +25,7 @@ from plie.models import Plie, User
 from plie.text import fold
 
 from .models import Document, ErasureKind, ErasureRecord, Participant
-from .retention import anonymisation_blocker, anonymise_participant, person_rows
+from .retention import anonymisation_blocker, anonymise_participant, forget_person_everywhere, person_rows
 
 
 def _normalized(text):
@@ -126,7 +126,9 @@ def read_journal():
 
 
 def _delete_person(participant):
-    """Everything about a person who was never co-funded: rows, files, history and consultations."""
+    """Everything about a person who was never co-funded: rows, files, history, consultations, admin log entries and
+    the stored documents of other apps that name them. Returns how many of those documents went."""
+    documents_forgotten = forget_person_everywhere(participant)
     rows = person_rows(participant)
     for document in rows[Document]:
         document.file.delete(save=False)
@@ -136,15 +138,15 @@ def _delete_person(participant):
         rows[model].delete()
     for model, pks in history.items():
         model.history.filter(id__in=pks).delete()  # including the "-" records the deletions just wrote
+    return documents_forgotten
 
 
 def apply_erasure(participant, *, by=None):
-    """Anonymises a co-funded person, deletes anyone else. Returns "anonymised" or "deleted"."""
+    """Anonymises a co-funded person, deletes anyone else. Returns ("anonymised" or "deleted", how many stored
+    documents naming them were deleted)."""
     if is_cofunded(participant):
-        anonymise_participant(participant=participant, by=by)
-        return "anonymised"
-    _delete_person(participant)
-    return "deleted"
+        return "anonymised", anonymise_participant(participant=participant, by=by).documents_forgotten
+    return "deleted", _delete_person(participant)
 
 
 @transaction.atomic
@@ -153,8 +155,16 @@ def erase_participant(*, participant, reason, by, today=None):
     if blocker := erasure_blocker(participant, today):
         raise ValidationError(blocker, code="erasure_refused")
     record = _record(participant=participant, kind=ErasureKind.ERASURE, reason=reason, by=by)
-    apply_erasure(participant, by=by)
+    _, record.documents_deleted = apply_erasure(participant, by=by)
+    record.save(update_fields=["documents_deleted"])
     return record
+
+
+@transaction.atomic
+def set_legal_hold(*, participant, on, by):
+    """A control or a dispute: while the hold is on, the file is neither archived, anonymised nor erased."""
+    participant.legal_hold = on
+    return save_as(participant, by)
 
 
 @transaction.atomic
@@ -281,7 +291,7 @@ def replay_erasures(*, apply):
                 participant.restricted_at, participant.restricted_by = None, None
                 save_as(participant, None)
         elif apply:
-            outcome = apply_erasure(participant, by=None)
+            outcome, _ = apply_erasure(participant, by=None)
         else:
             outcome = "anonymised" if is_cofunded(participant) else "deleted"
         done.append({"record": str(record.uuid), "participant": participant.pk, "outcome": outcome})

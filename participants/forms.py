@@ -10,16 +10,21 @@ from plie.versions import VersionedFormMixin
 
 from .models import (
     CRITERIA,
+    Answer,
     AssignmentReason,
     CommissionOutcome,
     ContractType,
     Document,
     Entretien,
     Participant,
+    Participation,
     Prescriber,
     ReceptionKind,
     Status,
 )
+from .participations import suggested_exit_situation
+
+ANSWERS = [("", "Non renseigné"), *Answer.choices]
 
 
 def not_in_future(value, what):
@@ -37,21 +42,26 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
         model = Participant
         fields = [
             "last_name", "first_name", "sex", "birth_date", "email", "phone", "address", "postal_code", "commune",
-            "external_id", "qualification_level", "employment_status", "unemployed_since",
+            "external_id", "qualification_level", "qualification_declined", "employment_status", "unemployed_since",
             *[field for field, _ in CRITERIA], "other_criterion_detail",
-            "disability", "nationality", "foreign_background", "homeless", "dependent_children",
+            "disability", "nationality", "foreign_background", "homeless", "dependent_children", "questionnaire_date",
         ]  # fmt: skip
-        widgets = {"birth_date": DATE_INPUT, "unemployed_since": DATE_INPUT}
+        widgets = {"birth_date": DATE_INPUT, "unemployed_since": DATE_INPUT, "questionnaire_date": DATE_INPUT}
 
     CRITERIA_FIELDS = [field for field, _ in CRITERIA]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commune"].queryset = self.instance.plie.communes.order_by("name")
-        self.duplicates = []
+        self.user = user
+        self.duplicates = []  # those the user may open; the others are never named
+        self.duplicate_found = False
 
     def clean_birth_date(self):
         return not_in_future(self.cleaned_data["birth_date"], "La date de naissance")
+
+    def clean_questionnaire_date(self):
+        return not_in_future(self.cleaned_data["questionnaire_date"], "La date du questionnaire")
 
     def clean_unemployed_since(self):
         return not_in_future(self.cleaned_data["unemployed_since"], "La date de début de chômage")
@@ -60,14 +70,14 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
         cleaned = super().clean()
         last_name, first_name, birth_date = (cleaned.get(k) for k in ("last_name", "first_name", "birth_date"))
         if last_name and first_name and birth_date and not cleaned.get("confirm_duplicate"):
-            self.duplicates = list(
-                Participant.objects.filter(
-                    plie=self.instance.plie,
-                    last_name__iexact=last_name.strip(),
-                    first_name__iexact=first_name.strip(),
-                    birth_date=birth_date,
-                ).exclude(pk=self.instance.pk)
-            )
+            same = Participant.objects.filter(
+                plie=self.instance.plie,
+                last_name__iexact=last_name.strip(),
+                first_name__iexact=first_name.strip(),
+                birth_date=birth_date,
+            ).exclude(pk=self.instance.pk)
+            self.duplicate_found = same.exists()
+            self.duplicates = list(Participant.objects.for_user(self.user).filter(pk__in=same.values("pk")))
             if self.duplicates:
                 self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
                 raise forms.ValidationError(
@@ -75,6 +85,14 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
                     "second, ou cochez la confirmation s’il s’agit d’une autre personne.",
                     params={"name": f"{first_name} {last_name}", "birth": f"{birth_date:%d/%m/%Y}"},
                     code="duplicate",
+                )
+            if self.duplicate_found:
+                # A colleague's, archived or restricted file: its existence is not the user's to learn from here.
+                self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+                raise forms.ValidationError(
+                    "Avant d’enregistrer ce dossier, contactez l’équipe d’animation du PLIE : elle vérifiera qu’il ne "
+                    "fait pas double emploi. Cochez ensuite la confirmation s’il s’agit bien d’une autre personne.",
+                    code="duplicate_hidden",
                 )
         return cleaned
 
@@ -152,6 +170,22 @@ class ExitForm(forms.Form):
     exit_date = forms.DateField(label="Date de sortie", widget=DATE_INPUT)
     reason = forms.ModelChoiceField(label="Motif de sortie", queryset=ExitReason.objects.none())
     proof = forms.FileField(label="Justificatif (contrat de travail, attestation…)", required=False)
+    exit_job_searching = forms.ChoiceField(
+        label="FSE+ — à la sortie : en recherche d’emploi",
+        choices=ANSWERS,
+        required=False,
+        help_text="Situation à la sortie, plusieurs réponses possibles ; laissée vide, l’équipe la confirmera "
+        "depuis la liste des participants de l’opération, où le motif la propose.",
+    )
+    exit_training = forms.ChoiceField(
+        label="FSE+ — à la sortie : en études ou en formation", choices=ANSWERS, required=False
+    )
+    exit_qualification = forms.ChoiceField(
+        label="FSE+ — à la sortie : qualification obtenue", choices=ANSWERS, required=False
+    )
+    exit_employment = forms.ChoiceField(
+        label="FSE+ — à la sortie : en emploi (ou indépendant)", choices=ANSWERS, required=False
+    )
 
     def __init__(self, *args, plie, **kwargs):
         super().__init__(*args, **kwargs)
@@ -225,3 +259,52 @@ class WithdrawalForm(forms.Form):
         help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
     )
     confirm = forms.BooleanField(label="Je confirme cette décision (un effacement, lui, est définitif).", required=True)
+
+
+class ExitSituationForm(forms.Form):
+    """The situation upon leaving a fiche (shared/spec/fse.md): four answers, several may be « Oui »."""
+
+    exit_job_searching = forms.ChoiceField(label="Recherche d’emploi", choices=ANSWERS, required=False)
+    exit_training = forms.ChoiceField(label="Études ou formation", choices=ANSWERS, required=False)
+    exit_qualification = forms.ChoiceField(label="Qualification obtenue", choices=ANSWERS, required=False)
+    exit_employment = forms.ChoiceField(label="En emploi (ou indépendant)", choices=ANSWERS, required=False)
+
+    def __init__(self, *args, participation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participation = participation
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+def exit_situation_forms(participations, data, today):
+    """{participation pk: form} for the participations that have left the fiche, pre-filled with what was recorded
+    or else with what the exit reason of the parcours that ended that day suggests."""
+    forms_by_pk = {}
+    for participation in participations:
+        if participation.exit_date(today) is None:
+            continue
+        if participation.exit_recorded:
+            initial = {field: getattr(participation, field) for field in Participation.EXIT_FIELDS}
+        else:
+            ended = next(
+                (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
+            )
+            initial = suggested_exit_situation(participation, ended)
+        forms_by_pk[participation.pk] = ExitSituationForm(
+            data, participation=participation, initial=initial, prefix=f"p{participation.pk}"
+        )
+    return forms_by_pk
+
+
+class EntrySituationForm(forms.ModelForm):
+    """A correction of a participation's frozen entry situation, with its reason (audited)."""
+
+    reason = forms.CharField(label="Motif de la correction", max_length=100)
+
+    class Meta:
+        model = Participation
+        fields = [
+            "employment_status", "unemployed_since", "education", "disability", "nationality", "foreign_background",
+            "homeless",
+        ]  # fmt: skip
+        widgets = {"unemployed_since": DATE_INPUT}

@@ -30,6 +30,7 @@ class Nationality(models.TextChoices):
     FRANCE = "fr", "France"
     EU = "eu", "Union européenne (hors France)"
     OUTSIDE_EU = "non_eu", "Hors Union européenne"
+    FRANCE_OR_EU = "fr_or_eu", "France ou Union européenne (sans précision)"
     DECLINED = "declined", "Ne souhaite pas répondre"
 
 
@@ -37,6 +38,7 @@ class EmploymentStatus(models.TextChoices):
     UNEMPLOYED = "unemployed", "Demandeur d’emploi / sans emploi"
     INACTIVE = "inactive", "Inactif (ni en emploi ni en recherche)"
     EMPLOYED = "employed", "En emploi (y compris indépendant)"
+    DECLINED = "declined", "Ne souhaite pas répondre"
 
 
 QUALIFICATION_LEVELS = [
@@ -109,6 +111,13 @@ class Participant(models.Model):
     )
     qualification_level = models.PositiveSmallIntegerField(
         "niveau de qualification", choices=QUALIFICATION_LEVELS, null=True, blank=True
+    )
+    qualification_declined = models.BooleanField("ne souhaite pas indiquer son niveau de qualification", default=False)
+    questionnaire_date = models.DateField(
+        "questionnaire d’entrée FSE+ rempli le",
+        null=True,
+        blank=True,
+        help_text="Sa copie signée se dépose dans les justificatifs (« Questionnaire d’entrée FSE+ »).",
     )
     employment_status = models.CharField(
         "situation à l’entrée", max_length=20, choices=EmploymentStatus.choices, blank=True
@@ -490,6 +499,125 @@ class ReferentAssignment(models.Model):
         return f"{self.referent} depuis le {self.start:%d/%m/%Y}"
 
 
+class Education(models.TextChoices):
+    ISCED_0_2 = "0-2", "CITE 0 à 2"
+    ISCED_3_4 = "3-4", "CITE 3 ou 4"
+    ISCED_5_8 = "5-8", "CITE 5 à 8"
+    DECLINED = "declined", "Ne souhaite pas répondre"
+
+
+class ParticipationQuerySet(OfParticipantQuerySet):
+    def entered_between(self, start, end):
+        return self.filter(entry_date__range=(start, end))
+
+    def left_between(self, start, end, today):
+        """Left the fiche in [start, end]: the last attributed day is in it and in the past (fse.md)."""
+        return self.filter(last_day__range=(start, end), last_day__lt=today)
+
+    def left_before(self, today):
+        return self.filter(last_day__lt=today)
+
+
+class Participation(models.Model):
+    """One participant in one fiche opération, as the FSE+ counts them (shared/spec/fse.md). The dates follow the
+    days attributed to the fiche and are kept up to date by `participations.sync_participations`; the entry situation
+    is copied from the participant's FSE+ questionnaire while the fiche runs, then frozen, so that a correction of the
+    file never moves a closed year; a correction of the participation itself is audited (history)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="participations", verbose_name="participant"
+    )
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="participations", verbose_name="fiche opération"
+    )
+    entry_date = models.DateField("entrée dans l’opération")
+    last_day = models.DateField(
+        "dernier jour dans l’opération", help_text="Date de sortie de l’opération une fois ce jour passé."
+    )
+    referent = models.ForeignKey(
+        Referent, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="référent (dernier jour)"
+    )
+    sex = models.CharField("sexe", max_length=2, choices=Sex.choices)
+    age_at_entry = models.PositiveSmallIntegerField("âge à l’entrée")
+    employment_status = models.CharField(
+        "situation à l’entrée", max_length=20, choices=EmploymentStatus.choices, blank=True
+    )
+    unemployed_since = models.DateField("sans emploi depuis", null=True, blank=True)
+    long_term_unemployed = models.BooleanField("chômeur de longue durée à l’entrée", null=True)
+    education = models.CharField("niveau d’éducation (CITE)", max_length=10, choices=Education.choices, blank=True)
+    disability = models.CharField("situation de handicap", max_length=10, choices=Answer.choices, blank=True)
+    nationality = models.CharField("nationalité", max_length=10, choices=Nationality.choices, blank=True)
+    foreign_background = models.CharField("origine étrangère", max_length=10, choices=Answer.choices, blank=True)
+    homeless = models.CharField(
+        "sans domicile ou exclusion du logement", max_length=10, choices=Answer.choices, blank=True
+    )
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="commune"
+    )
+    situation_corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="situation d’entrée corrigée par",
+    )
+    exit_job_searching = models.CharField(
+        "en recherche d’emploi à la sortie", max_length=10, choices=Answer.choices, blank=True
+    )
+    exit_training = models.CharField(
+        "en études ou en formation à la sortie", max_length=10, choices=Answer.choices, blank=True
+    )
+    exit_qualification = models.CharField(
+        "a obtenu une qualification à la sortie", max_length=10, choices=Answer.choices, blank=True
+    )
+    exit_employment = models.CharField(
+        "en emploi (y compris indépendant) à la sortie", max_length=10, choices=Answer.choices, blank=True
+    )
+    exit_recorded_at = models.DateTimeField("situation de sortie saisie le", null=True, blank=True)
+    exit_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="situation de sortie saisie par",
+    )
+
+    objects = ParticipationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    EXIT_FIELDS = ["exit_job_searching", "exit_training", "exit_qualification", "exit_employment"]
+
+    class Meta:
+        verbose_name = "participation à une opération"
+        verbose_name_plural = "participations aux opérations"
+        ordering = ["operation", "entry_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "operation"],
+                name="participation_one_per_operation",
+                violation_error_message="Un participant n’a qu’une participation par opération.",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("entry_date")),
+                name="participation_last_day_after_entry",
+                violation_error_message="La sortie de l’opération ne peut pas précéder l’entrée.",
+            ),
+        ]
+        indexes = [models.Index(fields=["operation", "entry_date"]), models.Index(fields=["operation", "last_day"])]
+
+    def __str__(self):
+        return f"{self.participant} — {self.operation.code} {self.operation.years}"
+
+    def exit_date(self, today):
+        return self.last_day if self.last_day < today else None
+
+    @property
+    def exit_recorded(self):
+        return self.exit_recorded_at is not None
+
+
 class Modality(models.TextChoices):
     IN_PERSON = "physique", "Physique"
     PHONE = "telephone", "Téléphone"
@@ -536,6 +664,7 @@ class Entretien(models.Model):
 
 class DocumentKind(models.TextChoices):
     CONTRACT = "contrat_engagement", "Contrat d’engagement"
+    QUESTIONNAIRE = "questionnaire_fse", "Questionnaire d’entrée FSE+ signé"
     IDENTITY = "piece_identite", "Pièce d’identité"
     ELIGIBILITY = "preuve_eligibilite", "Preuve d’éligibilité"
     PRESCRIPTION = "fiche_prescription", "Fiche de prescription"
@@ -590,12 +719,18 @@ class Document(models.Model):
 
 
 class FileAccess(models.Model):
-    """Every opening of a participant file, for the audit trail."""
+    """Every opening of a participant file, and every page or export that lists people (searches, lists, the Django
+    admin), for the audit trail. A list names no participant here: only its PLIE, its page and how many it showed,
+    never what was searched."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="accesses")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="accesses"
+    )
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     what = models.CharField(max_length=50, default="fiche")
+    detail = models.CharField("précision", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "consultation d’un dossier"
@@ -603,7 +738,19 @@ class FileAccess(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.user} — {self.participant} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"
+        about = self.participant or self.detail or self.plie or "—"
+        return f"{self.user} — {about} ({self.what}) le {self.at:%d/%m/%Y %H:%M}"
+
+
+def record_access(*, user, what, participant=None, plie=None, detail=""):
+    """One line of the consultation journal (see FileAccess)."""
+    return FileAccess.objects.create(
+        participant=participant,
+        plie_id=plie.pk if plie is not None else participant and participant.plie_id,
+        user=user,
+        what=what,
+        detail=detail[:200],
+    )
 
 
 class ErasureKind(models.TextChoices):
@@ -625,6 +772,11 @@ class ErasureRecord(models.Model):
     reason = models.CharField("motif", max_length=200)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="décidé par"
+    )
+    documents_deleted = models.PositiveIntegerField(
+        "documents supprimés",
+        default=0,
+        help_text="Bilans conservés avec leur annexe nominative qui nommaient la personne, supprimés avec elle.",
     )
 
     class Meta:

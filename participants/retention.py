@@ -15,6 +15,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,8 +32,10 @@ from .models import (
     Entretien,
     Parcours,
     Participant,
+    Participation,
     ReferentAssignment,
 )
+from .signals import person_forgotten
 
 ARCHIVE_AFTER = relativedelta(years=2)
 PURGED = "Texte effacé à l’archivage."
@@ -130,6 +134,7 @@ class Plan:
     to_anonymise: list = field(default_factory=list)
     open_without_contact: list = field(default_factory=list)  # an open parcours: the referent should record the exit
     held: list = field(default_factory=list)  # (participant, reason)
+    prospects: list = field(default_factory=list)  # attendances of people never in a parcours, to forget
 
 
 def plan(today, plie=None):
@@ -157,7 +162,44 @@ def plan(today, plie=None):
             result.to_anonymise.append(person)
         elif archived:
             result.held.append((person, blocker))
+    result.prospects = list(prospects_to_forget(today, plie))
     return result
+
+
+def prospects_to_forget(today, plie=None):
+    """Prospects (invited to a session, never in a parcours) are kept as long as a file without contact: two years
+    after the session. They are on no FSE+ clock, so their name and contact then go at once."""
+    attendances = (
+        Attendance.objects.filter(participant__isnull=True, session__date__lt=archive_cutoff(today))
+        .exclude(prospect_name=ANONYMOUS_NAME, prospect_contact="")
+        .select_related("session__plie")
+        .order_by("pk")
+    )
+    return attendances.filter(session__plie=plie) if plie is not None else attendances
+
+
+@transaction.atomic
+def forget_prospects(attendances):
+    pks = [attendance.pk for attendance in attendances]
+    for queryset in (Attendance.objects.filter(pk__in=pks), Attendance.history.filter(id__in=pks)):
+        queryset.update(prospect_name=ANONYMOUS_NAME, prospect_contact="")
+    forget_admin_log(Attendance, pks)
+    return len(pks)
+
+
+def forget_admin_log(model, pks):
+    """The Django admin's change log keeps each object's name (object_repr) and what was changed."""
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks]
+    ).delete()
+
+
+def forget_person_everywhere(participant):
+    """Before anonymisation or deletion: the documents of other apps that name the person (the signal), and the admin
+    log entries of every row about them. Returns how many stored documents went."""
+    for model, queryset in person_rows(participant).items():
+        forget_admin_log(model, list(queryset.values_list("pk", flat=True)))
+    return sum(count or 0 for _, count in person_forgotten.send(sender=Participant, participant=participant))
 
 
 def person_rows(participant):
@@ -172,6 +214,7 @@ def person_rows(participant):
         Document: Document.objects.filter(participant=participant),
         Step: Step.objects.filter(parcours__in=parcours),
         Attendance: Attendance.objects.filter(participant=participant),
+        Participation: Participation.objects.filter(participant=participant),
     }
 
 
@@ -250,6 +293,7 @@ def anonymise_participant(*, participant, by=None, now=None):
     if participant.archived_at is None:
         archive_participant(participant=participant, by=by, now=now)
     participant.refresh_from_db()
+    documents_forgotten = forget_person_everywhere(participant)
     birth_date = generalised_birth_date(participant)
     _delete_documents(participant)
     rows = person_rows(participant)
@@ -265,4 +309,5 @@ def anonymise_participant(*, participant, by=None, now=None):
     participant.unemployed_since = None
     participant.anonymised_at = now
     save_as(participant, by)
+    participant.documents_forgotten = documents_forgotten
     return participant

@@ -10,6 +10,7 @@ urlpatterns = [
     path("participants/<int:pk>/historique/", views.participant_history, name="participant_history"),
     path("participants/<int:pk>/export/", views.participant_export, name="participant_export"),
     path("participants/<int:pk>/effacement/", views.participant_erase, name="participant_erase"),
+    path("participants/<int:pk>/gel/", views.participant_legal_hold, name="participant_legal_hold"),
     path("participants/<int:pk>/limitation/", views.participant_restrict, name="participant_restrict"),
     path(
         "participants/<int:pk>/levee-limitation/",
@@ -33,4 +34,10 @@ urlpatterns = [
     path("portefeuilles/", views.team_portfolios, name="team_portfolios"),
     path("commissions/", views.commission_agenda, name="commission_agenda"),
     path("sorties-a-valider/", views.exits_to_validate, name="exits_to_validate"),
+    path(
+        "operations/<int:operation_pk>/participations/",
+        views.operation_participations,
+        name="operation_participations",
+    ),
+    path("participations/<int:pk>/corriger/", views.participation_correct, name="participation_correct"),
 ]

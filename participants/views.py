@@ -3,35 +3,38 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from operations.models import Referent, ReferentPeriod, Target, TargetKind, TargetScope
-from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
+from operations.models import Operation, Referent, ReferentPeriod, Target, TargetKind, TargetScope
+from plie.access import can_edit, get_for_user, get_or_404, require_admin, require_editor, role_in
 from plie.models import Role
 from plie.versions import stale_edit, version_of
 
 from . import services
 from .alerts import portfolio, with_alerts
-from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant
+from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant, set_legal_hold
 from .forms import (
     AssignmentForm,
     CommissionForm,
     DocumentForm,
     EmploymentForm,
     EntretienForm,
+    EntrySituationForm,
     ExitForm,
     IntegrationForm,
     ParticipantForm,
     PrescriptionForm,
     ReceptionForm,
     WithdrawalForm,
+    exit_situation_forms,
 )
 from .models import (
     OPEN_STATUSES,
@@ -39,12 +42,14 @@ from .models import (
     Document,
     DocumentKind,
     Entretien,
-    FileAccess,
     Parcours,
     Participant,
+    Participation,
     ReferentAssignment,
     Status,
+    record_access,
 )
+from .participations import correct_entry_situation, record_exit_situations
 from .subject_access import participant_archive
 
 SEARCH_LIMIT = 50
@@ -73,11 +78,17 @@ def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None):
         )
 
 
+def _record_list(request, what, shown):
+    record_access(user=request.user, what=what, plie=request.plie, detail=f"{request.path} : {shown} affiché(s)")
+
+
+@require_http_methods(["GET", "POST"])
 def participant_list(request):
-    """The PLIE-wide search of the animation team; a referent searches their own portfolio."""
+    """The PLIE-wide search of the animation team; a referent searches their own portfolio. The words searched (names,
+    birth dates) come in a POST: they never land in a URL, a browser history or an access log."""
     if request.plie is None or request.role == Role.COPIL:
         raise Http404
-    query = request.GET.get("q", "").strip()
+    query = request.POST.get("q", "").strip()
     participants = Participant.objects.for_user(request.user).filter(plie=request.plie).select_related("commune")
     if query:
         by_name = Q()
@@ -91,6 +102,7 @@ def participant_list(request):
         "last_name", "first_name"
     )
     results = list(participants[: SEARCH_LIMIT + 1])
+    _record_list(request, "recherche" if query else "liste", len(results[:SEARCH_LIMIT]))
     statuses = dict(
         Parcours.objects.filter(participant__in=results[:SEARCH_LIMIT])
         .order_by("participant_id", "prescription_date")
@@ -112,7 +124,7 @@ def participant_list(request):
 @require_http_methods(["GET", "POST"])
 def participant_create(request):
     require_editor(request.user, request.plie)
-    form = ParticipantForm(request.POST or None, plie=request.plie)
+    form = ParticipantForm(request.POST or None, plie=request.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         participant = form.save()
         messages.success(request, f"Le dossier de {participant.first_name} {participant.last_name} est créé.")
@@ -124,8 +136,8 @@ def participant_create(request):
 def participant_edit(request, pk):
     participant = _participant(request, pk)
     if request.method == "GET":
-        FileAccess.objects.create(participant=participant, user=request.user, what="modification")
-    form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie)
+        record_access(participant=participant, user=request.user, what="modification")
+    form = ParticipantForm(request.POST or None, instance=participant, plie=participant.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Le dossier est enregistré.")
@@ -138,7 +150,7 @@ def participant_edit(request, pk):
 
 def participant_detail(request, pk):
     participant = _participant(request, pk)
-    FileAccess.objects.create(participant=participant, user=request.user)
+    record_access(participant=participant, user=request.user, what="fiche")
     parcours = list(
         participant.parcours.select_related("operation", "exit_reason", "exit_validated_by").prefetch_related(
             "decisions", "assignments__referent", "steps__step_type"
@@ -434,6 +446,10 @@ def parcours_exit(request, pk):
 
     def action(data):
         services.record_exit(parcours=parcours, exit_date=data["exit_date"], reason=data["reason"], by=request.user)
+        situation = {field: data[field] for field in Participation.EXIT_FIELDS}
+        if any(situation.values()):  # the participations ending that day now exist: the referent confirms
+            left = Participation.objects.filter(participant=participant, last_day=data["exit_date"])
+            record_exit_situations(answers=dict.fromkeys(left, situation), by=request.user)
         _attach(
             data["proof"], participant=participant, parcours=parcours, kind=DocumentKind.CERTIFICATE, by=request.user
         )
@@ -521,7 +537,7 @@ def document_create(request, pk):
 
 def document_download(request, pk):
     document = get_for_user(Document.objects.select_related("participant"), request.user, pk=pk)
-    FileAccess.objects.create(participant=document.participant, user=request.user, what="justificatif")
+    record_access(participant=document.participant, user=request.user, what="justificatif")
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
@@ -536,7 +552,7 @@ def my_portfolio(request):
         raise Http404
     referents = Referent.objects.filter(plie=request.plie)
     if can_edit(request.user, request.plie) and request.GET.get("referent"):
-        referent = get_object_or_404(referents, pk=request.GET["referent"])
+        referent = get_or_404(referents, pk=request.GET["referent"])
     else:
         referent = referents.filter(user=request.user).first()
         if referent is None and not can_edit(request.user, request.plie):
@@ -553,6 +569,7 @@ def my_portfolio(request):
     if alert:
         rows = [row for row in rows if any(a.code == alert for a in row.alerts)]
     load = referent_loads(request.plie, today).get(referent) if referent else None
+    _record_list(request, "portefeuille", len(rows))
     return render(
         request,
         "participants/portfolio.html",
@@ -598,6 +615,8 @@ def commission_agenda(request):
         .select_related("parcours__participant", "decided_by")
         .order_by("-date", "-pk")[:50]
     )
+    waiting = list(waiting)
+    _record_list(request, "liste", len(waiting))
     return render(request, "participants/commission_agenda.html", {"waiting": waiting, "decisions": decisions})
 
 
@@ -611,6 +630,7 @@ def exits_to_validate(request):
         .prefetch_related("assignments__referent")
         .order_by("exit_date")
     )
+    _record_list(request, "liste", len(pending))
     return render(request, "participants/exits_to_validate.html", {"pending": pending, "today": today})
 
 
@@ -645,7 +665,7 @@ def team_portfolios(request):
 def _participant_for_admin(request, pk, refusal):
     """A person in use or in the archive; 403 for the other roles of the PLIE, who may see the person but not act."""
     visible = Participant.objects.for_user(request.user) | Participant.objects.archive_for_user(request.user)
-    participant = get_object_or_404(visible.select_related("plie", "commune"), pk=pk)
+    participant = get_or_404(visible.select_related("plie", "commune"), pk=pk)
     require_admin(request.user, participant.plie, refusal)
     return participant
 
@@ -653,7 +673,7 @@ def _participant_for_admin(request, pk, refusal):
 def participant_export(request, pk):
     """Right of access: the PLIE admin downloads everything held about the person, archived or not."""
     participant = _participant_for_admin(request, pk, "Seul l’administrateur du PLIE exporte un dossier complet.")
-    FileAccess.objects.create(participant=participant, user=request.user, what="export")
+    record_access(participant=participant, user=request.user, what="export")
     response = HttpResponse(participant_archive(participant), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="dossier-{participant.pk}.zip"'
     return response
@@ -664,20 +684,21 @@ def archive_list(request):
     if request.plie is None:
         raise Http404
     require_admin(request.user, request.plie, "Seul l’administrateur du PLIE consulte les archives.")
-    people = Participant.objects.archive_for_user(request.user).filter(plie=request.plie)
-    return render(
-        request,
-        "participants/archive_list.html",
-        {"participants": people.order_by("last_name", "first_name", "pk")},
+    people = list(
+        Participant.objects.archive_for_user(request.user)
+        .filter(plie=request.plie)
+        .order_by("last_name", "first_name", "pk")
     )
+    _record_list(request, "archives", len(people))
+    return render(request, "participants/archive_list.html", {"participants": people})
 
 
 def archive_detail(request, pk):
     """Read-only: an archived file is kept for the FSE+ audit, not worked on."""
-    participant = get_object_or_404(
+    participant = get_or_404(
         Participant.objects.archive_for_user(request.user).select_related("plie", "commune"), pk=pk
     )
-    FileAccess.objects.create(participant=participant, user=request.user, what="archive")
+    record_access(participant=participant, user=request.user, what="archive")
     parcours = participant.parcours.select_related("operation", "exit_reason").prefetch_related(
         "decisions", "assignments__referent", "steps__step_type"
     )
@@ -714,6 +735,15 @@ def _withdrawal(
             "blocker": blocker(participant) if blocker else None,
         },
     )
+
+
+@require_POST
+def participant_legal_hold(request, pk):
+    participant = _participant_for_admin(request, pk, "Seul l’administrateur du PLIE gèle un dossier.")
+    on = request.POST.get("on") == "1"
+    set_legal_hold(participant=participant, on=on, by=request.user)
+    messages.success(request, "Le dossier est gelé." if on else "Le gel du dossier est levé.")
+    return redirect(reverse("archive_detail", args=[participant.pk]) if participant.is_withdrawn else participant)
 
 
 @require_http_methods(["GET", "POST"])
@@ -767,3 +797,67 @@ def participant_lift_restriction(request, pk):
             participant if not participant.archived_at else reverse("archive_detail", args=[participant.pk])
         ),
     )
+
+
+def operation_participations(request, operation_pk):
+    """The fiche's participations (« un participant = une opération »): the nominative list of the FSE+ and the
+    one place where the team records the exit situation of everyone who left the operation, carried-over people
+    leaving at the fiche's end included. Team only: it names people."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=operation_pk)
+    require_editor(request.user, operation.plie)
+    today = timezone.localdate()
+    only_missing = request.GET.get("a_completer") == "1"
+    rows = (
+        Participation.objects.filter(operation=operation, participant__in=Participant.objects.in_use())
+        .select_related("participant", "referent")
+        .prefetch_related("participant__parcours__exit_reason")
+        .order_by("participant__last_name", "participant__first_name", "pk")
+    )
+    if only_missing:
+        rows = rows.left_before(today).filter(exit_recorded_at__isnull=True)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    forms = exit_situation_forms(page.object_list, request.POST if request.method == "POST" else None, today)
+    if request.method == "POST":
+        if all(form.is_valid() for form in forms.values()):
+            # A suggestion left as it is counts as confirmed: the team saves the page it has read.
+            answers = {
+                form.participation: form.cleaned_data
+                for form in forms.values()
+                if form.has_changed() or (not form.participation.exit_recorded and any(form.cleaned_data.values()))
+            }
+            record_exit_situations(answers=answers, by=request.user)
+            messages.success(request, f"{len(answers)} situation(s) de sortie enregistrée(s).")
+            return redirect(request.get_full_path())
+        messages.error(request, "Rien n’a été enregistré : corrigez les lignes signalées.")
+    record_access(
+        user=request.user, what="liste", plie=operation.plie, detail=f"{request.path} : {len(page)} affiché(s)"
+    )
+    context = {
+        "operation": operation,
+        "page": page,
+        "rows": [(participation, forms.get(participation.pk)) for participation in page.object_list],
+        "only_missing": only_missing,
+        "missing_count": Participation.objects.filter(operation=operation, exit_recorded_at__isnull=True)
+        .left_before(today)
+        .count(),
+        "today": today,
+    }
+    return render(request, "participants/operation_participations.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def participation_correct(request, pk):
+    """The team corrects the entry situation frozen on a participation; the correction is kept and audited."""
+    participation = get_for_user(
+        Participation.objects.select_related("participant__plie", "operation"), request.user, pk=pk
+    )
+    require_editor(request.user, participation.participant.plie)
+    form = EntrySituationForm(request.POST or None, instance=Participation.objects.get(pk=participation.pk))
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in EntrySituationForm.Meta.fields}
+        correct_entry_situation(
+            participation=participation, values=values, reason=form.cleaned_data["reason"], by=request.user
+        )
+        messages.success(request, f"La situation d’entrée de {participation.participant} est corrigée.")
+        return redirect("operation_participations", participation.operation_id)
+    return render(request, "participants/participation_form.html", {"form": form, "participation": participation})

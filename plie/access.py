@@ -1,6 +1,7 @@
 """Every view reaches tenant data through these helpers: outside the user's PLIEs, 404; read-only roles, 403."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import EDITOR_ROLES, Membership, Role
@@ -26,9 +27,17 @@ def can_edit(user, plie):
     return role_in(user, plie) in EDITOR_ROLES
 
 
+def get_or_404(queryset, **lookup):
+    """get_object_or_404, and 404 too for an id that is not one (`?operation=abc`): a typo is no server error."""
+    try:
+        return get_object_or_404(queryset, **lookup)
+    except (ValueError, TypeError, ValidationError) as error:
+        raise Http404("Identifiant invalide.") from error
+
+
 def get_for_user(queryset, user, **lookup):
     """The object of `queryset` matching `lookup` within the user's PLIEs, or 404."""
-    return get_object_or_404(queryset.for_user(user), **lookup)
+    return get_or_404(queryset.for_user(user), **lookup)
 
 
 def get_for_edit(queryset, user, plie_of=lambda obj: obj.plie, **lookup):

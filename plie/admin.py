@@ -1,7 +1,81 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from import_export.admin import ExportMixin
 
 from .models import Membership, Plie, User
+
+
+def is_technical_superuser(user):
+    return user.is_active and user.is_staff and user.is_superuser
+
+
+class PersonalDataAdmin:
+    """The Django admin of a model about people (participants, prospects, referents): a technical superuser's alone,
+    whatever permissions or PLIE memberships a staff account holds, because the admin sees every PLIE at once.
+    Every list, page, history and export it serves is written to the consultation journal."""
+
+    def has_module_permission(self, request):
+        return is_technical_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_technical_superuser(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return is_technical_superuser(request.user) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return is_technical_superuser(request.user) and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_technical_superuser(request.user) and super().has_delete_permission(request, obj)
+
+    def _journal(self, request, detail, object_id=None):
+        # The journal is the participants' (a higher app): reached by its name, not imported.
+        participant_id = object_id if self.model._meta.label == "participants.Participant" else None
+        apps.get_model("participants", "FileAccess").objects.create(
+            user=request.user,
+            what="administration",
+            participant_id=participant_id if str(participant_id or "").isdigit() else None,
+            detail=f"{self.model._meta.label} : {detail}"[:200],
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200:
+            self._journal(request, "liste")
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and object_id:
+            self._journal(request, f"fiche n° {object_id}", object_id)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if response.status_code == 200:
+            self._journal(request, f"historique n° {object_id}", object_id)
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if response.status_code == 200:
+            self._journal(request, f"version {version_id} de la fiche n° {object_id}", object_id)
+        return response
+
+
+class JournalledExport(ExportMixin):
+    """django-import-export's export for a PersonalDataAdmin: the technical superuser's alone, and journalled (left
+    to itself, the export is open to any staff account when IMPORT_EXPORT_EXPORT_PERMISSION_CODE is unset)."""
+
+    def has_export_permission(self, request):
+        return is_technical_superuser(request.user)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        self._journal(request, f"export {file_format.get_title()} de {queryset.count()} ligne(s)")
+        return data
 
 
 class MembershipInline(admin.TabularInline):

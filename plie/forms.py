@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 
 from . import jobs
+from .identity import normalize_email, over_limit
 
 
 class TenantModelForm(forms.ModelForm):
@@ -23,8 +25,29 @@ class TenantModelForm(forms.ModelForm):
         return exclude
 
 
+class NormalisedEmailField(forms.EmailField):
+    def to_python(self, value):
+        return super().to_python(normalize_email(value))
+
+
+class LoginForm(AuthenticationForm):
+    def clean_username(self):
+        return normalize_email(self.cleaned_data.get("username"))
+
+
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Sends the reset e-mail from a worker: the page answers at once, whatever the mail server does."""
+    """Sends the reset e-mail from a worker: the page answers at once, whatever the mail server does. An account
+    receives at most PASSWORD_RESET_PER_ACCOUNT mails an hour; the page says the same thing beyond, so that it
+    still reveals nothing about which addresses have an account."""
+
+    email = NormalisedEmailField(
+        label="Adresse e-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def get_users(self, email):
+        if over_limit("reset-account", email, limit=settings.PASSWORD_RESET_PER_ACCOUNT, seconds=3600):
+            return []
+        return super().get_users(email)
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None

@@ -29,7 +29,7 @@ class CurrentPlieMiddleware:
 
 
 # Pages a signed-in user may reach before proving the second factor.
-SECOND_FACTOR_OPEN = {"mfa_setup", "mfa_verify", "logout", "privacy"}
+SECOND_FACTOR_OPEN = {"mfa_setup", "mfa_enrol", "mfa_verify", "logout", "privacy"}
 
 
 class RequireSecondFactorMiddleware:

@@ -87,6 +87,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Rate limits count in the cache: share one between the web workers in production (CACHE_URL=redis://…).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -126,7 +128,9 @@ ERASURE_JOURNAL_PATH = env.path("ERASURE_JOURNAL_PATH", default=BASE_DIR / "var"
 ERASURE_JOURNAL_KEY = env("ERASURE_JOURNAL_KEY", default="")
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=10_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True  # admin exports: a cell starting with = + - @ is text in Excel
+# Admin exports: formulas are neutralised by the project's own formats (plie/spreadsheet.py), and an export asks for a
+# permission no role is given (superusers have them all): never "anyone who reaches the admin".
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
 # The preview of an import runs in a child process of the worker with these limits (imports/preview.py).
@@ -217,6 +221,13 @@ AXES_VERBOSE = False
 # The lock is on the account: locking an address would lock a whole office behind one address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
+# One count of failures per account, however its address is spelt (case, spaces, Unicode forms): plie/identity.py.
+AXES_USERNAME_CALLABLE = "plie.identity.axes_username"
+# Password reset e-mails: at most 3 an hour for an account, 20 an hour from one address (plie/views.py).
+PASSWORD_RESET_PER_ACCOUNT = 3
+PASSWORD_RESET_PER_IP = 20
+# The link enrolling a second factor is e-mailed to the account's owner, valid 48 hours and once (plie/mfa.py).
+MFA_INVITATION_SECONDS = 48 * 3600
 # Sessions end after 30 minutes without activity, and with the browser.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

@@ -5,7 +5,7 @@ from django.urls import include, path
 from operations import views as operations
 from plie import mfa
 from plie import views as plie
-from plie.forms import QueuedPasswordResetForm
+from plie.forms import LoginForm
 
 admin.site.site_header = "Administration PLIE"
 admin.site.site_title = "Administration PLIE"
@@ -13,13 +13,13 @@ admin.site.index_title = "Toutes les données"
 
 urlpatterns = [
     path("", operations.home, name="home"),
-    path("connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
-        "mot-de-passe/oublie/",
-        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
-        name="password_reset",
+        "connexion/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
     ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oublie/", plie.PasswordResetView.as_view(), name="password_reset"),
     path("mot-de-passe/oublie/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
@@ -32,10 +32,13 @@ urlpatterns = [
     path("plie/changer/", plie.switch_plie, name="switch_plie"),
     path("confidentialite/", plie.privacy, name="privacy"),
     path("securite/double-authentification/", mfa.mfa_setup, name="mfa_setup"),
+    path("securite/double-authentification/activer/<str:token>/", mfa.mfa_enrol, name="mfa_enrol"),
     path("securite/code/", mfa.mfa_verify, name="mfa_verify"),
     path("operations/nouvelle/", operations.operation_create, name="operation_create"),
     path("operations/<int:pk>/", operations.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/modifier/", operations.operation_edit, name="operation_edit"),
+    path("operations/<int:pk>/reconduire/", operations.operation_renew, name="operation_renew"),
+    path("operations/<int:pk>/conservation/", operations.operation_retention, name="operation_retention"),
     path("zones/nouvelle/", operations.zone_create, name="zone_create"),
     path("zones/<int:pk>/modifier/", operations.zone_edit, name="zone_edit"),
     path("structures/", operations.structure_list, name="structure_list"),

@@ -38,7 +38,11 @@ def _svg(figure, prefix):
 
 def targets_chart(lines):
     """Result against target for each counted target (flows and stocks), as % of the target."""
-    rows = [line for line in lines if line.goal is not None and line.result is not None and float(line.goal.low) > 0]
+    rows = [
+        line
+        for line in lines
+        if line.goal is not None and isinstance(line.result, int | float) and float(line.goal.low) > 0
+    ]
     figure = Figure(figsize=(7, 0.45 * max(len(rows), 1) + 0.8))
     axes = figure.subplots()
     labels = [str(line.target.get_kind_display()) for line in rows]
@@ -62,11 +66,16 @@ def targets_chart(lines):
 
 
 def monthly_chart(months):
-    """File active at the end of each month: `months` is a list of (date, count)."""
+    """File active at the end of each month: `months` is a list of (date, count); a withheld count is no bar but
+    « < 5 »."""
     figure = Figure(figsize=(7, 2.6))
     axes = figure.subplots()
     positions = range(len(months))
-    axes.bar(positions, [count for _, count in months], color=BLUE)
+    shown = [count if isinstance(count, int) else 0 for _, count in months]
+    axes.bar(positions, shown, color=BLUE)
+    for position, (_, count) in zip(positions, months, strict=True):
+        if not isinstance(count, int):
+            axes.text(position, 0, str(count), ha="center", va="bottom", fontsize=7, color=GREY)
     axes.set_xticks(positions, [f"{day:%m/%Y}" for day, _ in months], rotation=45, ha="right")
     axes.set_ylabel("Parcours actifs en fin de mois")
     return _svg(figure, "monthly")

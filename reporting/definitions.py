@@ -2,6 +2,8 @@
 
 from plie.formats import french_number
 
+from .disclosure import Hidden
+
 INDICATORS = [
     (
         "etp_moyen",
@@ -78,6 +80,8 @@ INDICATORS = [
 def display(value, kind):
     if value is None:
         return "—"
+    if isinstance(value, Hidden):
+        return str(value)
     if kind == "rate":
         return f"{french_number(round(value * 100, 1))}\u00a0%"
     return french_number(value)

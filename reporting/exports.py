@@ -5,23 +5,25 @@ import io
 
 from openpyxl import Workbook
 
-from plie.spreadsheet import safe
+from plie.spreadsheet import safe, safe_row
 
 from .definitions import INDICATORS
+from .disclosure import Hidden
 
 
-def masked(value, hide_small):
-    return "< 5" if hide_small and isinstance(value, int) and 0 < value < 5 else value
+def masked(value):
+    """A figure withheld from the viewer (reporting/disclosure.py) is written « < 5 »."""
+    return str(value) if isinstance(value, Hidden) else value
 
 
-def tables(report, *, referents=None, hide_small=False):
+def tables(report, *, referents=None):
     """[(title, header, rows)] in the order of the bilan; `referents` is the list of referent rows to include."""
     totals = report["totals"]
     result = [
         (
             "Indicateurs",
             ["Indicateur", "Valeur"],
-            [[label, totals.get(key)] for key, label, _, _ in INDICATORS],
+            [[label, masked(totals.get(key))] for key, label, _, _ in INDICATORS],
         ),
         (
             "Objectifs et résultats",
@@ -31,7 +33,7 @@ def tables(report, *, referents=None, hide_small=False):
                     str(line.target.get_kind_display()),
                     float(line.goal.low) if line.goal else None,
                     float(line.goal.high) if line.goal and line.goal.high is not None else None,
-                    line.result,
+                    masked(line.result),
                     line.status_label,
                 ]
                 for line in report["lines"]
@@ -61,30 +63,45 @@ def tables(report, *, referents=None, hide_small=False):
         (
             "Par structure",
             ["Structure", *structure_keys],
-            [
-                [row["structure"], *[masked(row.get(key), hide_small) for key in structure_keys]]
-                for row in report["structures"]
-            ],
+            [[row["structure"], *[masked(row.get(key)) for key in structure_keys]] for row in report["structures"]],
         )
     )
-    for title, rows in (("FSE+ entrées", report["fse"]["entries"]), ("FSE+ sorties", report["fse"]["exits"])):
+    for short, (_, rows) in zip(("FSE+ entrées", "FSE+ sorties"), report["fse_sections"], strict=False):
         result.append(
             (
-                title,
-                ["Indicateur", "Total", "Femmes", "Hommes", "Non-binaires"],
-                [[r["label"], *[masked(r[sex], hide_small) for sex in ("total", "F", "H", "NB")]] for r in rows],
+                short,
+                [
+                    "Code",
+                    "Indicateur",
+                    "Total",
+                    "Femmes",
+                    "Hommes",
+                    "Non binaire / non renseigné",
+                    "Ne souhaite pas répondre",
+                    "Non renseigné",
+                ],
+                [
+                    [r["code"], r["label"], r["note"]]
+                    if r["note"]
+                    else [
+                        r["code"],
+                        r["label"],
+                        *[masked(r[key]) for key in ("total", "femmes", "hommes", "autres", "declined", "missing")],
+                    ]
+                    for r in rows
+                ],
             )
         )
     return result
 
 
-def to_csv(report, *, referents=None, hide_small=False):
+def to_csv(report, *, referents=None):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";")
-    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
-        writer.writerow([title])
-        writer.writerow(header)
+    for title, header, rows in tables(report, referents=referents):
+        writer.writerow(safe_row([title]))
+        writer.writerow(safe_row(header))
         for row in rows:
             writer.writerow([_csv_value(value) for value in row])
         writer.writerow([])
@@ -96,17 +113,19 @@ def _csv_value(value):
         return ""
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
     return safe(str(value))
 
 
-def to_xlsx(report, *, referents=None, hide_small=False):
+def to_xlsx(report, *, referents=None):
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, header, rows in tables(report, referents=referents, hide_small=hide_small):
+    for title, header, rows in tables(report, referents=referents):
         sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
+        sheet.append(safe_row(header))
         for row in rows:
-            sheet.append([safe(value) for value in row])
+            sheet.append(safe_row(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,94 +1,179 @@
-"""FSE+ common indicators (Regulation (EU) 2021/1057, Annex I) of the participants who entered in a period,
-broken down by sex, with one aggregate query for the entries and one for the exits."""
+"""FSE+ common indicators (Regulation (EU) 2021/1057, Annex I) as shared/spec/fse.md defines them, counted on the
+participations of a fiche: output indicators (EECO) on those that entered it in the period, result indicators (EECR)
+on those that left it in the period; each by sex, with the « ne souhaite pas répondre » and « non renseigné » counts.
+One aggregate query for the entries, one for the exits."""
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from dataclasses import dataclass
 
-from operations.models import ExitCategory, FseResult
-from participants.models import Answer, EmploymentStatus, Nationality, Parcours, Sex, Status
+from django.db.models import Count, Q
+from django.utils import timezone
 
-# A commune under 2,000 inhabitants stands for a rural area: the communes file has no density grid.
-RURAL_POPULATION = 2000
+from participants.models import Answer, Education, EmploymentStatus, Nationality, Participation, Sex
+from territories.models import RURAL_FROM_LEVEL
 
-ENTRY_INDICATORS = [
-    ("chomeurs", "Chômeurs, y compris de longue durée", Q(participant__employment_status=EmploymentStatus.UNEMPLOYED)),
-    ("chomeurs_longue_duree", "Chômeurs de longue durée", Q(participant__deld=True) | Q(participant__detld=True)),
-    ("inactifs", "Personnes inactives", Q(participant__employment_status=EmploymentStatus.INACTIVE)),
-    (
-        "salaries",
-        "Personnes exerçant un emploi, y compris indépendantes",
-        Q(participant__employment_status=EmploymentStatus.EMPLOYED),
-    ),
-    ("moins_18", "Moins de 18 ans", Q(age__lt=18)),
-    ("de_18_a_29", "De 18 à 29 ans", Q(age__gte=18, age__lte=29)),
-    ("plus_55", "55 ans et plus", Q(age__gte=55)),
-    ("cite_0_2", "Niveau CITE 0 à 2", Q(participant__qualification_level__in=[1, 2])),
-    ("cite_3_4", "Niveau CITE 3 ou 4", Q(participant__qualification_level__in=[3, 4])),
-    ("cite_5_8", "Niveau CITE 5 à 8", Q(participant__qualification_level__gte=5)),
-    ("handicap", "Personnes handicapées", Q(participant__disability=Answer.YES)),
-    ("pays_tiers", "Ressortissants de pays tiers", Q(participant__nationality=Nationality.OUTSIDE_EU)),
-    ("origine_etrangere", "Personnes d’origine étrangère", Q(participant__foreign_background=Answer.YES)),
-    ("sans_abri", "Sans-abri ou exclusion du logement", Q(participant__homeless=Answer.YES)),
-    ("rural", "Habitants de zones rurales", Q(participant__commune__population__lt=RURAL_POPULATION)),
-]
-
-EXIT_INDICATORS = [
-    ("recherche_emploi", "En recherche d’emploi à la sortie", Q(exit_reason__fse_result=FseResult.JOB_SEARCHING)),
-    ("formation", "En études ou en formation à la sortie", Q(exit_reason__fse_result=FseResult.TRAINING)),
-    ("qualification", "Obtiennent une qualification à la sortie", Q(exit_reason__fse_result=FseResult.QUALIFICATION)),
-    ("emploi", "En emploi à la sortie", Q(exit_reason__fse_result=FseResult.EMPLOYMENT)),
-    (
-        "emploi_6_mois",
-        "En emploi six mois après la sortie (suivi de 6 mois validé)",
-        Q(
-            exit_reason__fse_result=FseResult.EMPLOYMENT,
-            exit_reason__category=ExitCategory.POSITIVE,
-            status=Status.EXITED,
-        ),
-    ),
-]
-
-SEXES = [("total", Q()), *[(sex.value, Q(participant__sex=sex.value)) for sex in Sex]]
+STATUS_DECLINED = Q(employment_status=EmploymentStatus.DECLINED)
+STATUS_MISSING = Q(employment_status="")
+NOT_ASKED = Q(pk__in=[])
 
 
-def _age_at_entry():
-    birthday_not_reached = Q(entry_month__lt=F("birth_month")) | Q(
-        entry_month=F("birth_month"), entry_day__lt=F("birth_day")
-    )
-    return (
-        F("entry_year")
-        - F("birth_year")
-        - Case(When(birthday_not_reached, then=Value(1)), default=Value(0), output_field=IntegerField())
-    )
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str
+    condition: Q | None  # None: not collected in France (EECO15)
+    declined: Q = NOT_ASKED
+    missing: Q = NOT_ASKED
+
+    @property
+    def is_result(self):
+        return self.code.startswith("EECR")
 
 
-def _counts(queryset, indicators):
-    aggregates = {
-        f"{key}__{sex}": Count("participant", filter=condition & by_sex, distinct=True)
-        for key, _, condition in [("participants", "Participants", Q()), *indicators]
-        for sex, by_sex in SEXES
+def _answer(field, yes=Answer.YES):
+    return {
+        "condition": Q(**{field: yes}),
+        "declined": Q(**{field: Answer.DECLINED}),
+        "missing": Q(**{field: ""}),
     }
-    values = queryset.aggregate(**aggregates)
-    return [
-        {"key": key, "label": label, **{sex: values[f"{key}__{sex}"] for sex, _ in SEXES}}
-        for key, label, _ in [("participants", "Participants", Q()), *indicators]
-    ]
 
 
-def fse_indicators(operation, start, end):
-    """{"entries": rows, "exits": rows}; each row: key, label, total, F, H, NB."""
-    parcours = Parcours.objects.filter(operation=operation)
-    entered = (
-        parcours.filter(entry_date__range=(start, end))
-        .annotate(
-            entry_year=ExtractYear("entry_date"),
-            entry_month=ExtractMonth("entry_date"),
-            entry_day=ExtractDay("entry_date"),
-            birth_year=ExtractYear("participant__birth_date"),
-            birth_month=ExtractMonth("participant__birth_date"),
-            birth_day=ExtractDay("participant__birth_date"),
+def _education(band):
+    return {
+        "condition": Q(education=band),
+        "declined": Q(education=Education.DECLINED),
+        "missing": Q(education=""),
+    }
+
+
+def _status(status):
+    return {"condition": Q(employment_status=status), "declined": STATUS_DECLINED, "missing": STATUS_MISSING}
+
+
+INDICATORS = [
+    Indicator("EECO01", "Participants", Q()),
+    Indicator("EECO02", "Chômeurs, y compris de longue durée", **_status(EmploymentStatus.UNEMPLOYED)),
+    Indicator(
+        "EECO03",
+        "Chômeurs de longue durée",
+        Q(long_term_unemployed=True),
+        STATUS_DECLINED,
+        Q(long_term_unemployed__isnull=True) & ~STATUS_DECLINED,
+    ),
+    Indicator("EECO04", "Personnes inactives", **_status(EmploymentStatus.INACTIVE)),
+    Indicator("EECO05", "Personnes exerçant un emploi, y compris indépendantes", **_status(EmploymentStatus.EMPLOYED)),
+    Indicator("EECO06", "Moins de 18 ans", Q(age_at_entry__lt=18)),
+    Indicator("EECO07", "De 18 à 29 ans", Q(age_at_entry__gte=18, age_at_entry__lte=29)),
+    Indicator("EECO08", "55 ans et plus", Q(age_at_entry__gte=55)),
+    Indicator("EECO09", "Niveau CITE 0 à 2", **_education(Education.ISCED_0_2)),
+    Indicator("EECO10", "Niveau CITE 3 ou 4", **_education(Education.ISCED_3_4)),
+    Indicator("EECO11", "Niveau CITE 5 à 8", **_education(Education.ISCED_5_8)),
+    Indicator("EECO12", "Personnes handicapées", **_answer("disability")),
+    Indicator(
+        "EECO13",
+        "Ressortissants de pays tiers",
+        Q(nationality=Nationality.OUTSIDE_EU),
+        Q(nationality=Nationality.DECLINED),
+        Q(nationality=""),
+    ),
+    Indicator("EECO14", "Participants d’origine étrangère", **_answer("foreign_background")),
+    Indicator("EECO15", "Minorités (non collecté en France)", None),
+    Indicator("EECO16", "Sans domicile fixe ou exclusion du logement", **_answer("homeless")),
+    Indicator(
+        "EECO17",
+        "Participants des zones rurales",
+        Q(commune__density_level__gte=RURAL_FROM_LEVEL),
+        missing=Q(commune__isnull=True),
+    ),
+    Indicator("EECR01", "En recherche d’emploi à la sortie", **_answer("exit_job_searching")),
+    Indicator("EECR02", "En études ou en formation à la sortie", **_answer("exit_training")),
+    Indicator("EECR03", "Obtenant une qualification à la sortie", **_answer("exit_qualification")),
+    Indicator("EECR04", "En emploi, y compris indépendant, à la sortie", **_answer("exit_employment")),
+]
+
+SEXES = {
+    "total": Q(),
+    "femmes": Q(sex=Sex.FEMALE),
+    "hommes": Q(sex=Sex.MALE),
+    "autres": ~Q(sex__in=[Sex.FEMALE, Sex.MALE]),  # non binaire ou non renseigné
+}
+# The density grid is loaded by a command: until then the rural count is « non disponible », never a guess.
+GRID_MISSING = Q(commune__isnull=False, commune__density_level__isnull=True)
+
+
+def _aggregate(queryset, indicators):
+    aggregates = {"all": Count("pk")}
+    for indicator in indicators:
+        if indicator.condition is None:
+            continue
+        for sex, by_sex in SEXES.items():
+            aggregates[f"{indicator.code}__{sex}"] = Count("pk", filter=indicator.condition & by_sex)
+        aggregates[f"{indicator.code}__declined"] = Count("pk", filter=indicator.declined)
+        aggregates[f"{indicator.code}__missing"] = Count("pk", filter=indicator.missing)
+    aggregates["grid_missing"] = Count("pk", filter=GRID_MISSING)
+    return queryset.aggregate(**aggregates)
+
+
+def fse_figures(operation, start, end, *, participations, today=None):
+    """The "fse" object of `bilan --json`. `participations` is the count of participations with an attributed day
+    in the period, which is the bilan's `participants_accompagnes` (same segments, same query)."""
+    today = today or timezone.localdate()
+    of_fiche = Participation.objects.filter(operation=operation).order_by()
+    entered = of_fiche.entered_between(start, end)
+    left = of_fiche.left_between(start, end, today)
+    entries = _aggregate(entered, [i for i in INDICATORS if not i.is_result])
+    exits = _aggregate(left, [i for i in INDICATORS if i.is_result])
+    figures, declined, missing = {}, {}, {}
+    for indicator in INDICATORS:
+        values = exits if indicator.is_result else entries
+        if indicator.condition is None or (indicator.code == "EECO17" and values["grid_missing"]):
+            figures[indicator.code] = dict.fromkeys(SEXES)
+            continue
+        figures[indicator.code] = {sex: values[f"{indicator.code}__{sex}"] for sex in SEXES}
+        declined[indicator.code] = values[f"{indicator.code}__declined"]
+        missing[indicator.code] = values[f"{indicator.code}__missing"]
+    return {
+        "participations": participations,
+        "entrees": figures["EECO01"]["total"],
+        "sorties": exits["all"],
+        "indicateurs": figures,
+        "ne_souhaite_pas_repondre": declined,
+        "non_renseigne": missing,
+        "non_collecte": ["EECO15"],
+        "rural_disponible": not entries["grid_missing"],
+    }
+
+
+SECTIONS = [
+    (False, "Indicateurs de réalisation : participations entrées dans l’opération sur la période"),
+    (True, "Indicateurs de résultat : participations sorties de l’opération sur la période"),
+]
+
+
+def fse_sections(fse):
+    """The tables the dashboard, the PDF and the exports show: [(title, rows)], one row per indicator."""
+    rows = fse_rows(fse)
+    return [(title, [row for row in rows if row["is_result"] == is_result]) for is_result, title in SECTIONS]
+
+
+def fse_rows(fse):
+    rows = []
+    for indicator in INDICATORS:
+        values = fse["indicateurs"][indicator.code]
+        if indicator.condition is None:
+            note = "non collecté"
+        elif values["total"] is None:
+            note = "non disponible : grille communale de densité non chargée"
+        else:
+            note = ""
+        rows.append(
+            {
+                "code": indicator.code,
+                "label": indicator.label,
+                **values,
+                "declined": fse["ne_souhaite_pas_repondre"].get(indicator.code),
+                "missing": fse["non_renseigne"].get(indicator.code),
+                "note": note,
+                "is_result": indicator.is_result,
+            }
         )
-        .annotate(age=_age_at_entry())
-    )
-    left = parcours.filter(exit_date__range=(start, end))
-    return {"entries": _counts(entered, ENTRY_INDICATORS), "exits": _counts(left, EXIT_INDICATORS)}
+    return rows

@@ -2,13 +2,10 @@
 
 `compute_bilan(operation, start, end)` returns the structure of the `bilan --json` command (shared/spec/interfaces.md).
 
-Attribution to the operation goes through referents: a referent's ETP periods on the operation attach them to it,
-and a day of a parcours counts for the operation when the referent assigned to the parcours that day has a period on
-the operation covering that day. Figures of time are computed from "attributed segments": for each referent
-assignment and each period of its referent on the operation, the days common to the assignment, the period, the
-parcours (entry → exit) and P. Assignments of one parcours never overlap (a reassignment ends the previous one the day
-before) nor do the periods of one referent on one operation (a database constraint), so the segments of one parcours
-are disjoint and their days add up.
+Attribution (participants/attribution.py, the one implementation) goes through referents: a day of a parcours counts
+for the fiche when the referent assigned that day has a period on a fiche of its code covering that day, inside the
+fiche's own period. Figures of time are computed from its "attributed segments", which are disjoint for one parcours,
+so their days add up.
 
 Choices where the spec is silent:
 
@@ -28,11 +25,11 @@ Choices where the spec is silent:
   `rate × basis` even when the basis is 0: an operation without referents gives 0.0. It is None only when the fiche
   sets no step target, as the spec says.
 
-The number of queries is constant (8, and 9 when the operation's PLIE is not loaded yet), whatever the number of
+The number of queries is constant (10, and 11 when the operation's PLIE is not loaded yet), whatever the number of
 participants, referents or months of P: the referents' periods, the steps target, one aggregate over the segments
 per referent (days, participants), one query joining the segments to a generated list of the months of P (month-end
-counts, (participant, month) pairs, and the distinct counts of the totals), and one aggregate each for integrations,
-exits, steps and entretiens. Dates are compared in SQL; `DaysBetween` counts days on SQLite and PostgreSQL.
+counts, (participant, month) pairs, and the distinct counts of the totals), one aggregate each for integrations,
+exits, steps and entretiens, and two for the FSE+ tables (reporting/fse.py). Dates are compared in SQL; `DaysBetween` counts days on SQLite and PostgreSQL.
 """
 
 import datetime
@@ -40,31 +37,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Func, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models import Count, F, Func, IntegerField, Q, Sum
 
 from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
 from operations.targets import EtpPeriod, days, etp_moyen, steps_objective
-from participants.models import Entretien, Parcours, ReferentAssignment, Status
+from participants import attribution
+from participants.models import Entretien, Status
 from plie.text import fold
 from steps.models import Step
 
-INDICATORS = [
-    "etp_moyen",
-    "file_active_moyenne",
-    "file_active_mensuelle",
-    "participants_accompagnes",
-    "nouvelles_integrations",
-    "etapes_validees",
-    "etapes_objectif",
-    "sorties",
-    "sorties_positives",
-    "sorties_neutralisees",
-    "taux_sorties_positives",
-    "taux_sorties_positives_brut",
-    "entretiens",
-    "taux_suivi_mensuel",
-]
+from .definitions import INDICATORS as DEFINITIONS
+from .fse import fse_figures
+
+# The keys of indicators.md, in the order of the one table of labels and definitions (reporting/definitions.py).
+INDICATORS = [key for key, *_ in DEFINITIONS]
 
 
 class DaysBetween(Func):
@@ -82,10 +68,6 @@ class DaysBetween(Func):
         earlier_sql, earlier_params = compiler.compile(earlier)
         sql = f"CAST(ROUND(julianday({later_sql}) - julianday({earlier_sql})) AS INTEGER)"
         return sql, (*later_params, *earlier_params)
-
-
-def _date(value):
-    return Value(value, output_field=DateField())
 
 
 def _as_date(value):
@@ -108,79 +90,20 @@ def months_of(start, end):
     return months
 
 
-# --- Conditions of attribution -------------------------------------------------------------------------------------
-# Each returns one Q, to be given to a single filter() call: Django then joins the assignment and the period once,
-# so that the conditions hold for the same assignment and the same period (not for any two of them).
-
-
-def _holds_on(path, day):
-    """The dated row at `path` (an assignment or a period: a prefix such as "assignments__", or "") covers `day`."""
-    return Q(**{f"{path}start__lte": day}) & (Q(**{f"{path}end__isnull": True}) | Q(**{f"{path}end__gte": day}))
-
-
-def _attached_on(referent_path, operation, day):
-    """The referent at `referent_path` has a period on `operation` covering `day`."""
-    periods = f"{referent_path}periods__"
-    return Q(**{f"{periods}operation": operation}) & _holds_on(periods, day)
-
-
-def _assigned_and_attached_on(assignment_path, operation, day):
-    return _holds_on(assignment_path, day) & _attached_on(f"{assignment_path}referent__", operation, day)
-
-
-def _overlaps(path, start, end, start_field="start", end_field="end"):
-    """The dated row at `path` has at least one day in [start, end] (an empty end means still running)."""
-    return Q(**{f"{path}{start_field}__lte": end}) & (
-        Q(**{f"{path}{end_field}__isnull": True}) | Q(**{f"{path}{end_field}__gte": start})
-    )
-
-
 # --- Queries ---------------------------------------------------------------------------------------------------------
 
 
-def segments(operation, start, end):
-    """Referent assignments joined to their referent's periods on `operation`, with `seg_start` and `seg_end`: the
-    days of P on which the parcours is active, the assignment holds and the period runs (at least one day)."""
-    overlapping = (
-        _overlaps("", start, end)
-        & Q(referent__periods__operation=operation)
-        & _overlaps("referent__periods__", start, end)
-        & _overlaps("parcours__", start, end, "entry_date", "exit_date")
-    )
-    return (
-        ReferentAssignment.objects.filter(overlapping)
-        .alias(
-            seg_start=Greatest(
-                F("start"),
-                F("referent__periods__start"),
-                F("parcours__entry_date"),
-                _date(start),
-                output_field=DateField(),
-            ),
-            seg_end=Least(
-                Coalesce(F("end"), _date(end)),
-                Coalesce(F("referent__periods__end"), _date(end)),
-                Coalesce(F("parcours__exit_date"), _date(end)),
-                _date(end),
-                output_field=DateField(),
-            ),
-        )
-        .filter(seg_end__gte=F("seg_start"))
-        .order_by()
-    )
-
-
 MONTHLY_SQL = """
-WITH months (first_day, last_day) AS (VALUES {months}),
+WITH months (position, first_day, last_day) AS (VALUES {months}),
 segments (referent_id, participant_id, seg_start, seg_end) AS ({segments}),
 referent_months AS (
-    SELECT s.referent_id, s.participant_id, m.first_day, m.last_day,
+    SELECT s.referent_id, s.participant_id, m.position, m.first_day, m.last_day,
            MAX(CASE WHEN s.seg_start <= m.last_day AND m.last_day <= s.seg_end THEN 1 ELSE 0 END) AS month_end
     FROM segments s JOIN months m ON s.seg_start <= m.last_day AND m.first_day <= s.seg_end
-    GROUP BY s.referent_id, s.participant_id, m.first_day, m.last_day
+    GROUP BY s.referent_id, s.participant_id, m.position, m.first_day, m.last_day
 ),
 followed AS (
-    SELECT r.referent_id, r.participant_id, r.first_day, r.month_end,
+    SELECT r.referent_id, r.participant_id, r.position, r.month_end,
            CASE WHEN EXISTS (
                SELECT 1 FROM {entretien} e
                WHERE e.participant_id = r.participant_id AND e.{date} >= r.first_day AND e.{date} <= r.last_day
@@ -190,36 +113,42 @@ followed AS (
 SELECT 0, referent_id, SUM(month_end), COUNT(*), SUM(followed), NULL FROM followed GROUP BY referent_id
 UNION ALL
 SELECT 1, NULL, NULL, COUNT(*), SUM(followed), (SELECT COUNT(DISTINCT participant_id) FROM segments)
-FROM (SELECT participant_id, first_day, MAX(followed) AS followed FROM followed GROUP BY participant_id, first_day) pairs
+FROM (SELECT participant_id, position, MAX(followed) AS followed FROM followed GROUP BY participant_id, position) pairs
+UNION ALL
+SELECT 2, position, SUM(month_end), NULL, NULL, NULL FROM followed GROUP BY position
 """
 
 
 def monthly_figures(attributed, months):
     """One query over the segments joined to the months of P (a VALUES list): per referent, the month-end counts
     of `file_active_mensuelle` and the (participant, month) pairs of `taux_suivi_mensuel` with those followed; for
-    the operation, its distinct pairs and distinct participants.
+    the operation, its distinct pairs and distinct participants, and its count at the end of each month.
 
-    Returns ({referent_id: (month_end_actives, pairs, followed_pairs)}, (pairs, followed_pairs, participants))."""
+    Returns ({referent_id: (month_end_actives, pairs, followed_pairs)}, (pairs, followed_pairs, participants),
+    [month-end count of each month])."""
     segments_sql, segments_params = attributed.values(
         r=F("referent_id"), p=F("parcours__participant_id"), first=F("seg_start"), last=F("seg_end")
     ).query.sql_with_params()
     quote = connection.ops.quote_name
     sql = MONTHLY_SQL.format(
-        months=", ".join(["(%s, %s)"] * len(months)),
+        months=", ".join(["(%s, %s, %s)"] * len(months)),
         segments=segments_sql,
         entretien=quote(Entretien._meta.db_table),
         date=quote(Entretien._meta.get_field("date").column),
     )
-    params = [connection.ops.adapt_datefield_value(day) for month in months for day in month]
-    per_referent, totals = {}, (0, 0, 0)
+    adapt = connection.ops.adapt_datefield_value
+    params = [value for index, (first, last) in enumerate(months) for value in (index, adapt(first), adapt(last))]
+    per_referent, totals, month_ends = {}, (0, 0, 0), [0] * len(months)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *segments_params])
-        for is_total, referent_id, month_end, pairs, followed, participants in cursor.fetchall():
-            if is_total:
+        for kind, key, month_end, pairs, followed, participants in cursor.fetchall():
+            if kind == 0:
+                per_referent[key] = (month_end or 0, pairs or 0, followed or 0)
+            elif kind == 1:
                 totals = (pairs or 0, followed or 0, participants or 0)
             else:
-                per_referent[referent_id] = (month_end or 0, pairs or 0, followed or 0)
-    return per_referent, totals
+                month_ends[key] = month_end or 0
+    return per_referent, totals, month_ends
 
 
 @dataclass
@@ -298,24 +227,29 @@ def _name_key(referent):
 def referent_figures(operation, start, end):
     """{referent: Figures} for the referents attached to the operation during P, and the Figures of the totals."""
     # Sorted by name below: the default ordering would join the operation and its PLIE for nothing.
+    by_id = {}
+    referents = {}
+    totals = Figures()
+    span = attribution.window(operation, start, end)
+    if span is None:
+        return referents, by_id, totals, []
     periods = (
-        ReferentPeriod.objects.filter(operation=operation)
-        .overlapping(start, end)
+        ReferentPeriod.objects.counting_for(operation)
+        .overlapping(*span)
         .select_related("referent__structure")
         .order_by()
     )
-    by_id = {}
-    referents = {}
     for period in periods:
         referents[period.referent_id] = period.referent
-        by_id.setdefault(period.referent_id, Figures()).periods.append(EtpPeriod(period.etp, period.start, period.end))
-    totals = Figures()
+        by_id.setdefault(period.referent_id, Figures()).periods.append(
+            EtpPeriod(period.etp, *period.days_within(operation))
+        )
     if not by_id:
-        return referents, by_id, totals
+        return referents, by_id, totals, []
     for figures in by_id.values():
         figures.etp = etp_moyen(figures.periods, start, end)
 
-    attributed = segments(operation, start, end)
+    attributed = attribution.segments(operation, start, end)
     rows = attributed.values("referent_id").annotate(
         active_days=Sum(DaysBetween(F("seg_end"), F("seg_start")) + 1),
         participants=Count("parcours__participant_id", distinct=True),
@@ -324,7 +258,7 @@ def referent_figures(operation, start, end):
         if row["referent_id"] in by_id:
             by_id[row["referent_id"]].active_days = row["active_days"] or 0
             by_id[row["referent_id"]].participants = row["participants"]
-    per_referent, (totals.pairs, totals.followed_pairs, totals.participants) = monthly_figures(
+    per_referent, (totals.pairs, totals.followed_pairs, totals.participants), month_ends = monthly_figures(
         attributed, months_of(start, end)
     )
     for referent_id, (month_end_actives, pairs, followed_pairs) in per_referent.items():
@@ -332,11 +266,9 @@ def referent_figures(operation, start, end):
             figures = by_id[referent_id]
             figures.month_end_actives, figures.pairs, figures.followed_pairs = month_end_actives, pairs, followed_pairs
 
-    in_p = (start, end)
+    in_p = span
     entries = (
-        Parcours.objects.filter(entry_date__range=in_p)
-        .filter(_assigned_and_attached_on("assignments__", operation, F("entry_date")))
-        .order_by()
+        attribution.integrations(operation, start, end)
         .values("assignments__referent_id")
         .annotate(integrations=Count("pk", distinct=True))
     )
@@ -348,9 +280,7 @@ def referent_figures(operation, start, end):
     validated_positive = Q(exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED)
     neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
     exits = (
-        Parcours.objects.filter(exit_date__range=in_p)
-        .filter(_assigned_and_attached_on("assignments__", operation, F("exit_date")))
-        .order_by()
+        attribution.exits(operation, start, end)
         .values("assignments__referent_id")
         .annotate(
             exits=Count("pk", distinct=True),
@@ -368,7 +298,7 @@ def referent_figures(operation, start, end):
     steps = (
         Step.objects.counting()
         .filter(start__range=in_p)
-        .filter(_assigned_and_attached_on("parcours__assignments__", operation, F("start")))
+        .filter(attribution.assigned_and_attached_on("parcours__assignments__", operation, F("start")))
         .order_by()
         .values("parcours__assignments__referent_id")
         .annotate(steps=Count("pk", distinct=True))
@@ -379,7 +309,7 @@ def referent_figures(operation, start, end):
 
     entretiens = (
         Entretien.objects.filter(date__range=in_p)
-        .filter(_attached_on("referent__", operation, F("date")))
+        .filter(attribution.attached_on("referent__", operation, F("date")))
         .order_by()
         .values("referent_id")
         .annotate(entretiens=Count("pk", distinct=True))
@@ -390,18 +320,19 @@ def referent_figures(operation, start, end):
 
     for name in ADDITIVE:
         setattr(totals, name, sum(getattr(figures, name) for figures in by_id.values()))
-    return referents, by_id, totals
+    return referents, by_id, totals, month_ends
 
 
-def compute_bilan(operation, start, end):
-    """The bilan of `operation` over [start, end] (both days included): the dict that `bilan --json` prints."""
+def compute_bilan(operation, start, end, *, today=None):
+    """The bilan of `operation` over [start, end] (both days included): the dict that `bilan --json` prints, with
+    the FSE+ participations and common indicators (shared/spec/fse.md) under "fse"."""
     start, end = _as_date(start), _as_date(end)
     if end < start:
         raise ValueError(f"La fin de la période ({end:%d/%m/%Y}) ne peut pas précéder son début ({start:%d/%m/%Y}).")
     period_days = days(start, end)
-    month_count = len(months_of(start, end))
+    months = months_of(start, end)
     step_target = step_target_of(operation)
-    referents, by_id, totals = referent_figures(operation, start, end)
+    referents, by_id, totals, month_ends = referent_figures(operation, start, end)
     lines = []
     for referent in sorted(referents.values(), key=_name_key):
         lines.append(
@@ -409,13 +340,19 @@ def compute_bilan(operation, start, end):
                 "referent": referent.full_name,
                 "structure": referent.structure.name,
                 "referent_id": referent.pk,
-                **indicators(by_id[referent.pk], period_days, month_count, step_target),
+                **indicators(by_id[referent.pk], period_days, len(months), step_target),
             }
         )
     return {
         "plie": operation.plie.slug,
         "operation": operation.code,
+        "fiche": {"start": operation.start.isoformat(), "end": operation.end.isoformat()},
         "period": {"start": start.isoformat(), "end": end.isoformat(), "days": period_days},
-        "totals": indicators(totals, period_days, month_count, step_target),
+        "totals": indicators(totals, period_days, len(months), step_target),
         "referents": lines,
+        "mois": [
+            {"fin": last.isoformat(), "file_active": count}
+            for (_, last), count in zip(months, month_ends or [0] * len(months), strict=True)
+        ],
+        "fse": fse_figures(operation, start, end, participations=totals.participants, today=today),
     }

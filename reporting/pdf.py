@@ -3,9 +3,12 @@
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from plie.models import Role
+
 from .charts import monthly_chart, targets_chart
 from .definitions import indicator_rows
-from .report import build_report
+from .disclosure import COPIL
+from .report import report_for
 
 
 def render_bilan_html(report, *, requested_by=None, hide_small=False):
@@ -23,14 +26,17 @@ def render_bilan_html(report, *, requested_by=None, hide_small=False):
     )
 
 
-def render_bilan_pdf(operation, start, end, user=None, *, with_annex=False, hide_small=False, progress=None):
-    """The PDF bytes and the number of pages; `progress(percent)` is called along the way."""
+def render_bilan_pdf(
+    operation, start, end, user=None, *, with_annex=False, role=Role.ANIMATION, referent_ids=(), progress=None
+):
+    """The PDF bytes and the number of pages, as a viewer with `role` may read them (reporting/disclosure.py);
+    `progress(percent)` is called along the way."""
     from weasyprint import HTML  # imported here: it needs Pango, which only PDF generation requires
 
     progress = progress or (lambda percent: None)
-    report = build_report(operation, start, end, persons=with_annex)
+    report = report_for(operation, start, end, role=role, referent_ids=referent_ids, persons=with_annex)
     progress(40)
-    html = render_bilan_html(report, requested_by=user, hide_small=hide_small)
+    html = render_bilan_html(report, requested_by=user, hide_small=report.get("hidden_for") == COPIL)
     progress(60)
     document = HTML(string=html).render()
     progress(90)

@@ -5,6 +5,17 @@ from dataclasses import dataclass
 
 from django import forms
 
+# A bilan covers a fiche (up to seven years with its last payments): a longer period is a typo, or an attempt to
+# keep the server busy for a minute.
+MAX_YEARS = 6
+
+
+def check_length(start, end):
+    if (end - start).days > MAX_YEARS * 366:
+        raise forms.ValidationError(
+            "La période ne peut pas dépasser %(years)s ans.", code="too_long", params={"years": MAX_YEARS}
+        )
+
 
 @dataclass(frozen=True)
 class Period:
@@ -33,8 +44,24 @@ def quarter(y, q):
     return Period(start, end, f"{q}{'er' if q == 1 else 'e'} trimestre {y}")
 
 
+def month(y, m):
+    start = datetime.date(y, m, 1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return Period(start, end, f"{MONTHS[m - 1]} {y}")
+
+
+MONTHS = ["Janvier", "Février", "Mars", "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre", "Octobre",
+          "Novembre", "Décembre"]  # fmt: skip
+
+
 class PeriodForm(forms.Form):
-    KINDS = [("year", "Année"), ("semester", "Semestre"), ("quarter", "Trimestre"), ("custom", "Dates choisies")]
+    KINDS = [
+        ("year", "Année"),
+        ("semester", "Semestre"),
+        ("quarter", "Trimestre"),
+        ("month", "Mois"),
+        ("custom", "Dates choisies"),
+    ]
 
     kind = forms.ChoiceField(
         label="Période",
@@ -49,9 +76,9 @@ class PeriodForm(forms.Form):
         widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
     )
     part = forms.IntegerField(
-        label="Semestre ou trimestre",
+        label="Semestre, trimestre ou mois",
         min_value=1,
-        max_value=4,
+        max_value=12,
         required=False,
         widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}),
     )
@@ -75,14 +102,18 @@ class PeriodForm(forms.Form):
                 raise forms.ValidationError("Indiquez le début et la fin de la période.")
             if end < start:
                 raise forms.ValidationError("La fin de la période ne peut pas précéder son début.")
+            check_length(start, end)
             cleaned["period"] = Period(start, end, f"Du {start:%d/%m/%Y} au {end:%d/%m/%Y}")
         elif y:
             if kind == "semester" and part > 2:
                 raise forms.ValidationError("Une année compte deux semestres.")
+            if kind == "quarter" and part > 4:
+                raise forms.ValidationError("Une année compte quatre trimestres.")
             cleaned["period"] = {
                 "year": lambda: year(y),
                 "semester": lambda: semester(y, part),
                 "quarter": lambda: quarter(y, part),
+                "month": lambda: month(y, part),
             }[kind]()
         return cleaned
 

@@ -3,12 +3,13 @@
 import datetime
 from collections import defaultdict
 
-from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Q
+from django.utils import timezone
 
-from participants.models import Parcours
+from participants import attribution
+from participants.models import Participation
 
-from .fse import fse_indicators
+from . import disclosure
+from .fse import fse_sections
 from .indicators import compute_bilan
 from .results import etp_periods_of, targets_vs_results
 
@@ -16,31 +17,6 @@ ADDITIVE = [
     "etp_moyen", "file_active_moyenne", "participants_accompagnes", "nouvelles_integrations", "etapes_validees",
     "sorties", "sorties_positives", "sorties_neutralisees", "entretiens",
 ]  # fmt: skip
-
-# Counts from 1 to this are hidden from the steering committee: a small number can identify someone.
-SMALL_COUNT = 5
-
-
-def month_ends(start, end):
-    day = start + relativedelta(day=31)
-    while day < end:
-        yield day
-        day = (day + datetime.timedelta(days=1)) + relativedelta(day=31)
-    yield end
-
-
-def monthly_file_active(operation, start, end):
-    """Parcours of the operation active on the last day of each month of the period (one query)."""
-    days = list(month_ends(start, end))
-    counts = Parcours.objects.filter(operation=operation).aggregate(
-        **{
-            f"m{index}": Count(
-                "pk", filter=Q(entry_date__lte=day) & (Q(exit_date__isnull=True) | Q(exit_date__gte=day))
-            )
-            for index, day in enumerate(days)
-        }
-    )
-    return [(day, counts[f"m{index}"]) for index, day in enumerate(days)]
 
 
 def by_structure(referents):
@@ -59,23 +35,32 @@ def by_structure(referents):
 
 
 def annex(operation, start, end):
-    """The nominative list the fiches ask for: participants accompanied in the period, with their dates."""
+    """The nominative annex the fiches ask for: the fiche's participations with an attributed day in the period
+    (the same segments as `participants_accompagnes`), with their dates in the operation and their referent."""
+    present = attribution.segments(operation, start, end).values("parcours__participant_id")
     return (
-        Parcours.objects.filter(operation=operation, entry_date__lte=end)
-        .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=start))
-        .select_related("participant", "exit_reason")
-        .order_by("participant__last_name", "participant__first_name", "entry_date")
+        Participation.objects.filter(operation=operation, participant__in=present)
+        .select_related("participant", "referent")
+        .order_by("participant__last_name", "participant__first_name", "pk")
     )
 
 
+def _with_exit_dates(participations, today):
+    participations = list(participations)
+    for participation in participations:
+        participation.exit_on = participation.exit_date(today)
+    return participations
+
+
 def target_lines(operation, start, end, *, today=None, bilan=None):
-    bilan = bilan or compute_bilan(operation, start, end)
+    bilan = bilan or compute_bilan(operation, start, end, today=today)
     targets = sorted(operation.targets.all(), key=lambda t: t.display_order())
     return targets_vs_results(operation, targets, etp_periods_of(operation), bilan["totals"], start, end, today)
 
 
 def build_report(operation, start, end, *, persons=False, today=None):
-    bilan = compute_bilan(operation, start, end)
+    today = today or timezone.localdate()
+    bilan = compute_bilan(operation, start, end, today=today)
     lines = target_lines(operation, start, end, today=today, bilan=bilan)
     return {
         "operation": operation,
@@ -86,7 +71,19 @@ def build_report(operation, start, end, *, persons=False, today=None):
         "referents": bilan["referents"],
         "structures": by_structure(bilan["referents"]),
         "lines": lines,
-        "fse": fse_indicators(operation, start, end),
-        "months": monthly_file_active(operation, start, end),
-        "annex": list(annex(operation, start, end)) if persons else None,
+        "fse": bilan["fse"],
+        "fse_sections": fse_sections(bilan["fse"]),
+        "months": [(datetime.date.fromisoformat(month["fin"]), month["file_active"]) for month in bilan["mois"]],
+        "annex": _with_exit_dates(annex(operation, start, end), today) if persons else None,
     }
+
+
+def report_for(operation, start, end, *, role, referent_ids=(), persons=False, today=None):
+    """The report as a viewer with `role` may see it (reporting/disclosure.py): every output is drawn from this."""
+    today = today or timezone.localdate()
+    report = build_report(operation, start, end, persons=persons and disclosure.audience(role) == disclosure.TEAM,
+                          today=today)  # fmt: skip
+    siblings = []
+    if disclosure.audience(role) == disclosure.COPIL:
+        siblings = [build_report(operation, s, e, today=today) for s, e in disclosure.siblings(operation, start, end)]
+    return disclosure.disclose(report, role=role, referent_ids=referent_ids, sibling_reports=siblings)

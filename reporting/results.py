@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from operations.models import Nature, TargetKind, TargetScope
+from operations.models import Nature, ReferentPeriod, TargetKind, TargetScope
 from operations.targets import Amount, EtpPeriod, operation_targets
 
 # Which figure of the bilan answers each kind of target; rates are compared in percent.
@@ -27,6 +27,7 @@ STATUS_LABELS = {
     "within": "Dans la fourchette",
     "above": "Au-dessus de la fourchette",
     "unknown": "Non mesuré ici",
+    "masked": "Masqué (effectif de moins de 5)",
 }
 
 
@@ -45,7 +46,7 @@ class ResultLine:
 
     @property
     def gap(self):
-        if self.goal is None or self.result is None:
+        if self.goal is None or not isinstance(self.result, int | float):
             return None
         return self.result - float(self.goal.low)
 
@@ -99,4 +100,5 @@ def _judge(target, goal, result, start, end, today, unit):
 
 
 def etp_periods_of(operation):
-    return [EtpPeriod(p.etp, p.start, p.end) for p in operation.referent_periods.all()]
+    """The ETP periods counted for the fiche, cut to its period (see `ReferentPeriod.counting_for`)."""
+    return [EtpPeriod(p.etp, *p.days_within(operation)) for p in ReferentPeriod.objects.counting_for(operation)]

@@ -13,4 +13,6 @@ urlpatterns = [
     path("bilans/<int:pk>/etat/", views.bilan_status, name="bilan_status"),
     path("bilans/<int:pk>/pdf/", views.bilan_download, name="bilan_download"),
     path("bilans/<int:pk>/relancer/", views.bilan_retry, name="bilan_retry"),
+    path("operations/<int:operation_pk>/ma-demarche-fse/", views.mdfse_export, name="mdfse_export"),
+    path("ma-demarche-fse/colonnes/", views.mdfse_columns, name="mdfse_columns"),
 ]

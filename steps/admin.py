@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from plie.admin import PersonalDataAdmin
+
 from .models import Attendance, CollectiveSession, GridRule, GridVersion, Step, StepCategory, StepType
 
 
@@ -36,7 +38,7 @@ class GridVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Step)
-class StepAdmin(SimpleHistoryAdmin):
+class StepAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["parcours", "step_type", "start", "end", "status", "validation"]
     list_filter = ["validation", "status", "step_type__category__plie"]
     raw_id_fields = ["parcours", "proofs"]
@@ -49,7 +51,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(CollectiveSession)
-class CollectiveSessionAdmin(admin.ModelAdmin):
+class CollectiveSessionAdmin(PersonalDataAdmin, admin.ModelAdmin):
     list_display = ["theme", "kind", "date", "plie", "step_type"]
     list_filter = ["plie", "kind"]
     inlines = [AttendanceInline]

@@ -7,6 +7,7 @@ import random
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from participants.models import OPEN_STATUSES, Parcours
 from plie.models import Membership, Role
@@ -36,21 +37,26 @@ PMSMP_FROM_JULY = ["convention", "bilan", "attestation"]
 
 
 @transaction.atomic
-def create_demo_steps(*, plie, by, seed=2023):
-    """Two grid versions and one to three steps for most integrated parcours; returns the number of steps."""
+def create_demo_steps(*, plie, by, seed=2023, year=2023, until=None):
+    """Two grid versions (the programming `year`'s, and one approved on 1 July of that year) and one to three steps
+    for most integrated parcours until `until` (the end of `year` by default); returns the number of steps."""
     if GridVersion.objects.filter(plie=plie).exists():
         return 0
     types = {t.label: t for t in StepType.objects.filter(category__plie=plie).select_related("category")}
     rules = {types[label]: (criteria, proofs) for label, criteria, proofs in GRID_2023 if label in types}
     services.create_grid_version(
-        plie=plie, approved_on=datetime.date(2022, 12, 15), notes="Grille de la programmation 2023.", rules=rules, by=by
+        plie=plie,
+        approved_on=datetime.date(year - 1, 12, 15),
+        notes=f"Grille de la programmation {year}.",
+        rules=rules,
+        by=by,
     )
     if "PMSMP" in types:
         rules[types["PMSMP"]] = (rules[types["PMSMP"]][0], PMSMP_FROM_JULY)
     services.create_grid_version(
         plie=plie,
-        approved_on=datetime.date(2023, 7, 1),
-        notes="Comité de pilotage du 1er juillet 2023 : l’attestation de l’employeur est exigée pour les PMSMP.",
+        approved_on=datetime.date(year, 7, 1),
+        notes=f"Comité de pilotage du 1er juillet {year} : l’attestation de l’employeur est exigée pour les PMSMP.",
         rules=rules,
         by=by,
     )
@@ -59,9 +65,10 @@ def create_demo_steps(*, plie, by, seed=2023):
     choices = [types[label] for label in labels if label in types]
     partners = ["Mairie d’Agen", "Hypermarché de Boé", "AFPA Agen", "GRETA Lot-et-Garonne", "Mobilité 47", ""]
     validator = _validator(plie)
+    year_end = min(until or datetime.date(year, 12, 31), timezone.localdate())
     created = 0
     for parcours in Parcours.objects.filter(participant__plie=plie, entry_date__isnull=False).order_by("pk"):
-        last_day = min(parcours.exit_date or datetime.date(2023, 12, 31), datetime.date(2023, 12, 31))
+        last_day = min(parcours.exit_date or year_end, year_end)
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
             start = parcours.entry_date + datetime.timedelta(
                 days=rng.randint(0, max((last_day - parcours.entry_date).days, 0))
@@ -74,7 +81,7 @@ def create_demo_steps(*, plie, by, seed=2023):
                 step_type=rng.choice(choices),
                 start=start,
                 end=end,
-                status=StepStatus.DONE if end < datetime.date(2023, 12, 1) else StepStatus.IN_PROGRESS,
+                status=StepStatus.DONE if end < year_end - datetime.timedelta(days=30) else StepStatus.IN_PROGRESS,
                 partner=rng.choice(partners),
             )
             if parcours.status in OPEN_STATUSES:

@@ -2,12 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from participants.models import Document, DocumentKind, Parcours, Participant, ReferentAssignment
-from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
+from participants.models import Document, DocumentKind, Parcours, Participant, ReferentAssignment, record_access
+from plie.access import can_edit, get_for_user, get_or_404, require_admin, require_editor, role_in
 from plie.models import Role
 
 from . import services
@@ -197,6 +197,7 @@ def validation_queue(request):
         )
     rows.sort(key=lambda row: (not row["missing"], row["step"].submitted_at))
     referents = {row["referent"] for row in rows if row["referent"]}
+    record_access(user=request.user, what="liste", plie=request.plie, detail=f"{request.path} : {len(rows)} affiché(s)")
     return render(
         request,
         "steps/validation_queue.html",
@@ -240,7 +241,7 @@ def step_type_create(request):
 
 @require_http_methods(["GET", "POST"])
 def step_type_edit(request, pk):
-    step_type = get_object_or_404(StepType.objects.filter(category__plie__memberships__user=request.user), pk=pk)
+    step_type = get_or_404(StepType.objects.filter(category__plie__memberships__user=request.user), pk=pk)
     require_admin(request.user, step_type.category.plie, NOMENCLATURE_REFUSAL)
     form = StepTypeForm(request.POST or None, instance=step_type, plie=step_type.category.plie)
     return _admin_form_page(request, form, f"Modifier le type « {step_type} »")
@@ -365,7 +366,10 @@ def session_detail(request, pk):
         form.save()
         messages.success(request, "La personne est inscrite.")
         return redirect(session)
-    attendances = session.attendances.select_related("participant", "step")
+    attendances = list(session.attendances.select_related("participant", "step"))
+    record_access(
+        user=request.user, what="liste", plie=session.plie, detail=f"{request.path} : {len(attendances)} inscrit(s)"
+    )
     return render(
         request,
         "steps/session_detail.html",

@@ -8,6 +8,20 @@ class CommuneQuerySet(models.QuerySet):
         return self.filter(plies=plie)
 
 
+# INSEE's « grille communale de densité » in 7 levels; levels 5 to 7 are the « peu dense » and « très peu dense »
+# communes, the thinly populated areas of the EU degree of urbanisation that FSE+ counts as rural (EECO17).
+DENSITY_LEVELS = [
+    (1, "Grands centres urbains"),
+    (2, "Centres urbains intermédiaires"),
+    (3, "Ceintures urbaines"),
+    (4, "Petites villes"),
+    (5, "Bourgs ruraux"),
+    (6, "Rural à habitat dispersé"),
+    (7, "Rural à habitat très dispersé"),
+]
+RURAL_FROM_LEVEL = 5
+
+
 class Commune(models.Model):
     code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
     name = models.CharField("nom", max_length=100)
@@ -16,6 +30,13 @@ class Commune(models.Model):
     population = models.PositiveIntegerField("population", null=True, blank=True)
     epci_siren = models.CharField("SIREN de l’intercommunalité", max_length=9, blank=True)
     epci_name = models.CharField("intercommunalité", max_length=150, blank=True)
+    density_level = models.PositiveSmallIntegerField(
+        "niveau de la grille communale de densité",
+        null=True,
+        blank=True,
+        choices=DENSITY_LEVELS,
+        help_text="Grille à 7 niveaux de l’INSEE, chargée par « manage.py load_density_grid ».",
+    )
     plies = models.ManyToManyField(
         Plie,
         through="TerritoryCommune",
@@ -33,6 +54,10 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code_insee})"
+
+    @property
+    def is_rural(self):
+        return None if self.density_level is None else self.density_level >= RURAL_FROM_LEVEL
 
 
 class TerritoryCommune(NaturalKeyMixin, models.Model):

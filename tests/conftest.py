@@ -1,6 +1,7 @@
 """Personas: the team of one PLIE (admin, animation, two referents, copil) and an outsider from another PLIE."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -108,3 +109,9 @@ def erasure_journal(settings, tmp_path):
     """The journal of erasures of each test is its own file, never var/journal-effacements.jsonl."""
     settings.ERASURE_JOURNAL_PATH = tmp_path / "journal-effacements.jsonl"
     return settings.ERASURE_JOURNAL_PATH
+
+
+@pytest.fixture(autouse=True)
+def forget_rate_limits():
+    """Rate limits count in the cache (plie/identity.py): each test starts with none."""
+    cache.clear()

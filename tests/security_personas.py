@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from applications.models import Application
 from imports.services import analyse, deposit_files
-from participants.models import Document, DocumentKind
+from participants.models import Document, DocumentKind, Participation
 from participants.retention import archive_participant
 from plie.models import Role
 from reporting.models import BilanRequest
@@ -271,6 +271,8 @@ def _build_plie(world, slug, name, communes):
             _add(world, "document", document.pk, slug, f"justificatif {slot}", *followers)
             if step:
                 _add(world, "step", step.pk, slug, f"étape {slot}", *followers)
+            for participation in Participation.objects.filter(participant=participant):
+                _add(world, "participation", participation.pk, slug, f"participation {slot}", *followers)
         people[slot] = participant
         things.update({f"person_{slot}": participant, f"parcours_{slot}": parcours, f"document_{slot}": document})
         if step:

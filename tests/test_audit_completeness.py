@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 # Models whose rows say something about a person (participants, prospects, referents).
 PERSONAL = {
     "participants.Participant", "participants.Parcours", "participants.CommissionDecision",
-    "participants.ReferentAssignment", "participants.Entretien", "participants.Document",
+    "participants.ReferentAssignment", "participants.Entretien", "participants.Document", "participants.Participation",
     "steps.Step", "steps.Attendance", "operations.Referent", "operations.ReferentPeriod",
     "applications.Application",
 }  # fmt: skip
@@ -55,4 +55,7 @@ def test_the_erasure_journal_holds_no_personal_field_and_points_at_nobody():
     """It must outlive the people it names: only keyed hashes of who they were, never a link or a name."""
     erasure_record = apps.get_model("participants", "ErasureRecord")
     fields = {f.name for f in erasure_record._meta.get_fields() if f.concrete}
-    assert fields == {"id", "uuid", "plie", "kind", "identity_hash", "external_id_hash", "recorded_at", "reason", "by"}
+    assert fields == {
+        "id", "uuid", "plie", "kind", "identity_hash", "external_id_hash", "recorded_at", "reason", "by",
+        "documents_deleted",
+    }  # fmt: skip

@@ -15,6 +15,7 @@ from participants.models import (
     Entretien,
     FileAccess,
     Participant,
+    Participation,
     Status,
 )
 from tests.factories import MembershipFactory, ReferentFactory, ZoneFactory
@@ -275,7 +276,8 @@ class TestHappyPath:
 
         employment = {"job_start": "2023-05-02", "contract_type": "cdi"}
         assert referent.post(reverse("parcours_employment", args=[parcours.pk]), employment).status_code == 302
-        exit_data = {"exit_date": "2023-06-30", "reason": reason(plie, "CDI").pk, "proof": jpeg("attestation.jpg")}
+        exit_data = {"exit_date": "2023-06-30", "reason": reason(plie, "CDI").pk, "proof": jpeg("attestation.jpg"),
+                     "exit_employment": "yes", "exit_job_searching": "no"}  # fmt: skip
         assert referent.post(reverse("parcours_exit", args=[parcours.pk]), exit_data).status_code == 302
         parcours.refresh_from_db()
         assert (parcours.status, parcours.job_start, parcours.exit_date) == (
@@ -283,6 +285,14 @@ class TestHappyPath:
             D(2023, 5, 2),
             D(2023, 6, 30),
         )
+        left = Participation.objects.get(participant=participant)  # the FSE+ exit situation, confirmed at once
+        assert (left.last_day, left.exit_employment, left.exit_job_searching, left.exit_training) == (
+            D(2023, 6, 30),
+            "yes",
+            "no",
+            "",
+        )
+        assert left.exit_recorded_by == referent_a
 
         validate_url = reverse("parcours_validate_exit", args=[parcours.pk])
         assert referent.post(validate_url).status_code == 403
@@ -388,6 +398,31 @@ class TestDuplicates:
         data["confirm_duplicate"] = "on"
         assert client.post(reverse("participant_create"), data).status_code == 302
         assert Participant.objects.filter(plie=plie, last_name__iexact="durand").count() == 2
+
+    def test_a_referent_is_not_told_whose_file_a_colleague_follows(
+        self, plie, operation, client_of, animation, referent_a
+    ):
+        mine = make_parcours(
+            ParticipantFactory(plie=plie, last_name="Martin", first_name="Paul", birth_date=D(1980, 1, 1)),
+            "active",
+            by=animation,
+            operation=operation,
+            referent=profile(referent_a),
+        ).participant
+        hidden = ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
+        client = client_of(referent_a)
+        response = client.post(reverse("participant_edit", args=[mine.pk]), participant_data())
+        assert response.status_code == 200
+        text = page(response)
+        assert "contactez l’équipe d’animation du PLIE" in text
+        assert hidden.get_absolute_url() not in text and "existe déjà" not in text and "15/06/1990" not in text
+        assert 'type="checkbox" name="confirm_duplicate"' in text
+
+    def test_an_archived_namesake_is_not_named_to_the_team_either(self, plie, client_of, animation):
+        archived = ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
+        Participant.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+        text = page(client_of(animation).post(reverse("participant_create"), participant_data()))
+        assert "contactez l’équipe d’animation du PLIE" in text and archived.get_absolute_url() not in text
 
     def test_another_birth_date_is_not_a_duplicate(self, plie, client_of, animation):
         ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa", birth_date=D(1990, 6, 15))
@@ -546,7 +581,7 @@ class TestSearch:
 
     @pytest.mark.parametrize("query", ["durand", "léa DURAND", "Dur", "15/06/1990", "v-123"])
     def test_the_team_finds_a_person_by_name_birth_date_or_viesion_id(self, client_of, animation, people, query):
-        response = client_of(animation).get(reverse("participant_list"), {"q": query})
+        response = client_of(animation).post(reverse("participant_list"), {"q": query})
         text = page(response)
         assert "DURAND Léa" in text
         assert "MARTIN Paul" not in text
@@ -557,26 +592,26 @@ class TestSearch:
         assert "DURAND Léa" in text and "MARTIN Paul" in text and "Léon" not in text
 
     def test_nothing_found_is_said_in_french(self, client_of, animation, people):
-        text = page(client_of(animation).get(reverse("participant_list"), {"q": "Zola"}))
+        text = page(client_of(animation).post(reverse("participant_list"), {"q": "Zola"}))
         assert "Aucun participant ne correspond à « Zola »." in text
 
     def test_a_referent_searches_only_the_people_they_follow(self, plie, operation, client_of, animation, referent_a):
         mine = ParticipantFactory(plie=plie, last_name="Durand", first_name="Léa")
         make_parcours(mine, "active", by=animation, operation=operation, referent=profile(referent_a))
         ParticipantFactory(plie=plie, last_name="Durand", first_name="Inès")
-        text = page(client_of(referent_a).get(reverse("participant_list"), {"q": "durand"}))
+        text = page(client_of(referent_a).post(reverse("participant_list"), {"q": "durand"}))
         assert "DURAND Léa" in text and "Inès" not in text
         assert reverse("participant_create") not in text
 
     def test_the_outsider_finds_nobody_of_this_plie(self, client_of, outsider, people):
-        text = page(client_of(outsider).get(reverse("participant_list"), {"q": "durand"}))
+        text = page(client_of(outsider).post(reverse("participant_list"), {"q": "durand"}))
         assert "Léon" in text and "Léa" not in text
 
     def test_the_list_shows_the_stage_of_the_last_parcours(self, plie, operation, client_of, animation, referent_a):
         participant = ParticipantFactory(plie=plie, last_name="Durand")
         make_parcours(participant, "exited", by=animation, operation=operation, referent=profile(referent_a))
         make_parcours(participant, "prescribed", by=animation, prescribed_on=D(2023, 7, 10))
-        text = page(client_of(animation).get(reverse("participant_list"), {"q": "durand"}))
+        text = page(client_of(animation).post(reverse("participant_list"), {"q": "durand"}))
         assert "Prescrit" in text and "(prescrit le 10/07/2023)" in text
 
     def test_results_stop_at_fifty(self, plie, client_of, animation):
@@ -584,7 +619,7 @@ class TestSearch:
             Participant(plie=plie, last_name=f"Nom{i:02}", first_name="Test", sex="F", birth_date=D(1980, 1, 1))
             for i in range(51)
         )
-        response = client_of(animation).get(reverse("participant_list"), {"q": "test"})
+        response = client_of(animation).post(reverse("participant_list"), {"q": "test"})
         assert len(response.context["participants"]) == 50
         assert "Seuls les 50 premiers résultats sont affichés : précisez la recherche." in page(response)
 
@@ -598,11 +633,11 @@ class TestSearch:
 
         client = client_of(animation)
         add(3)
-        with django_assert_max_num_queries(7):
-            client.get(reverse("participant_list"), {"q": "test"})
+        with django_assert_max_num_queries(8):
+            client.post(reverse("participant_list"), {"q": "test"})
         add(12)
-        with django_assert_max_num_queries(7):
-            response = client.get(reverse("participant_list"), {"q": "test"})
+        with django_assert_max_num_queries(8):
+            response = client.post(reverse("participant_list"), {"q": "test"})
         assert len(response.context["participants"]) == 15
 
 
@@ -693,10 +728,10 @@ class TestPortfolio:
 
         client = client_of(referent_a)
         add(3)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(15):
             client.get(reverse("portfolio"))
         add(12)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(15):
             response = client.get(reverse("portfolio"))
         assert len(response.context["rows"]) == 15
 
@@ -748,7 +783,7 @@ class TestTeamPages:
         assert "ATTENTE" not in page(client_of(outsider).get(reverse("exits_to_validate")))
 
     @pytest.mark.parametrize(
-        ("name", "pinned"), [("commission_agenda", 7), ("team_portfolios", 12), ("exits_to_validate", 8)]
+        ("name", "pinned"), [("commission_agenda", 8), ("team_portfolios", 12), ("exits_to_validate", 9)]
     )
     def test_the_query_count_does_not_grow_with_the_rows(
         self, plie, operation, client_of, animation, django_assert_max_num_queries, name, pinned

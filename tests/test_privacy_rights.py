@@ -66,3 +66,24 @@ def test_access_logs_are_kept_twelve_months_then_purged(followed, animation):
     assert "Simulation : 1 trace" in out.getvalue() and FileAccess.objects.count() == 2
     call_command("purge_access_logs", "--appliquer", stdout=out)
     assert list(FileAccess.objects.all()) == [recent]
+
+
+def test_the_plie_admin_alone_freezes_a_file_with_their_name_in_its_history(
+    client_of, admin_user, animation, referent_a, followed
+):
+    participant = followed.participant
+    url = reverse("participant_legal_hold", args=[participant.pk])
+    assert client_of(animation).post(url, {"on": "1"}).status_code == 403
+    assert client_of(referent_a).post(url, {"on": "1"}).status_code == 403
+    participant.refresh_from_db()
+    assert not participant.legal_hold
+    assert client_of(admin_user).post(url, {"on": "1"}).status_code == 302
+    participant.refresh_from_db()
+    assert participant.legal_hold and participant.history.first().history_user == admin_user
+    assert (
+        "Lever le gel"
+        in client_of(admin_user).get(reverse("participant_history", args=[participant.pk])).content.decode()
+    )
+    client_of(admin_user).post(url, {"on": "0"})
+    participant.refresh_from_db()
+    assert not participant.legal_hold

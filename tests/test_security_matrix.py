@@ -69,6 +69,7 @@ FOLLOWED = codes("200 200 200 404 404 404")  # the person's file: the team and t
 TEAM_ON_FOLLOWED = codes("200 200 403 404 404 404")  # team steps of a parcours: the referent sees the file, may not act
 ADMIN_ONLY = codes("200 403 403 403")
 ANNEX = codes("200 200 404 404 404 404")  # a bilan with the nominative annex is invisible outside the team
+COPIL_DOCUMENT = codes("200 200 404 404 200 404")  # a bilan written for the copil: not for referents
 
 # url name → Rule, or a list of Rules (one per kind of object). Columns: PK_COLUMNS for rules with a kind, else
 # PLAIN_COLUMNS (each persona asks in the PLIE it works in).
@@ -86,10 +87,15 @@ RULES = {
     "privacy": Rule(get=EVERYONE, anonymous=200),
     "mfa_setup": Rule(get=EVERYONE),  # one's own authenticator (MFA_REQUIRED is off in the tests: see below)
     "mfa_verify": Rule(get=EVERYONE),
+    "mfa_enrol": Rule(get=codes("404 404 404 404"), args=(("faux-jeton",),)),  # the e-mailed link, for its account
     # operations (plie/urls.py)
     "operation_create": Rule(get=EDITORS),
     "operation_detail": Rule("operation", EVERY_MEMBER),
     "operation_edit": Rule("operation", EDIT_IN_PLIE),
+    "operation_renew": Rule("operation", EDIT_IN_PLIE),
+    "operation_participations": Rule("operation", codes("200 200 403 403 403 404")),
+    "participation_correct": Rule("participation", codes("200 200 403 404 404 404")),
+    "operation_retention": Rule("operation", codes("200 403 403 403 403 404")),  # legal hold: the PLIE admin only
     "zone_create": Rule(get=EDITORS),
     "zone_edit": Rule("zone", EDIT_IN_PLIE),
     "structure_list": Rule(get=EVERYONE),
@@ -113,6 +119,7 @@ RULES = {
     "document_download": Rule("document", FOLLOWED),
     "participant_export": Rule("participant", codes("200 403 403 404 404 404")),  # right of access: the admin only
     "participant_erase": Rule("participant", codes("200 403 403 404 404 404")),  # art. 17: the admin only
+    "participant_legal_hold": Rule("participant", post=codes("302 403 403 404 404 404")),  # the admin only
     "participant_restrict": Rule("participant", codes("200 403 403 404 404 404")),  # art. 18: the admin only
     "participant_lift_restriction": Rule("participant", codes("200 403 403 404 404 404")),
     "archive_list": Rule(get=ADMIN_ONLY),
@@ -155,14 +162,17 @@ RULES = {
     "behind_figure": Rule("operation", ANNEX, args=(("participants_accompagnes",),), query=True),
     "dashboard_export": Rule("operation", EVERY_MEMBER, args=(("csv",), ("xlsx",)), query=True),
     "definitions": Rule(get=EVERYONE),
+    "mdfse_export": Rule("operation", codes("200 200 403 403 403 404")),
+    "mdfse_columns": Rule(get=ADMIN_ONLY),
     "bilan_list": Rule(get=EVERYONE),
-    "bilan_detail": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
-    "bilan_status": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
-    "bilan_download": [Rule("bilan", EVERY_MEMBER), Rule("bilan_annex", ANNEX)],
+    # a bilan is written for its audience (reporting/disclosure.py): the copil's for the copil and the team
+    "bilan_detail": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
+    "bilan_status": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
+    "bilan_download": [Rule("bilan", COPIL_DOCUMENT), Rule("bilan_annex", ANNEX)],
     "bilan_retry": [  # only a failed bilan is asked again (403 otherwise), by whoever may see it
-        Rule("bilan", post=codes("403 403 403 403 403 404")),
+        Rule("bilan", post=codes("403 403 404 404 403 404")),
         Rule("bilan_annex", post=codes("403 403 404 404 404 404")),
-        Rule("failed_bilan", post=codes("302 302 302 302 302 404")),
+        Rule("failed_bilan", post=codes("302 302 404 404 404 404")),
         Rule("failed_bilan_annex", post=codes("302 302 404 404 404 404")),
     ],
     # applications
@@ -377,6 +387,11 @@ class TestMatrix:
         assert not wrong + leaks, "\n".join(wrong + leaks)
 
 
+def client_of_persona_gets(world, persona, url):
+    got, _, _ = ask(world.personas[persona].client, "get", url)
+    return got
+
+
 def target_of(world, kind, slug=HOME):
     return next(t for t in world.targets[kind] if t.plie == slug)
 
@@ -475,7 +490,7 @@ class TestAroundTheMatrix:
         assert outcome_of(client.get(reverse("home"))) == LOGIN
 
     def test_without_its_second_factor_a_session_reaches_only_the_mfa_pages(self, world):
-        open_pages = {"mfa_setup", "mfa_verify", "logout", "privacy"}
+        open_pages = {"mfa_setup", "mfa_enrol", "mfa_verify", "logout", "privacy"}
         client = world.personas["admin"].client  # logged in, no device: MFA_REQUIRED sends it to set one up
         wrong = []
         with override_settings(MFA_REQUIRED=True):
@@ -535,12 +550,12 @@ class TestAroundTheMatrix:
 
     @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
     def test_searching_for_the_canaries_finds_only_what_the_persona_may_see(self, world, persona):
-        for url in (
-            f"{reverse('participant_list')}?q={CANARY}",
-            f"{reverse('validation_queue')}?referent={world.things[OTHER]['referent_A'].pk}",
-            f"{reverse('validation_queue')}?referent={world.things[HOME]['referent_B'].pk}",
+        for method, url, data in (
+            ("post", reverse("participant_list"), {"q": CANARY}),
+            ("get", f"{reverse('validation_queue')}?referent={world.things[OTHER]['referent_A'].pk}", None),
+            ("get", f"{reverse('validation_queue')}?referent={world.things[HOME]['referent_B'].pk}", None),
         ):
-            _, text, _ = ask(world.personas[persona].client, "get", url)
+            _, text, _ = ask(world.personas[persona].client, method, url, data)
             assert not leaked(world, persona, text), url
 
     def test_switching_to_a_plie_one_is_not_a_member_of_changes_nothing(self, world, forget_messages):
@@ -576,9 +591,11 @@ class TestAroundTheMatrix:
             assert persona.client.post(reverse("bilan_list"), data).status_code == 302
         bilan = BilanRequest.objects.filter(requested_by=persona.user).get()
         assert (bilan.status, bilan.with_annex) == ("done", False)
+        assert bilan.audience == "referent"
         text = text_of(persona.client.get(reverse("bilan_download", args=[bilan.pk])))
-        assert plie_canary(HOME) in text  # the PDF is read: referents and structures are named in it
-        assert not leaked(world, "copil", text)  # and no person at all
+        assert plie_canary(HOME) in text  # the PDF is read: its own referent line is named in it
+        assert not leaked(world, "referent_a", text)  # and no person, no colleague's figures
+        assert client_of_persona_gets(world, "referent_b", reverse("bilan_download", args=[bilan.pk])) == 404
 
     # Positive controls: each format is read, so that finding no canary means something.
     @pytest.mark.parametrize(
@@ -602,3 +619,181 @@ class TestAroundTheMatrix:
         assert got == 200
         assert must_show in text.upper()
         assert not leaked(world, persona, text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The Django admin. It sees every PLIE at once: what is about people (PersonalDataAdmin) is a technical superuser's
+# alone — not a staff account's, whatever its permissions — and each of its pages and exports is journalled.
+
+
+def admin_requests(world):
+    """(model label, method, url, data) of every admin URL of a model about people: list, add, page, history,
+    deletion and, where there is one, the export (its form and the file)."""
+    from django.contrib import admin
+
+    from plie.admin import PersonalDataAdmin
+
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, PersonalDataAdmin):
+            continue
+        info = model._meta.app_label, model._meta.model_name
+        label = model._meta.label
+        yield label, "get", reverse("admin:{}_{}_changelist".format(*info)), None
+        yield label, "get", reverse("admin:{}_{}_add".format(*info)), None
+        obj = model._default_manager.order_by("pk").first()
+        if obj is not None:
+            for view in ("change", "history", "delete"):
+                yield label, "get", reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[obj.pk]), None
+        if hasattr(model_admin, "export_action"):
+            url = reverse("admin:{}_{}_export".format(*info))
+            yield label, "get", url, None
+            resource = model_admin.resource_classes[0]
+            fields = {f"{resource.__name__.lower()}_{name}": "on" for name in resource._meta.fields}
+            yield label, "post", url, {"format": "0", "resource": "0", **fields}
+
+
+def staff_client(world, *, with_permissions):
+    """A staff account of the PLIE de Pessac (its animation team), with every permission of the project or none."""
+    from django.contrib.auth.models import Permission
+
+    from plie.models import Membership, Role
+
+    user = User.objects.create_user(f"staff-{with_permissions}@matrice.example.fr", is_staff=True)
+    Membership.objects.create(user=user, plie=world.plies[HOME], role=Role.ANIMATION)
+    if with_permissions:
+        user.user_permissions.set(Permission.objects.all())
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+class TestAdminMatrix:
+    def test_every_model_about_people_has_a_personal_data_admin(self):
+        from django.contrib import admin
+
+        from plie.admin import JournalledExport, PersonalDataAdmin
+
+        from .test_audit_completeness import PERSONAL
+
+        people = PERSONAL | {"participants.FileAccess", "imports.ImportRun", "steps.CollectiveSession"}
+        wrong = [
+            model._meta.label
+            for model, model_admin in admin.site._registry.items()
+            if (model._meta.label in people and not isinstance(model_admin, PersonalDataAdmin))
+            or (hasattr(model_admin, "export_action") and not isinstance(model_admin, JournalledExport))
+        ]
+        assert not wrong, wrong
+
+    def test_members_of_a_plie_who_are_not_staff_are_sent_to_the_admin_login(self, world):
+        wrong = []
+        for _label, method, url, data in admin_requests(world):
+            for persona in ("anonymous", "admin", "animation", "copil"):
+                got, text, response = ask(world.personas[persona].client, method, url, data)
+                if not (got == 302 and response.url.startswith(reverse("admin:login"))) and got != LOGIN:
+                    wrong.append(f"{persona} {method.upper()} {url}: {got}")
+                if found := leaked(world, persona, text):
+                    wrong.append(f"{persona} {method.upper()} {url} shows {found}")
+        assert not wrong, "\n".join(wrong)
+
+    @pytest.mark.parametrize("with_permissions", [False, True], ids=["no-permission", "every-permission"])
+    def test_a_staff_account_is_refused_every_page_and_export_about_people(self, world, with_permissions):
+        from participants.models import FileAccess
+
+        client = staff_client(world, with_permissions=with_permissions)
+        wrong = []
+        for label, method, url, data in admin_requests(world):
+            got, text, _ = ask(client, method, url, data)
+            if got != 403:
+                wrong.append(f"{label} {method.upper()} {url}: {got}, expected 403")
+            if found := [c for c in world.canaries if c != plie_canary(HOME) and c in text.upper()]:
+                wrong.append(f"{label} {method.upper()} {url} shows {found}")
+        index = text_of(client.get(reverse("admin:index")))
+        assert "Parcours" not in index and "Participants" not in index  # not even offered
+        assert not FileAccess.objects.filter(what="administration").exists()
+        assert not wrong, "\n".join(wrong)
+
+    def test_the_technical_superuser_reads_them_and_each_reading_is_journalled(self, world):
+        from participants.models import FileAccess
+
+        superuser = User.objects.create_user("technique@matrice.example.fr", is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(superuser)
+        wrong = []
+        asked = 0
+        for label, method, url, data in admin_requests(world):
+            if url.endswith("/delete/") or (method == "get" and url.endswith("/export/")):
+                continue  # a confirmation page, and the export's form (django-import-export leaves a variable undefined)
+            with transaction.atomic():
+                before = FileAccess.objects.filter(user=superuser).count()
+                response = getattr(client, method)(url, data or {})
+                logged = FileAccess.objects.filter(user=superuser).count() - before
+                transaction.set_rollback(True)
+            asked += 1
+            if label == "participants.FileAccess" and url.endswith("/add/"):  # the journal is written by nobody
+                assert response.status_code == 403
+            elif response.status_code != 200:
+                wrong.append(f"{label} {method.upper()} {url}: {response.status_code}")
+            elif logged != (0 if url.endswith("/add/") else 1):
+                wrong.append(f"{label} {method.upper()} {url}: {logged} line(s) in the journal")
+        assert asked > 20 and not wrong, "\n".join(wrong)
+        text = text_of(client.get(reverse("admin:participants_participant_changelist")))
+        assert person_canary(HOME, "A") in text.upper() and person_canary(OTHER, "A") in text.upper()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forms take only what their page shows: a field the page does not render is posted empty, and the save clears it
+# (a fiche opération lost its legal hold and its last-payment year that way).
+
+
+def model_forms_in(context):
+    """Every ModelForm of a template context, those of formsets included."""
+    from django.forms import BaseFormSet, BaseModelForm
+
+    seen = []
+    for template_context in context:
+        for layer in template_context:
+            for value in layer.values():
+                if isinstance(value, BaseModelForm) and value not in seen:
+                    seen.append(value)
+                elif isinstance(value, BaseFormSet):
+                    seen.extend(f for f in value.forms if isinstance(f, BaseModelForm) and f not in seen)
+    return seen
+
+
+def unrendered_fields(form, page):
+    """Names of the form's fields that have no input, select or textarea of that name in the page."""
+    from django.forms import CheckboxSelectMultiple, RadioSelect
+    from django.forms.models import InlineForeignKeyField
+
+    missing = []
+    for bound in form:
+        if isinstance(bound.field, InlineForeignKeyField):
+            continue  # an inline formset's link to its parent, taken from the parent, never posted
+        widget = bound.field.widget
+        if isinstance(widget, (CheckboxSelectMultiple, RadioSelect)) and not list(bound.field.choices):
+            continue  # no choice, no input: nothing to post, nothing lost
+        if f'name="{bound.html_name}"' not in page:
+            missing.append(bound.html_name)
+    return missing
+
+
+class TestFormsMatchTheirPages:
+    def test_every_model_form_field_is_rendered_on_its_page(self, world):
+        wrong, checked = [], set()
+        for name in sorted(RULES):
+            for rule in rules_of(name):
+                if rule.get is None:
+                    continue
+                target = target_of(world, rule.kind) if rule.kind else None
+                for args in rule.args:
+                    url = url_for(name, rule, args, target)
+                    for persona in ("admin", "animation", "referent_a"):
+                        got, page, response = ask(world.personas[persona].client, "get", url)
+                        if got != 200 or not response.context:
+                            continue
+                        for form in model_forms_in(response.context):
+                            checked.add(name)
+                            if missing := unrendered_fields(form, page):
+                                wrong.append(f"{name} ({persona}): {type(form).__name__} {missing}")
+        assert {"operation_edit", "participant_edit", "step_edit", "application_edit"} <= checked, checked
+        assert not wrong, "\n".join(wrong)

@@ -133,7 +133,7 @@ class TestOperationEdit:
                 {"caps-TOTAL_FORMS": "1", "caps-0-beneficiary_kind": "all", "caps-0-rate": "100.5"},
                 "Le taux de cofinancement doit être compris entre 0 (exclu) et 100 %.",
             ),
-            ({"code": "FO9"}, "Une fiche opération porte déjà ce code dans ce PLIE."),
+            ({"code": "FO9"}, "La fiche FO9 2023 couvre déjà une partie de cette période"),
         ],
     )
     def test_incoherent_fiches_are_refused_in_french_keeping_what_was_typed(
@@ -151,14 +151,36 @@ class TestOperationEdit:
         operation.refresh_from_db()
         assert operation.title != "Titre retapé par l’utilisatrice"
 
-    def test_the_last_fse_payment_year_sets_the_audit_deadline_and_a_legal_hold_can_be_set(
-        self, client_of, animation, operation
+    def test_the_plie_admin_sets_the_last_payment_year_and_a_legal_hold_with_their_name_in_the_history(
+        self, client_of, admin_user, operation
     ):
-        data = operation_data(operation, last_payment_year="2025", legal_hold="on")
-        response = client_of(animation).post(reverse("operation_edit", args=[operation.pk]), data)
+        url = reverse("operation_retention", args=[operation.pk])
+        response = client_of(admin_user).post(url, {"last_payment_year": "2025", "legal_hold": "on"})
         assert response.status_code == 302
         operation.refresh_from_db()
         assert (operation.audit_deadline.isoformat(), operation.legal_hold) == ("2030-12-31", True)
+        assert operation.history.first().history_user == admin_user
+
+    def test_saving_the_fiche_keeps_its_legal_hold_and_last_payment_year(self, client_of, animation, operation):
+        Operation.objects.filter(pk=operation.pk).update(
+            last_payment_year=2025, audit_deadline=datetime.date(2030, 12, 31), legal_hold=True
+        )
+        data = operation_data(operation, last_payment_year="", legal_hold="")
+        assert client_of(animation).post(reverse("operation_edit", args=[operation.pk]), data).status_code == 302
+        operation.refresh_from_db()
+        assert (operation.last_payment_year, operation.audit_deadline, operation.legal_hold) == (
+            2025,
+            datetime.date(2030, 12, 31),
+            True,
+        )
+
+    @pytest.mark.parametrize("persona", ["animation", "referent_a", "copil"])
+    def test_only_the_plie_admin_sets_the_retention(self, request, client_of, operation, persona):
+        client = client_of(request.getfixturevalue(persona))
+        url = reverse("operation_retention", args=[operation.pk])
+        assert client.post(url, {"last_payment_year": "2025", "legal_hold": "on"}).status_code == 403
+        operation.refresh_from_db()
+        assert (operation.last_payment_year, operation.legal_hold) == (None, False)
 
     @pytest.mark.parametrize("persona", ["referent_a", "copil"])
     def test_read_only_roles_get_403(self, request, client_of, operation, persona):
@@ -224,13 +246,19 @@ class TestStructuresAndReferents:
         assert 'value="2023-03-01"' in response.content.decode()
         assert referent.periods.count() == 1
 
-    def test_a_period_outside_the_fiche_is_refused(self, client_of, animation, operation):
+    def test_a_period_starting_outside_the_fiche_is_refused(self, client_of, animation, operation):
+        referent = ReferentFactory(plie=operation.plie)
+        data = {"operation": operation.pk, "etp": "1", "start": "2024-01-01", "end": "2024-05-31"}
+        response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
+        page = response.content.decode().replace("&#x27;", "’")
+        assert "commencer dans la période d’exécution de la fiche (du 01/01/2023 au 31/12/2023)" in page
+        assert not referent.periods.exists()
+
+    def test_a_period_may_run_on_past_the_fiche_into_next_years(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)
         data = {"operation": operation.pk, "etp": "1", "start": "2023-06-01", "end": "2024-05-31"}
         response = client_of(animation).post(reverse("period_create", args=[referent.pk]), data)
-        page = response.content.decode().replace("&#x27;", "’")
-        assert "dans la période d’exécution de la fiche (du 01/01/2023 au 31/12/2023)" in page
-        assert not referent.periods.exists()
+        assert response.status_code == 302 and referent.periods.get().end == datetime.date(2024, 5, 31)
 
     def test_a_period_ending_before_it_starts_is_refused(self, client_of, animation, operation):
         referent = ReferentFactory(plie=operation.plie)

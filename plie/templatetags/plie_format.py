@@ -7,11 +7,18 @@ from plie.formats import NBSP, french_number
 register = template.Library()
 
 
+def _withheld(value):
+    """A figure the viewer may not see (reporting.disclosure.Hidden) prints as itself: « < 5 »."""
+    return type(value).__name__ == "Hidden"
+
+
 @register.filter
 def num(value):
     """A decimal with at most two decimals and no trailing zeros: 1904, 87,5, 0,8."""
     if value in (None, ""):
         return "—"
+    if _withheld(value):
+        return str(value)
     return french_number(value)
 
 
@@ -52,12 +59,14 @@ def rate(value):
     """A share (0.833) as a French percentage: 83,3 %."""
     if value is None:
         return "—"
+    if _withheld(value):
+        return str(value)
     return f"{french_number(round(value * 100, 1))}{NBSP}%"
 
 
 @register.filter
 def small(value, hide):
     """A count hidden when it is small enough to identify someone (for the steering committee)."""
-    if hide and value and 0 < value < 5:
+    if hide and isinstance(value, int) and 0 < value < 5:
         return "< 5"
     return num(value)

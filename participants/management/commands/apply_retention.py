@@ -38,12 +38,14 @@ class Command(BaseCommand):
             if plie is None:
                 raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
         plan = retention.plan(today, plie)
+        documents = 0
         if options["apply"]:
             with transaction.atomic():
                 for participant in plan.to_archive:
                     retention.archive_participant(participant=participant, by=None)
                 for participant in plan.to_anonymise:
-                    retention.anonymise_participant(participant=participant, by=None)
+                    documents += retention.anonymise_participant(participant=participant, by=None).documents_forgotten
+                retention.forget_prospects(plan.prospects)
         summary = {
             "today": today.isoformat(),
             "applied": options["apply"],
@@ -51,20 +53,24 @@ class Command(BaseCommand):
             "anonymised": [_person(p) for p in plan.to_anonymise],
             "open_without_contact": [_person(p) for p in plan.open_without_contact],
             "held": [{**_person(p), "reason": reason} for p, reason in plan.held],
+            "prospects_forgotten": len(plan.prospects),
+            "bilans_deleted": documents,
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
         else:
-            self.stdout.write(self.readable(plan, options["apply"]))
+            self.stdout.write(self.readable(plan, options["apply"], documents))
 
-    def readable(self, plan, applied):
+    def readable(self, plan, applied, documents):
         verb = (lambda done, todo: done) if applied else (lambda done, todo: todo)
         lines = [
             f"Conservation des dossiers au {plan.today:%d/%m/%Y} (contact le plus récent avant le "
             f"{retention.archive_cutoff(plan.today):%d/%m/%Y} : archivage)."
             + ("" if applied else " Simulation : rien n’est modifié (ajoutez --apply)."),
             f"{len(plan.to_archive)} dossier(s) {verb('archivé(s)', 'à archiver')}.",
-            f"{len(plan.to_anonymise)} dossier(s) {verb('anonymisé(s)', 'à anonymiser')}.",
+            f"{len(plan.to_anonymise)} dossier(s) {verb('anonymisé(s)', 'à anonymiser')}"
+            + (f", {documents} bilan(s) avec annexe nominative supprimé(s) avec eux." if applied else "."),
+            f"{len(plan.prospects)} personne(s) hors parcours {verb('oubliée(s)', 'à oublier')} (nom et contact).",
         ]
         if plan.open_without_contact:
             lines.append(

@@ -3,9 +3,12 @@ from decimal import Decimal
 
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
-from participants.demo import create_demo_participants
+from operations.services import renew_operation
+from participants import participations
+from participants.demo import create_demo_participants, record_demo_exit_situations
 from plie.models import Membership, Plie, Role, User
 from steps.demo import create_demo_steps
 from territories.models import Zone
@@ -39,10 +42,33 @@ SOURCES_REFERENTS = [
 
 
 class Command(BaseCommand):
-    help = "Charge les fiches 2023 et des données de démonstration, et crée un compte par rôle."
+    help = (
+        "Charge les fiches 2023, les reconduit pour l’an dernier et cette année, crée des données de démonstration "
+        "et un compte par rôle."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
+        # The participations follow every parcours written: one sync per PLIE at the end, not one per row.
+        with participations.deferred():
+            self.build()
+        today = timezone.localdate()
+        admin = User.objects.get(email="admin@demo.plie.fr")
+        recorded = sum(
+            record_demo_exit_situations(plie=plie, by=admin, today=today)
+            for plie in Plie.objects.filter(slug__in=[DEMO_PLIE, "sources"])
+        )
+        if recorded:
+            self.stdout.write(
+                f"{recorded} situations de sortie d’opération saisies (les plus récentes restent à faire)."
+            )
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
+        for email, _, _, role, others in ACCOUNTS:
+            extra = f" (et {', '.join(others)})" if others else ""
+            self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
+
+    def build(self):
         if not Plie.objects.filter(slug=DEMO_PLIE).exists():
             call_command("loaddata", "fiches_2023", verbosity=0)
         plie = Plie.objects.get(slug=DEMO_PLIE)
@@ -63,21 +89,36 @@ class Command(BaseCommand):
         sources = Plie.objects.get(slug="sources")
         self.create_referents(sources, SOURCES_REFERENTS, users)
         admin = users["admin@demo.plie.fr"]
-        created = create_demo_participants(plie=plie, count=250, by=admin)
-        created += create_demo_participants(plie=sources, count=80, by=admin)
+        today = timezone.localdate()
+        window = datetime.date(today.year - 1, 1, 1)
+        created = create_demo_participants(plie=plie, count=250, by=admin, today=today, window_start=window)
+        created += create_demo_participants(plie=sources, count=80, by=admin, today=today, window_start=window)
         if created:
-            self.stdout.write(f"{created} participants fictifs créés, avec leurs parcours et entretiens de 2022-2023.")
-        steps = create_demo_steps(plie=plie, by=users["referent@demo.plie.fr"])
+            self.stdout.write(
+                f"{created} participants fictifs créés, avec leurs parcours et entretiens de {window.year} "
+                f"à aujourd’hui."
+            )
+        steps = create_demo_steps(plie=plie, by=users["referent@demo.plie.fr"], year=window.year, until=today)
         if steps:
             self.stdout.write(f"{steps} étapes de parcours créées, avec deux versions de la grille de validation.")
-        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
-        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
-        for email, _, _, role, others in ACCOUNTS:
-            extra = f" (et {', '.join(others)})" if others else ""
-            self.stdout.write(f"  {Role(role).label:<32} {email}{extra}")
+
+    def living_fiches(self, plie, admin):
+        """The seed's FO1 of 2023 reconducted for last year and this one, so that the demo lives on today's date."""
+        seed = Operation.objects.of_code(plie, "FO1").order_by("start").first()
+        year = timezone.localdate().year
+        previous = None
+        for fiche_year in (year - 1, year):
+            fiche = Operation.objects.of_code(plie, "FO1").in_force_on(datetime.date(fiche_year, 1, 1)).first()
+            if fiche is None:
+                start = datetime.date(fiche_year, 1, 1)
+                fiche = renew_operation(
+                    operation=previous or seed, start=start, end=datetime.date(fiche_year, 12, 31), by=admin
+                )
+            previous = fiche
+        return Operation.objects.of_code(plie, "FO1").in_force_on(datetime.date(year - 1, 1, 1)).get()
 
     def create_referents(self, plie, referents, users):
-        operation = Operation.objects.get(plie=plie, code="FO1")
+        operation = self.living_fiches(plie, users["admin@demo.plie.fr"])
         zones = {zone.name: zone for zone in Zone.objects.filter(plie=plie)}
         for first_name, last_name, structure_name, kind, zone_name in referents:
             structure, _ = Structure.objects.get_or_create(plie=plie, name=structure_name, defaults={"kind": kind})
@@ -92,9 +133,9 @@ class Command(BaseCommand):
             ReferentPeriod.objects.get_or_create(
                 referent=referent,
                 operation=operation,
-                start=datetime.date(2023, 1, 1),
+                start=operation.start,
                 defaults={
-                    "end": datetime.date(2023, 12, 31),
+                    "end": None,  # runs on into this year's fiche of the same code
                     "etp": min(zone.planned_etp, Decimal(1)) if zone else Decimal("0.5"),
                     "zone": zone,
                 },

@@ -11,29 +11,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from operations.models import Operation
-from plie.formats import french_number
 from plie.models import Plie
+from reporting.definitions import INDICATORS, display
 from reporting.indicators import compute_bilan
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-# The lines of the readable summary: key, French label, kind ("count", "decimal", "rate").
-LINES = [
-    ("etp_moyen", "ETP moyen", "decimal"),
-    ("file_active_moyenne", "File active moyenne (journalière)", "decimal"),
-    ("file_active_mensuelle", "File active moyenne (fins de mois)", "decimal"),
-    ("participants_accompagnes", "Participants accompagnés", "count"),
-    ("nouvelles_integrations", "Nouvelles intégrations", "count"),
-    ("etapes_validees", "Étapes validées", "count"),
-    ("etapes_objectif", "Objectif d’étapes", "decimal"),
-    ("sorties", "Sorties", "count"),
-    ("sorties_positives", "Sorties positives (validées)", "count"),
-    ("sorties_neutralisees", "Sorties neutralisées", "count"),
-    ("taux_sorties_positives", "Taux de sorties positives", "rate"),
-    ("taux_sorties_positives_brut", "Taux de sorties positives brut", "rate"),
-    ("entretiens", "Entretiens", "count"),
-    ("taux_suivi_mensuel", "Taux de suivi mensuel", "rate"),
-]
 
 
 def parse_date(value, option):
@@ -45,16 +27,6 @@ def parse_date(value, option):
         raise CommandError(
             f"Date invalide pour {option} : « {value} ». Indiquez une date au format AAAA-MM-JJ, par exemple 2023-01-31."
         ) from None
-
-
-def show(value, kind):
-    if value is None:
-        return "—"
-    if kind == "rate":
-        return f"{french_number(value * 100, 1)} %"
-    if kind == "decimal":
-        return french_number(value, 2)
-    return french_number(value, 0)
 
 
 class Command(BaseCommand):
@@ -79,9 +51,16 @@ class Command(BaseCommand):
         plie = Plie.objects.filter(slug=options["plie"]).first()
         if plie is None:
             raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
-        operation = Operation.objects.select_related("plie").filter(plie=plie, code=options["operation"]).first()
-        if operation is None:
+        fiches = Operation.objects.select_related("plie").of_code(plie, options["operation"])
+        operation = fiches.in_force_on(start).first()
+        if operation is None and not fiches.exists():
             raise CommandError(f"Fiche opération inconnue dans le {plie.name} : « {options['operation']} ».")
+        if operation is None:
+            years = ", ".join(fiche.years for fiche in fiches.order_by("start"))
+            raise CommandError(
+                f"Aucune fiche opération « {options['operation']} » du {plie.name} ne couvre le {start:%d/%m/%Y} "
+                f"(fiches de ce code : {years})."
+            )
 
         if options["pdf"]:
             self.write_pdf(operation, start, end, Path(options["pdf"]))
@@ -96,32 +75,32 @@ class Command(BaseCommand):
             self.stdout.write(self.summary(operation, bilan))
 
     def write_pdf(self, operation, start, end, path):
-        try:
-            from reporting.pdf import render_bilan_pdf
-        except ImportError:
-            raise CommandError("La génération PDF n’est pas encore disponible.") from None
-        rendered = render_bilan_pdf(operation, start, end, user=None)
-        # reporting.pdf gives (PDF bytes, number of pages); plain bytes are accepted too.
-        document, pages = rendered if isinstance(rendered, tuple) else (rendered, None)
+        from reporting.pdf import render_bilan_pdf
+
+        document, pages = render_bilan_pdf(operation, start, end, user=None)
         try:
             path.write_bytes(document)
         except OSError as error:
             raise CommandError(f"Impossible d’écrire le fichier « {path} » : {error.strerror}.") from error
-        count = "" if pages is None else f" ({pages} page{'s' if pages > 1 else ''})"
-        self.stdout.write(f"Bilan PDF écrit dans {path}{count}.")
+        self.stdout.write(f"Bilan PDF écrit dans {path} ({pages} page{'s' if pages > 1 else ''}).")
 
     def summary(self, operation, bilan):
         period = bilan["period"]
         start = datetime.date.fromisoformat(period["start"])
         end = datetime.date.fromisoformat(period["end"])
         lines = [
-            f"Bilan {operation.plie.name} — {operation.code} {operation.title}",
+            f"Bilan {operation.plie.name} — {operation.code} {operation.years} {operation.title}",
             f"Période du {start:%d/%m/%Y} au {end:%d/%m/%Y} ({period['days']} jours)",
             "",
         ]
-        width = max(len(label) for _, label, _ in LINES)
-        for key, label, kind in LINES:
-            lines.append(f"  {label:<{width}}  {show(bilan['totals'][key], kind):>12}")
+        width = max(len(label) for _, label, _, _ in INDICATORS)
+        for key, label, _, kind in INDICATORS:
+            lines.append(f"  {label:<{width}}  {display(bilan['totals'][key], kind):>12}")
+        fse = bilan["fse"]
+        lines.append(
+            f"\nFSE+ : {fse['participations']} participations à l’opération sur la période, dont {fse['entrees']} "
+            f"entrées et {fse['sorties']} sorties de l’opération."
+        )
         lines.append("")
         if not bilan["referents"]:
             lines.append("Aucun référent rattaché à l’opération sur la période.")
@@ -130,14 +109,14 @@ class Command(BaseCommand):
         for line in bilan["referents"]:
             lines.append(
                 f"  {line['referent']} ({line['structure']}) : "
-                f"ETP {show(line['etp_moyen'], 'decimal')} · "
-                f"file active {show(line['file_active_moyenne'], 'decimal')} · "
-                f"participants {show(line['participants_accompagnes'], 'count')} · "
-                f"intégrations {show(line['nouvelles_integrations'], 'count')} · "
-                f"étapes {show(line['etapes_validees'], 'count')}/{show(line['etapes_objectif'], 'decimal')} · "
-                f"sorties {show(line['sorties'], 'count')} dont positives {show(line['sorties_positives'], 'count')}"
-                f" ({show(line['taux_sorties_positives'], 'rate')}) · "
-                f"entretiens {show(line['entretiens'], 'count')} · "
-                f"suivi mensuel {show(line['taux_suivi_mensuel'], 'rate')}"
+                f"ETP {display(line['etp_moyen'], 'decimal')} · "
+                f"file active {display(line['file_active_moyenne'], 'decimal')} · "
+                f"participants {display(line['participants_accompagnes'], 'count')} · "
+                f"intégrations {display(line['nouvelles_integrations'], 'count')} · "
+                f"étapes {display(line['etapes_validees'], 'count')}/{display(line['etapes_objectif'], 'decimal')} · "
+                f"sorties {display(line['sorties'], 'count')} dont positives {display(line['sorties_positives'], 'count')}"
+                f" ({display(line['taux_sorties_positives'], 'rate')}) · "
+                f"entretiens {display(line['entretiens'], 'count')} · "
+                f"suivi mensuel {display(line['taux_suivi_mensuel'], 'rate')}"
             )
         return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Attribution (shared/spec/indicators.md, fse.md): which days and events of a parcours count for a fiche opération.
+
+A day counts for a fiche when the referent assigned to the parcours that day has an ETP period on a fiche of the
+same code of the PLIE covering that day, and the day lies inside the fiche's own period: fiches are annual, and a
+period that spans years counts, day by day, for the fiche of its code in force that day (import-format.md, file 4).
+
+This is the one implementation: the indicators, the lists of people behind them, the monthly chart, the FSE+
+participations and the nominative annex are all built on it.
+"""
+
+from django.db.models import DateField, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest, Least
+
+from operations.models import Operation
+
+from .models import Parcours, ReferentAssignment
+
+
+def _date(value):
+    return Value(value, output_field=DateField())
+
+
+def window(operation, start, end):
+    """The days of [start, end] inside the fiche's period, or None when they share none."""
+    first, last = max(start, operation.start), min(end, operation.end)
+    return (first, last) if first <= last else None
+
+
+def holds_on(path, day):
+    """The dated row at `path` (an assignment or a period: a prefix such as "assignments__", or "") covers `day`."""
+    return Q(**{f"{path}start__lte": day}) & (Q(**{f"{path}end__isnull": True}) | Q(**{f"{path}end__gte": day}))
+
+
+def _same_fiche(operation):
+    return Operation.objects.same_fiche_as(operation).values("pk")
+
+
+def attached_on(referent_path, operation, day):
+    """The referent at `referent_path` has a period on a fiche of the operation's code covering `day`.
+    Callers keep `day` inside the fiche's period (see `window`)."""
+    periods = f"{referent_path}periods__"
+    return Q(**{f"{periods}operation__in": _same_fiche(operation)}) & holds_on(periods, day)
+
+
+def assigned_and_attached_on(assignment_path, operation, day):
+    # One Q, for one filter() call: Django then joins the assignment and the period once, so that the conditions
+    # hold for the same assignment and the same period (not for any two of them).
+    return holds_on(assignment_path, day) & attached_on(f"{assignment_path}referent__", operation, day)
+
+
+def overlaps(path, start, end, start_field="start", end_field="end"):
+    """The dated row at `path` has at least one day in [start, end] (an empty end means still running)."""
+    return Q(**{f"{path}{start_field}__lte": end}) & (
+        Q(**{f"{path}{end_field}__isnull": True}) | Q(**{f"{path}{end_field}__gte": start})
+    )
+
+
+def segments(operation, start, end):
+    """Referent assignments joined to their referent's periods on the fiche's code, with `seg_start` and `seg_end`:
+    the days of [start, end] inside the fiche on which the parcours is active, the assignment holds and the period
+    runs (at least one day). Assignments of one parcours never overlap, nor do the periods of one referent on one
+    code, so the segments of one parcours are disjoint and their days add up."""
+    span = window(operation, start, end)
+    if span is None:
+        return ReferentAssignment.objects.none()
+    start, end = span
+    overlapping = (
+        overlaps("", start, end)
+        & Q(referent__periods__operation__in=_same_fiche(operation))
+        & overlaps("referent__periods__", start, end)
+        & overlaps("parcours__", start, end, "entry_date", "exit_date")
+    )
+    return (
+        ReferentAssignment.objects.filter(overlapping)
+        .alias(
+            seg_start=Greatest(
+                F("start"),
+                F("referent__periods__start"),
+                F("parcours__entry_date"),
+                _date(start),
+                output_field=DateField(),
+            ),
+            seg_end=Least(
+                Coalesce(F("end"), _date(end)),
+                Coalesce(F("referent__periods__end"), _date(end)),
+                Coalesce(F("parcours__exit_date"), _date(end)),
+                _date(end),
+                output_field=DateField(),
+            ),
+        )
+        .filter(seg_end__gte=F("seg_start"))
+        .order_by()
+    )
+
+
+def _parcours_by(date_field, operation, start, end):
+    """Parcours whose `date_field` is in [start, end] while assigned to a referent attached to the fiche."""
+    span = window(operation, start, end)
+    if span is None:
+        return Parcours.objects.none()
+    return (
+        Parcours.objects.filter(**{f"{date_field}__range": span})
+        .filter(assigned_and_attached_on("assignments__", operation, F(date_field)))
+        .order_by()
+    )
+
+
+def integrations(operation, start, end):
+    return _parcours_by("entry_date", operation, start, end)
+
+
+def exits(operation, start, end):
+    """Parcours that left the PLIE (not only the fiche) in the period."""
+    return _parcours_by("exit_date", operation, start, end)
