@@ -250,7 +250,7 @@ def test_a_database_gone_mid_page_answers_503_in_french(client_of, animation, op
     def gone(*args, **kwargs):
         raise OperationalError("terminating connection due to administrator command")
 
-    monkeypatch.setattr(reporting.views, "build_report", gone)
+    monkeypatch.setattr(reporting.views, "report_for", gone)
     client = client_of(animation)
     client.raise_request_exception = False
     response = client.get(reverse("dashboard"))
