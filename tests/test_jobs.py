@@ -268,7 +268,9 @@ def test_a_job_that_keeps_losing_the_database_is_failed_after_the_last_attempt(d
     monkeypatch.setitem(jobs.KINDS, "essai", jobs.JobKind(run=lost))
     monkeypatch.setattr(jobs, "run_eagerly", lambda: False)
     monkeypatch.setattr(run_job, "apply_async", lambda args, **kwargs: jobs.run(args[0], heartbeat=False))
+    # the test's own connection holds its transaction: the worker would reconnect, the test keeps it
     monkeypatch.setattr(jobs, "connection", type("Kept", (), {"close": lambda self: None})())
+    monkeypatch.setattr(jobs, "close_old_connections", lambda: None)
     job = Job.objects.create(kind="essai")
     jobs.run(job.pk, heartbeat=False)
     job.refresh_from_db()
