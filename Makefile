@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: install run test lint format bench bench-imports clean
+.PHONY: install run test lint format bench bench-imports bench-load clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: install
 bench-imports: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py migrate --no-input -v0
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench_imports $(BENCH_ARGS)
+
+# Loopback only; LOAD_ARGS="--rate 5 --duration 10" for a short run.
+bench-load: install
+	@mkdir -p var
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py migrate --no-input -v0
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench_load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -46,6 +46,7 @@ class ColumnMapping(models.Model):
 
 
 class RunStatus(models.TextChoices):
+    ANALYSING = "analysing", "Aperçu en préparation"
     UPLOADED = "uploaded", "Fichiers déposés"
     QUEUED = "queued", "En attente"
     RUNNING = "running", "En cours"

@@ -105,9 +105,46 @@ def _read_csv(data):
     return Table(headers=headers, rows=body, format="csv", encoding=encoding, separator=separator)
 
 
+# A real extract compresses about tenfold; a crafted archive far more (a 1.8 KB file once grew a worker to 5.6 GB).
+XLSX_MAX_RATIO = 100
+XLSX_MAX_MEMBERS = 1000
+# Beyond what any extract has (and Excel's own limits): a declared sheet size is never trusted.
+XLSX_MAX_COLUMNS = 256
+XLSX_MAX_ROWS = 1_048_576
+
+
+def xlsx_max_uncompressed():
+    return 10 * max_bytes()
+
+
+def check_archive(data):
+    """Refuses an .xlsx whose archive would unpack to far more than its size, before any of it is unpacked."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise RejectedFileError(
+            "Ce fichier ressemble à une archive mais n’est pas un classeur .xlsx lisible."
+        ) from error
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise RejectedFileError("Ce classeur contient un nombre anormal de parties : il est refusé.")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > xlsx_max_uncompressed():
+        raise RejectedFileError(
+            f"Ce classeur se décompresse en {unpacked / 1024 / 1024:.0f} Mo, au-delà des "
+            f"{xlsx_max_uncompressed() / 1024 / 1024:.0f} Mo permis : il est refusé. Enregistrez l’extraction en CSV."
+        )
+    for member in members:
+        if member.file_size > 1024 * 1024 and member.file_size > XLSX_MAX_RATIO * max(member.compress_size, 1):
+            raise RejectedFileError(
+                "Ce classeur est anormalement compressé (plus de 100 fois) : il est refusé par précaution. "
+                "Enregistrez l’extraction en CSV."
+            )
+
+
 def _read_xlsx(data):
     from openpyxl import load_workbook
 
+    check_archive(data)
     try:
         # Formulas are never evaluated: read_only with data_only=False gives them back as text starting with "=".
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -117,8 +154,19 @@ def _read_xlsx(data):
         ) from error
     sheet = workbook.worksheets[0]
     rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(["" if value is None else _xlsx_text(value) for value in values])
+    blank = 0
+    for values in sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS):
+        if len(rows) + blank >= XLSX_MAX_ROWS:
+            workbook.close()
+            raise RejectedFileError(f"Le classeur dépasse {XLSX_MAX_ROWS} lignes : il est refusé.")
+        row = ["" if value is None else _xlsx_text(value) for value in values]
+        # Blank lines are counted, not kept, until a filled one follows: line numbers stay those of the sheet.
+        if not any(row):
+            blank += 1
+            continue
+        rows.extend([[""]] * blank)
+        blank = 0
+        rows.append(row)
     workbook.close()
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()

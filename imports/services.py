@@ -4,8 +4,10 @@ import hashlib
 import logging
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+
+from plie import jobs
 
 from .columns import normalize
 from .engine import Source, run_batch
@@ -18,10 +20,20 @@ logger = logging.getLogger(__name__)
 def deposit_files(*, plie, files, create_referents, by):
     """A new import with its files (name, bytes) kept on private storage until it has run."""
     run = ImportRun.objects.create(plie=plie, created_by=by, create_referents=create_referents)
-    for name, data in files:
-        import_file = ImportFile(run=run, name=name[:255], checksum=hashlib.sha256(data).hexdigest(), size=len(data))
-        import_file.content.save(import_file.checksum, ContentFile(data), save=False)
-        import_file.save()
+    stored = []
+    try:
+        for name, data in files:
+            import_file = ImportFile(
+                run=run, name=name[:255], checksum=hashlib.sha256(data).hexdigest(), size=len(data)
+            )
+            import_file.content.save(import_file.checksum, ContentFile(data), save=False)
+            stored.append(import_file)
+            import_file.save()
+    except OSError:
+        # A full disk: the run is rolled back with this transaction, and the files already written must go with it.
+        for import_file in stored:
+            import_file.content.delete(save=False)
+        raise
     return run
 
 
@@ -54,6 +66,30 @@ def analyse(run):
     return results
 
 
+def request_preview(*, run):
+    """The preview is a job of the worker, never of the web request: a crafted file may cost memory and time."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.ANALYSING, progress=0, progress_label="Aperçu en préparation"
+    )
+    jobs.enqueue("import_preview", run.pk)
+
+
+def finish_preview(run_id):
+    ImportRun.objects.filter(pk=run_id, status=RunStatus.ANALYSING).update(
+        status=RunStatus.UPLOADED, progress=100, progress_label="Aperçu prêt"
+    )
+
+
+@transaction.atomic
+def fail(run_id, message):
+    """An import or a preview that will not end: the run says why, and its files go (they hold personal data)."""
+    if ImportRun.objects.filter(
+        pk=run_id, status__in=[RunStatus.ANALYSING, RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.FAILED, error=message[:2000], finished_at=timezone.now()):
+        for import_file in ImportFile.objects.filter(run_id=run_id).exclude(content=""):
+            import_file.content.delete(save=True)
+
+
 @transaction.atomic
 def save_mapping(*, run, kind, header, column, by):
     """Remember that this PLIE's `header` means `column` in files of `kind`."""
@@ -63,10 +99,8 @@ def save_mapping(*, run, kind, header, column, by):
 
 
 def queue(*, run):
-    from .tasks import run_import_task
-
     ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, progress=0, progress_label="En attente")
-    transaction.on_commit(lambda: run_import_task.delay(run.pk))
+    jobs.enqueue("import", run.pk)
 
 
 def execute(run_id):
@@ -90,6 +124,11 @@ def execute(run_id):
             create_referents=run.create_referents,
             progress=progress,
         )
+    except (OperationalError, InterfaceError):
+        # The database went away: the file being written was rolled back; the job runs the import again once it is
+        # back, with the files still there (plie/jobs.py).
+        pairs = []
+        raise
     except Exception as error:
         # Logged for the operators; the page says it failed. What a file did write before stays (all or nothing
         # holds per file), and the contents go, as after a success: they are whole files of personal data.

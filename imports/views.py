@@ -1,13 +1,18 @@
+import logging
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from plie import jobs
 from plie.access import get_for_user, require_admin
 
 from . import services
 from .forms import MappingForm, UploadForm
 from .models import ImportFile, ImportRun, RunStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _require_admin(request):
@@ -32,11 +37,20 @@ def import_create(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
-        run = services.deposit_files(
-            plie=request.plie, files=files, create_referents=form.cleaned_data["create_referents"], by=request.user
-        )
-        services.analyse(run)
-        return redirect(run)
+        try:
+            run = services.deposit_files(
+                plie=request.plie, files=files, create_referents=form.cleaned_data["create_referents"], by=request.user
+            )
+        except OSError:
+            logger.exception("Dépôt d’extraction impossible")
+            form.add_error(
+                None,
+                "Les fichiers n’ont pas pu être enregistrés : l’espace de stockage du serveur est plein ou "
+                "indisponible. Rien n’a été déposé ; réessayez plus tard et prévenez l’administrateur technique.",
+            )
+        else:
+            services.request_preview(run=run)
+            return redirect(run)
     return render(request, "imports/import_create.html", {"form": form})
 
 
@@ -54,6 +68,7 @@ def import_detail(request, pk):
     }
     context = {
         "run": run,
+        "label": _label(run),
         "files": [(f, mapping_forms.get(f.pk)) for f in files],
         "importable": any(not f.rejected for f in files),
         "rejected": [f for f in files if f.rejected],
@@ -73,8 +88,8 @@ def import_mapping(request, pk):
     if form.is_valid():
         for header, column in form.mappings():
             services.save_mapping(run=run, kind=import_file.kind, header=header, column=column, by=request.user)
-        services.analyse(run)
-        messages.success(request, "Correspondances enregistrées pour les prochains imports ; l’aperçu est à jour.")
+        services.request_preview(run=run)
+        messages.success(request, "Correspondances enregistrées pour les prochains imports ; l’aperçu est refait.")
     else:
         messages.error(request, " ".join(form.non_field_errors()))
     return redirect(run)
@@ -91,12 +106,21 @@ def import_start(request, pk):
     return redirect(run)
 
 
+def _label(run):
+    if run.status in (RunStatus.ANALYSING, RunStatus.QUEUED):
+        kind = "import_preview" if run.status == RunStatus.ANALYSING else "import"
+        waiting = jobs.waiting_label(kind, run.pk)
+        if waiting != "En attente":
+            return waiting
+    return run.progress_label or run.get_status_display()
+
+
 def import_status(request, pk):
     run = _run_for(request, pk)
     return JsonResponse(
         {
             "status": run.status,
-            "label": run.progress_label or run.get_status_display(),
+            "label": _label(run),
             "progress": run.progress,
             "finished": run.is_finished,
             "error": run.error,

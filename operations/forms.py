@@ -2,6 +2,7 @@ from django import forms
 from django.forms import inlineformset_factory
 
 from plie.forms import TenantModelForm
+from plie.versions import VersionedFormMixin
 from territories.models import Commune, Zone
 
 from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
@@ -9,7 +10,9 @@ from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent,
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
-class OperationForm(TenantModelForm):
+class OperationForm(VersionedFormMixin, TenantModelForm):
+    versioned_label = "cette fiche opération"
+
     class Meta:
         model = Operation
         localized_fields = "__all__"

@@ -58,6 +58,8 @@ def renew_operation(*, operation, start, end, by):
             planned.end = min(planned.end, end)
             planned.save()
     return renewed
+
+
 @transaction.atomic
 def set_retention(*, operation, last_payment_year, legal_hold, by):
     """The PLIE administrator sets when the fiche's proofs may go, or freezes them; the history keeps who did."""

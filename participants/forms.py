@@ -6,6 +6,7 @@ from operations.forms import DATE_INPUT
 from operations.models import ExitReason, Operation, Referent
 from plie.forms import TenantModelForm
 from plie.uploads import check_upload
+from plie.versions import VersionedFormMixin
 
 from .models import (
     CRITERIA,
@@ -32,7 +33,7 @@ def not_in_future(value, what):
     return value
 
 
-class ParticipantForm(TenantModelForm):
+class ParticipantForm(VersionedFormMixin, TenantModelForm):
     confirm_duplicate = forms.BooleanField(
         label="Je confirme qu’il s’agit d’une autre personne", required=False, widget=forms.HiddenInput
     )

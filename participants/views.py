@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from operations.models import Operation, Referent, ReferentPeriod, Target, TargetKind, TargetScope
 from plie.access import can_edit, get_for_user, get_or_404, require_admin, require_editor, role_in
 from plie.models import Role
+from plie.versions import stale_edit, version_of
 
 from . import services
 from .alerts import portfolio, with_alerts
@@ -213,8 +214,15 @@ def participant_history(request, pk):
 
 
 def _workflow_page(request, parcours, form, title, action, success, **context):
-    """Bind the form, call the write function of the parcours, say what happened; a refusal keeps the input."""
-    if request.method == "POST" and form.is_valid():
+    """Bind the form, call the write function of the parcours, say what happened; a refusal keeps the input, and so
+    does a parcours someone else changed since the page was shown."""
+    refusal, version = "", version_of(parcours)
+    if request.method == "POST":
+        refusal, version = stale_edit(parcours, request.POST.get("version"), "ce parcours")
+    if request.method == "POST" and refusal:
+        form.is_valid()
+        form.add_error(None, refusal)
+    elif request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 action(form.cleaned_data)
@@ -231,6 +239,7 @@ def _workflow_page(request, parcours, form, title, action, success, **context):
             "title": title,
             "participant": parcours.participant,
             "parcours": parcours,
+            "version": version,
             **context,
         },
     )

@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class PlieConfig(AppConfig):
     name = "plie"
     verbose_name = "PLIE et comptes"
+
+    def ready(self):
+        # Each app's `jobs.py` registers its kinds of long jobs, so that any process can sweep any of them.
+        autodiscover_modules("jobs")

@@ -10,4 +10,6 @@ def current_plie(request):
         "current_role": role,
         "is_editor": role in EDITOR_ROLES,
         "my_memberships": list(memberships_of(user).values()) if user else [],
+        # what was typed before the session expired, put back in the form by static/js/drafts.js
+        "kept_post": getattr(request, "kept_post", None),
     }

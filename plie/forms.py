@@ -3,8 +3,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 
+from . import jobs
 from .identity import normalize_email, over_limit
-from .tasks import send_email
 
 
 class TenantModelForm(forms.ModelForm):
@@ -54,4 +54,4 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        send_email.delay_on_commit(subject=subject, body=body, to=[to_email])
+        jobs.enqueue("email", payload={"subject": subject, "body": body, "to": [to_email]})

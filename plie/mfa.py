@@ -26,8 +26,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
+from . import jobs
 from .identity import normalize_email, over_limit
-from .tasks import send_email
 
 RECOVERY_CODES = 10
 INVITATION_SALT = "plie.mfa.invitation"
@@ -74,8 +74,9 @@ def send_invitation(request, user):
         "registration/mfa_invitation_email.txt",
         {"link": link, "hours": settings.MFA_INVITATION_SECONDS // 3600, "email": user.email},
     )
-    send_email.delay_on_commit(
-        subject="Activer la double authentification", body=body, to=[normalize_email(user.email)]
+    jobs.enqueue(
+        "email",
+        payload={"subject": "Activer la double authentification", "body": body, "to": [normalize_email(user.email)]},
     )
 
 

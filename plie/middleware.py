@@ -1,7 +1,11 @@
+import datetime
+
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django_otp import user_has_device
 
 from .access import memberships_of
@@ -78,3 +82,80 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+# Fields never kept: secrets, and what the form machinery sends by itself.
+NOT_KEPT = ("csrfmiddlewaretoken", "password", "otp", "token", "code")
+KEPT_POST = "kept_post"
+KEPT_FOR = datetime.timedelta(hours=12)
+KEPT_MAX_CHARACTERS = 200_000
+
+
+def _expired_session_owner(request):
+    """The account of the session the browser still names, now expired: its row stays until `clearsessions`."""
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key or settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return None
+    from django.contrib.sessions.models import Session
+
+    row = Session.objects.filter(session_key=key).first()
+    return row.get_decoded().get("_auth_user_id") if row else None
+
+
+class KeepExpiredPostMiddleware:
+    """A form sent after the session expired is not lost: what was typed waits in the new session, tied to the account
+    of the expired one, and is put back in the same form once that account has signed in again (static/js/drafts.js).
+    It is never replayed: the person reads it and sends it again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.kept_post = None
+        return self.get_response(request)
+
+    def offer(self, request):
+        kept = request.session.get(KEPT_POST)
+        if not kept:
+            return
+        if str(request.user.pk) != kept["user"] or _age(kept) > KEPT_FOR:
+            del request.session[KEPT_POST]  # another account signed in, or too old: dropped unseen
+        elif request.path == kept["path"]:
+            del request.session[KEPT_POST]
+            request.kept_post = kept["fields"]
+            messages.warning(
+                request,
+                "Votre session avait expiré : ce que vous aviez saisi a été remis dans le formulaire"
+                + (" (sauf les fichiers joints, à joindre de nouveau)" if kept["files"] else "")
+                + ". Relisez-le, puis enregistrez.",
+            )
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method == "GET" and request.user.is_authenticated:
+            self.offer(request)
+        if request.method != "POST" or request.user.is_authenticated:
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None  # the login form itself, the password reset…
+        owner = _expired_session_owner(request)
+        if owner is None:
+            return None
+        fields = {
+            name: values
+            for name, values in request.POST.lists()
+            if not any(secret in name.lower() for secret in NOT_KEPT)
+        }
+        if sum(len(value) for values in fields.values() for value in values) > KEPT_MAX_CHARACTERS:
+            return None
+        request.session[KEPT_POST] = {
+            "user": str(owner),
+            "path": request.path,
+            "fields": fields,
+            "files": bool(request.FILES),
+            "at": timezone.now().isoformat(),
+        }
+        return None
+
+
+def _age(kept):
+    return timezone.now() - datetime.datetime.fromisoformat(kept["at"])

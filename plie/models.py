@@ -157,3 +157,50 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.plie} ({self.get_role_display()})"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "En attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échec"
+
+
+class Job(models.Model):
+    """A long job (bilan PDF, import, preview, nightly retention) as a row: the worker may die and the broker may be
+    down, the row says where it stands and the sweeper (plie/jobs.py) moves it on."""
+
+    kind = models.CharField("type", max_length=50)
+    object_id = models.PositiveBigIntegerField("objet", null=True, blank=True)
+    payload = models.JSONField("paramètres", default=dict, blank=True)
+    state = models.CharField("état", max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    # The outbox: empty until the broker has accepted the message; the sweeper sends what is still empty.
+    sent_at = models.DateTimeField("transmis le", null=True, blank=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    error = models.TextField("erreur", blank=True)
+
+    class Meta:
+        verbose_name = "tâche de fond"
+        verbose_name_plural = "tâches de fond"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "object_id"]), models.Index(fields=["state", "heartbeat_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=JobState.values),
+                name="job_state_valid",
+                violation_error_message="État inconnu.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["done", "failed"], finished_at__isnull=False)
+                | models.Q(state__in=["queued", "running"], finished_at__isnull=True),
+                name="job_finished_when_ended",
+                violation_error_message="Une tâche terminée a une date de fin, une tâche en cours n’en a pas.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id or ''} ({self.get_state_display()})".replace("  ", " ")

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "plie.middleware.KeepExpiredPostMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "plie.middleware.RequireSecondFactorMiddleware",
@@ -131,6 +133,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # Extracts are refused above this size before being read (a year of a large PLIE's steps is a few megabytes).
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=50)
+# The preview of an import runs in a child process of the worker with these limits (imports/preview.py).
+IMPORT_PREVIEW_MEGABYTES = env.int("IMPORT_PREVIEW_MEGABYTES", default=2048)
+IMPORT_PREVIEW_SECONDS = env.int("IMPORT_PREVIEW_SECONDS", default=300)
 # A request may carry several extracts at once; beyond this, it is refused before its body is read.
 MAX_REQUEST_BYTES = 4 * IMPORT_MAX_MEGABYTES * 1024 * 1024
 STORAGES = {
@@ -177,6 +182,31 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 29 * 60
+# A broker or result store that does not answer is reported within seconds: a page never waits on it (plie/jobs.py
+# keeps the job in its outbox), and a worker reconnects on its own.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late, a worker holds only the job it runs
+# Long jobs (plie/jobs.py): a running job touches its row this often; one silent for JOB_STALE_SECONDS is taken
+# for lost and run again, up to JOB_MAX_ATTEMPTS times; a queued job the broker has not started is sent again after
+# JOB_RESEND_SECONDS. Celery beat sweeps every minute (`celery -A plie beat`, or cron `manage.py sweep_jobs`).
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=15)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=300)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_RESEND_SECONDS = env.int("JOB_RESEND_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE = {
+    "balayage des tâches": {"task": "plie.tasks.sweep_jobs", "schedule": env.int("JOB_SWEEP_SECONDS", default=60)},
+    "conservation des dossiers": {
+        "task": "plie.tasks.enqueue_job",
+        "schedule": crontab(hour=2, minute=30),
+        "args": ["retention"],
+    },
+}
 
 # Security (OWASP ASVS level 2; see SECURITY.md).
 # A second factor (TOTP, with recovery codes) for every account; the demo may go without.

@@ -57,3 +57,5 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "plie.views.server_error"

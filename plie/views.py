@@ -1,8 +1,13 @@
+import sys
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -30,6 +35,18 @@ def switch_plie(request):
 @login_not_required
 def privacy(request):
     return render(request, "privacy.html")
+
+
+@login_not_required
+def server_error(request):
+    """The error page; a database that went away mid-page (a restart, a failover) is said as such, with a 503 the
+    user can retry."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
 class PasswordResetView(auth_views.PasswordResetView):

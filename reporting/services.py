@@ -1,10 +1,11 @@
 import logging
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from plie import jobs
 from plie.access import role_in
 from plie.models import Role
 
@@ -17,10 +18,9 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def request_bilan(*, operation, start, end, with_annex, by):
-    """Records the request and queues its generation once the request is committed. The document is written for
-    the requester's audience (reporting/disclosure.py) and opens to that audience and the team only."""
-    from .tasks import generate_bilan_task
-
+    """Records the request and its job; the job goes to the worker once the request is committed, or later if the
+    broker is down (plie/jobs.py): the request itself never fails for it. The document is written for the
+    requester's audience (reporting/disclosure.py) and opens to that audience and the team only."""
     audience = disclosure.audience(role_in(by, operation.plie))
     bilan = BilanRequest.objects.create(
         plie=operation.plie,
@@ -31,7 +31,7 @@ def request_bilan(*, operation, start, end, with_annex, by):
         audience=audience,
         requested_by=by,
     )
-    transaction.on_commit(lambda: generate_bilan_task.delay(bilan.pk))
+    jobs.enqueue("bilan", bilan.pk)
     return bilan
 
 
@@ -44,8 +44,12 @@ def _progress(bilan_id, percent, **fields):
 
 def generate_bilan(bilan_id):
     """Renders the PDF of a bilan request; a failure is recorded on the request for the user to see."""
+    # Compare and set: a bilan already being prepared, or ready, is not prepared again.
+    if not BilanRequest.objects.filter(pk=bilan_id, status=BilanStatus.PENDING).update(
+        status=BilanStatus.RUNNING, progress=10
+    ):
+        return
     bilan = BilanRequest.objects.select_related("operation__plie", "requested_by").get(pk=bilan_id)
-    _progress(bilan.pk, 10, status=BilanStatus.RUNNING)
     try:
         pdf, pages = render_bilan_pdf(
             bilan.operation,
@@ -58,8 +62,12 @@ def generate_bilan(bilan_id):
             progress=lambda percent: _progress(bilan.pk, percent),
         )
         bilan.file.save(f"{bilan.pk}.pdf", ContentFile(pdf), save=False)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the job prepares the bilan again once it is back (plie/jobs.py)
     except Exception as error:  # noqa: BLE001 — whatever went wrong, the user must be told
         logger.exception("Bilan %s failed", bilan_id)
+        if bilan.file.name:  # a disk that filled up mid-write leaves no half-written PDF behind
+            bilan.file.delete(save=False)
         _progress(
             bilan.pk,
             100,
@@ -94,6 +102,8 @@ def export_mdfse(*, operation, file_format, by, today=None):
     headers, rows = mdfse.table(operation, mdfse_columns(operation.plie), today or timezone.localdate())
     MdfseExport.objects.create(plie=operation.plie, operation=operation, by=by, rows=len(rows), file_format=file_format)
     return mdfse.to_csv(headers, rows) if file_format == "csv" else mdfse.to_xlsx(headers, rows)
+
+
 def delete_bilans_naming(*, participant, **kwargs):
     """Receiver of participants.signals.person_forgotten: the stored bilans whose nominative annex may list the
     person (a fiche they took part in, a period that meets their days in it) are deleted, file and request.
@@ -101,7 +111,9 @@ def delete_bilans_naming(*, participant, **kwargs):
     periods = Q(pk__in=[])
     for participation in participant.participations.all():
         periods |= Q(
-            operation_id=participation.operation_id, start__lte=participation.last_day, end__gte=participation.entry_date
+            operation_id=participation.operation_id,
+            start__lte=participation.last_day,
+            end__gte=participation.entry_date,
         )
     bilans = list(BilanRequest.objects.filter(periods, with_annex=True))
     for bilan in bilans:

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_POST
 from operations.models import ExitCategory, Operation, Referent
 from participants import attribution
 from participants.models import Parcours, Status, record_access
+from plie import jobs
 from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
 from plie.text import download_name
 
 from . import charts, disclosure, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
-from .models import BilanRequest, MdfseExport
+from .models import BilanRequest, BilanStatus, MdfseExport
 from .periods import Period, check_length, period_from
 from .report import report_for
 
@@ -214,7 +215,13 @@ def bilan_list(request):
 
 def bilan_detail(request, pk):
     bilan = get_for_user(BilanRequest.objects.select_related("operation", "requested_by"), request.user, pk=pk)
-    return render(request, "reporting/bilan_detail.html", {"bilan": bilan})
+    return render(request, "reporting/bilan_detail.html", {"bilan": bilan, "label": _label(bilan)})
+
+
+def _label(bilan):
+    if bilan.status == BilanStatus.PENDING:
+        return jobs.waiting_label("bilan", bilan.pk)
+    return bilan.get_status_display()
 
 
 def bilan_status(request, pk):
@@ -222,7 +229,7 @@ def bilan_status(request, pk):
     return JsonResponse(
         {
             "status": bilan.status,
-            "label": bilan.get_status_display(),
+            "label": _label(bilan),
             "progress": bilan.progress,
             "error": bilan.error,
             "ready": bilan.status == "done",

@@ -4,6 +4,7 @@ from participants.forms import DATE_INPUT
 from participants.models import DocumentKind, Participant
 from plie.forms import TenantModelForm
 from plie.uploads import check_upload
+from plie.versions import VersionedFormMixin
 
 from .models import Attendance, CollectiveSession, Step, StepCategory, StepType
 
@@ -12,7 +13,9 @@ def step_type_field_queryset(plie):
     return StepType.objects.filter(category__plie=plie, is_active=True).select_related("category")
 
 
-class StepForm(forms.ModelForm):
+class StepForm(VersionedFormMixin, forms.ModelForm):
+    versioned_label = "cette étape"
+
     class Meta:
         model = Step
         fields = ["step_type", "partner", "start", "end", "status", "notes"]

@@ -6,7 +6,6 @@ follow-up are tested against a known `today`; the workflow itself goes through `
 import datetime
 
 import factory
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
 
@@ -24,6 +23,7 @@ from participants.models import (
     ReceptionKind,
     Status,
 )
+from plie.storage import WholeFileSystemStorage
 from tests.factories import PlieFactory
 
 PRESCRIBED_ON = datetime.date(2023, 1, 5)
@@ -63,7 +63,7 @@ def isolate_private_storage(monkeypatch, path):
 
     `plie.storage.private_storage` is built from settings at import time, so override_settings cannot move
     it: the file field is given another storage for the test instead (monkeypatch puts the real one back)."""
-    storage = FileSystemStorage(location=path, base_url=None)
+    storage = WholeFileSystemStorage(location=path, base_url=None)
     monkeypatch.setattr(Document._meta.get_field("file"), "storage", storage)
     return storage
 

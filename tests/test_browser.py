@@ -167,3 +167,67 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
 
     page.get_by_role("link", name="Imports", exact=True).click()
     assert page.get_by_text("participants-corrige.csv").is_visible()
+
+
+@pytest.fixture
+def orm():
+    """Runs an ORM call in a thread of its own and closes its connection: inside Playwright's event loop the ORM
+    would open a connection that outlives the test (and keeps PostgreSQL from dropping the test database)."""
+    import threading
+
+    from django.db import connection
+
+    def call(function):
+        result = []
+
+        def target():
+            try:
+                result.append(function())
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        return result[0]
+
+    return call
+
+
+def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, followed, page, orm):
+    """The draft is kept in the tab as it is typed; after the session expired, the report sent comes back in the
+    form once the referent has signed in again (static/js/drafts.js, plie/middleware.py)."""
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    report = "Point long : projet de formation, candidatures envoyées, prochain rendez-vous au centre."
+    url = f"{live_server.url}/participants/{followed.participant.pk}/entretiens/nouveau/"
+    page.goto(url)
+    page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(url)
+    page.locator("#id_summary").fill(report)
+    page.wait_for_timeout(800)
+    page.reload()
+    assert page.locator("#id_summary").input_value() == report
+    assert page.get_by_text("Brouillon restauré").is_visible()
+
+    page.locator("#id_date").fill("2023-03-15")
+    orm(lambda: Session.objects.update(expire_date=timezone.now() - datetime.timedelta(minutes=1)))
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url("**/connexion/**")
+    page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(url)
+    assert page.get_by_text("Votre session avait expiré").is_visible()
+    assert page.locator("#id_summary").input_value() == report
+    assert page.locator("#id_date").input_value() == "2023-03-15"
+    page.get_by_role("button", name="Enregistrer").click()
+    assert page.get_by_text("L’entretien du 15/03/2023 est enregistré.").is_visible()
+    assert orm(lambda: followed.participant.entretiens.get().summary) == report
+    page.goto(url)
+    assert page.locator("#id_summary").input_value() == "", "the draft went once the save was confirmed"

@@ -52,12 +52,11 @@ def test_a_task_result_comes_back_from_the_worker(real_worker):
     assert result.get(timeout=60) == 1
 
 
-def test_the_password_reset_email_is_sent_by_the_worker(
-    client, animation, real_worker, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_worker):
+    """Committed for real: the e-mail is a job row the worker reads (plie/jobs.py)."""
     seen = mail_sizes(real_worker)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("password_reset"), {"email": animation.email})
+    response = client.post(reverse("password_reset"), {"email": animation.email})
     assert response.status_code == 302
     mail = wait_for_mail(real_worker, seen)
     assert "Choisir un nouveau mot de passe" in mail
@@ -107,4 +106,27 @@ def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker
     assert (run.status, run.progress, run.error) == ("done", 100, "")
     assert [(f.kind, f.created) for f in run.files.all()] == [("référents", 2), ("participants", 3)]
     assert Participant.objects.filter(plie=operation.plie).count() == 3
+    assert ImportRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_worker, operation, admin_user):
+    from django.db import transaction
+
+    from imports.models import ImportRun
+    from imports.services import deposit_files, request_preview
+    from plie.models import Job
+    from tests.imports_files import PARTICIPANTS, csv_bytes
+
+    run = deposit_files(
+        plie=operation.plie, files=[("participants.csv", csv_bytes(PARTICIPANTS))], create_referents=True, by=admin_user
+    )
+    with transaction.atomic():
+        request_preview(run=run)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and Job.objects.get().state not in ("done", "failed"):
+        time.sleep(0.5)
+    run.refresh_from_db()
+    assert (run.status, run.error, Job.objects.get().state) == ("uploaded", "", "done")
+    assert run.files.get().report["created"] == 3
     assert ImportRun.objects.count() == 1

@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from imports.models import ColumnMapping, ImportFile, ImportRun, RunStatus
@@ -15,10 +16,12 @@ def private_files(monkeypatch, tmp_path):
 
 
 def upload(client, *files, create_referents=False):
+    """Deposits files; their preview (a job of the worker) runs in-process once the request commits."""
     data = {"files": [SimpleUploadedFile(name, content) for name, content in files]}
     if create_referents:
         data["create_referents"] = "on"
-    return client.post(reverse("import_create"), data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("import_create"), data)
 
 
 @pytest.fixture
@@ -55,7 +58,8 @@ def test_the_admin_uploads_maps_a_column_previews_fixes_and_imports(client_of, a
     assert "Conseiller référent" in page and "— ignorer cette colonne —" in page
 
     import_file = run.files.get()
-    response = client.post(reverse("import_mapping", args=[import_file.pk]), {"h0": "Référent"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("import_mapping", args=[import_file.pk]), {"h0": "Référent"})
     assert response.status_code == 302
     assert ColumnMapping.objects.get(plie=plie).header == "conseiller referent"
     page = client.get(run.get_absolute_url()).content.decode()

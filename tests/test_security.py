@@ -58,10 +58,10 @@ def enrol(client):
 
 @pytest.fixture
 def mailbox(monkeypatch):
-    """Mails queued on commit are sent at once (the test's transaction never commits)."""
-    from plie.tasks import send_email
+    """Mails are jobs sent on commit; here they are sent at once (the test's transaction never commits)."""
+    from plie import jobs
 
-    monkeypatch.setattr(send_email, "delay_on_commit", send_email.delay)
+    monkeypatch.setattr(jobs.transaction, "on_commit", lambda callback, **kwargs: callback())
     return mail.outbox
 
 

@@ -1,10 +1,10 @@
-// Follows a job a worker runs (a bilan PDF, an import) through its JSON status, on the element with data-status-url.
+// Follows a job a worker runs (a bilan PDF, an import or its preview) through its JSON status, on the element with data-status-url.
 (function () {
   const box = document.querySelector("[data-status-url]");
   if (!box) return;
   const bar = box.querySelector(".progress-bar");
   bar.style.width = bar.dataset.progress + "%"; // set from script: the CSP forbids style attributes
-  const ended = (status) => ["done", "failed", "rejected", "abandoned"].includes(status);
+  const ended = (status) => ["done", "failed", "rejected", "abandoned", "uploaded"].includes(status);
   if (ended(box.dataset.status)) return;
   const label = box.querySelector("[aria-live]");
   const error = box.querySelector("[data-error]");
