@@ -40,7 +40,7 @@ from .models import (
     Sex,
     Status,
 )
-from .participations import deferred, record_exit_situations, suggested_exit_situation
+from .participations import deferred, ended_parcours, record_exit_situations, suggested_exit_situation
 
 WINDOW_START = datetime.date(2022, 1, 1)
 DEFAULT_TODAY = datetime.date(2023, 12, 31)  # the demo is an extract of the end of 2023
@@ -687,11 +687,8 @@ def record_demo_exit_situations(*, plie, by, today, seed=2023):
     for participation in left:
         if rng.random() < 0.1:
             continue
-        ended = next(
-            (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
-        )
-        situation = suggested_exit_situation(participation, ended)
-        if ended is None:
+        situation = suggested_exit_situation(participation)
+        if ended_parcours(participation) is None:
             looking = Answer.YES if participation.employment_status == EmploymentStatus.UNEMPLOYED else Answer.NO
             situation = {**dict.fromkeys(Participation.EXIT_FIELDS, Answer.NO), "exit_job_searching": looking}
         answers[participation] = situation

@@ -286,10 +286,7 @@ def exit_situation_forms(participations, data, today):
         if participation.exit_recorded:
             initial = {field: getattr(participation, field) for field in Participation.EXIT_FIELDS}
         else:
-            ended = next(
-                (p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None
-            )
-            initial = suggested_exit_situation(participation, ended)
+            initial = suggested_exit_situation(participation)
         forms_by_pk[participation.pk] = ExitSituationForm(
             data, participation=participation, initial=initial, prefix=f"p{participation.pk}"
         )

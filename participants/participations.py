@@ -191,11 +191,17 @@ SUGGESTED_BY_RESULT = {
 }
 
 
-def suggested_exit_situation(participation, parcours):
+def ended_parcours(participation):
+    """The parcours that left the PLIE on the participation's last day, if any (from the prefetched parcours)."""
+    return next((p for p in participation.participant.parcours.all() if p.exit_date == participation.last_day), None)
+
+
+def suggested_exit_situation(participation):
     """What the exit reason of the parcours that ended on the participation's last day suggests; for a person who
     stays in the PLIE after the fiche's end (« sortie d’opération »), nothing: the team says what is true."""
+    parcours = ended_parcours(participation)
     answers = dict.fromkeys(Participation.EXIT_FIELDS, "")
-    if parcours is None or parcours.exit_date != participation.last_day or parcours.exit_reason is None:
+    if parcours is None or parcours.exit_reason is None:
         return answers
     answers = dict.fromkeys(Participation.EXIT_FIELDS, Answer.NO)
     field = SUGGESTED_BY_RESULT.get(parcours.exit_reason.fse_result)

@@ -7,16 +7,14 @@ from plie.models import Role
 
 from .charts import monthly_chart, targets_chart
 from .definitions import indicator_rows
-from .disclosure import COPIL
 from .report import report_for
 
 
-def render_bilan_html(report, *, requested_by=None, hide_small=False):
+def render_bilan_html(report, *, requested_by=None):
     return render_to_string(
         "reporting/bilan_pdf.html",
         {
             **report,
-            "hide_small": hide_small,
             "indicator_rows": indicator_rows(report["totals"]),
             "targets_svg": targets_chart(report["lines"]),
             "monthly_svg": monthly_chart(report["months"]),
@@ -36,7 +34,7 @@ def render_bilan_pdf(
     progress = progress or (lambda percent: None)
     report = report_for(operation, start, end, role=role, referent_ids=referent_ids, persons=with_annex)
     progress(40)
-    html = render_bilan_html(report, requested_by=user, hide_small=report.get("hidden_for") == COPIL)
+    html = render_bilan_html(report, requested_by=user)
     progress(60)
     document = HTML(string=html).render()
     progress(90)

@@ -88,7 +88,6 @@ def dashboard(request):
             "period_form": form,
             "role": role,
             "show_referents": report["referents"] is not None,
-            "hide_small": report.get("hidden_for") == disclosure.COPIL,
             "persons": can_edit(request.user, operation.plie),
             "indicator_rows": indicator_rows(report["totals"]),
             "query": request.GET.urlencode(),

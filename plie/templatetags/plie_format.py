@@ -62,11 +62,3 @@ def rate(value):
     if _withheld(value):
         return str(value)
     return f"{french_number(round(value * 100, 1))}{NBSP}%"
-
-
-@register.filter
-def small(value, hide):
-    """A count hidden when it is small enough to identify someone (for the steering committee)."""
-    if hide and isinstance(value, int) and 0 < value < 5:
-        return "< 5"
-    return num(value)
