@@ -197,7 +197,7 @@ class Command(BaseCommand):
             }
             self.entries = getattr(self, "entries", {})
             self.entries[index] = (entry, exit_date)
-            lines.append(";".join(values[name] for name in header))
+            lines.append(";".join(values.get(name, "") for name in header))
         return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
     def steps_csv(self, participants, count):
@@ -220,7 +220,7 @@ class Command(BaseCommand):
                 "Validée": "Oui" if done else "Non",
                 "Organisme": "Organisme partenaire",
             }
-            lines.append(";".join(values[name] for name in header))
+            lines.append(";".join(values.get(name, "") for name in header))
         return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
     def bare_copy(self, data, kind):
