@@ -1,7 +1,7 @@
 """Import a batch of extract files into one PLIE: recognise, check every row, then write each file all or nothing.
 
 Checking reads the database in a handful of queries per file (the PLIE's participants, parcours, referents…) and
-works in memory; writing is set-based (imports/bulk.py). Each kind of file has its importer (imports/kinds/). A dry
+works in memory; writing is set-based (plie/bulk.py). Each kind of file has its importer (imports/kinds/). A dry
 run imports for real inside a transaction that is rolled back, so that its report is exactly the one a real import
 would give, later files seeing earlier ones.
 """

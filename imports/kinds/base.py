@@ -1,18 +1,18 @@
 """What every kind of extract shares: reading the cells column by column, reporting errors at their line and column,
-comparing a row with what is stored, and writing the plan set-based (imports/bulk.py)."""
+comparing a row with what is stored, and writing the plan set-based (plie/bulk.py)."""
 
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from operations.models import Referent, Structure, StructureKind
 from participants.models import Parcours, Participant
 from participants.participations import sync_participations
+from plie import bulk
 from plie.audit import save_as
 
-from .. import bulk, values
+from .. import values
 from ..columns import COLUMNS
 from ..results import UNCHANGED, UPDATE
 from ..values import normalize
@@ -74,9 +74,11 @@ class Importer:
             return
         report(0.6, "écriture")
         with transaction.atomic():
-            self.write(plan)
-            # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
-            sync_participations(self.plie.pk, by=self.by)
+            # A file that changes no row writes nothing: re-importing the same extract costs only its checks.
+            if self.result.created or self.result.updated:
+                self.write(plan)
+                # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+                sync_participations(self.plie.pk, by=self.by)
             self.after_sync(plan)
 
     def check(self, rows):
@@ -202,11 +204,7 @@ class Importer:
         for values_ in [*creates, *updates.values()]:
             if "referent_id" in values_:
                 values_["referent_id"] = pk_of(values_["referent_id"])
-        ids = bulk.allocate_ids(model, len(creates))
-        if creates:
-            columns, rows = full_rows(model, creates, ids)
-            history = ("+", self.by, self.reason) if hasattr(model, "history") else None
-            bulk.insert(model, columns, rows, history=history)
+        ids = bulk.create(model, creates, by=self.by, reason=self.reason)
         by_columns = defaultdict(list)
         for pk, changes in updates.items():
             names = tuple(sorted(changes))
@@ -228,25 +226,6 @@ def overlaps(items):
 
 def pk_of(value):
     return value.pk if isinstance(value, NewReferent | Referent) else value
-
-
-def full_rows(model, dicts, ids):
-    """Complete rows for a table: the given values, then the field defaults, as the ORM would fill them."""
-    now = timezone.now()
-    pairs = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-            default = now
-        elif f.default is not NOT_PROVIDED:
-            default = f.default() if callable(f.default) else f.default
-        else:
-            default = None if f.null else ""
-        pairs.append((f.attname, default))
-    columns = ["id", *(model._meta.get_field(name).column for name, _ in pairs)]
-    rows = [(pk, *[d.get(name, default) for name, default in pairs]) for pk, d in zip(ids, dicts, strict=True)]
-    return columns, rows
 
 
 def participant_index(plie):
