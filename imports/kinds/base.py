@@ -122,18 +122,16 @@ class Importer:
         return rows
 
     def parse_column(self, rows, column):
-        name, index, parse, required = column.name, self.positions[column.name], column.parse, column.required
-        seen = {}
-        for row in rows:
-            raw = row["_cells"][index]
-            value = seen.get(raw, seen)
-            if value is seen:
-                value = seen[raw] = read_cell(raw, parse, required)
-            if value.__class__ is Invalid:
+        name, index = column.name, self.positions[column.name]
+        texts = [row["_cells"][index] for row in rows]
+        read = {raw: read_cell(raw, column.parse, column.required) for raw in set(texts)}
+        cells = [read[raw] for raw in texts]
+        invalid = any(value.__class__ is Invalid for value in read.values())
+        for row, value in zip(rows, cells, strict=True):
+            row[name] = value
+            if invalid and value.__class__ is Invalid:
                 row[name] = None
                 self.fail(row, name, value.message)
-            else:
-                row[name] = value
 
     def fail(self, row, column, message):
         index = self.positions.get(column)
@@ -159,8 +157,12 @@ class Importer:
 
     @staticmethod
     def diff(current, wanted):
-        """The fields of `wanted` whose value differs from `current`."""
-        return {name: value for name, value in wanted.items() if current.get(name) != pk_of(value)}
+        """The fields of `wanted` whose value differs from `current` (a referent compared by its id)."""
+        return {
+            name: value
+            for name, value in wanted.items()
+            if current.get(name) != value and (value.__class__ not in REFERENTS or current.get(name) != value.pk)
+        }
 
     def referents_by_name(self):
         return {
@@ -224,8 +226,11 @@ def overlaps(items):
             yield start1, end1, row1, row2
 
 
+REFERENTS = (NewReferent, Referent)
+
+
 def pk_of(value):
-    return value.pk if isinstance(value, NewReferent | Referent) else value
+    return value.pk if value.__class__ in REFERENTS else value
 
 
 def participant_index(plie):
