@@ -102,6 +102,18 @@ def _attributed(operations, participant_ids):
     return found
 
 
+def _people(plie_id, participant_ids, wanted):
+    """{id: participant} of `wanted`, with what situation_of reads. By PLIE rather than by a list of ids when the
+    whole PLIE is synced: a first import attributes a hundred thousand people at once."""
+    people = Participant.objects.filter(plie_id=plie_id).only(*PERSON_FIELDS)
+    if participant_ids is not None:
+        people = people.filter(pk__in=participant_ids)
+    people = {person.pk: person for person in people}
+    missing = wanted - people.keys()
+    people.update(Participant.objects.only(*PERSON_FIELDS).in_bulk(missing) if missing else {})
+    return people
+
+
 @transaction.atomic
 def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     """Creates, moves and deletes the PLIE's participations (or those of `participant_ids`) to match attribution.
@@ -114,7 +126,7 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     if participant_ids is not None:
         existing = existing.filter(participant_id__in=participant_ids)
     existing = {(p.participant_id, p.operation_id): p for p in existing}
-    people = Participant.objects.only(*PERSON_FIELDS).in_bulk({participant_id for participant_id, _ in found})
+    people = _people(plie_id, participant_ids, {participant_id for participant_id, _ in found})
 
     created, updated = [], []
     for key, (entry, last, referent_id) in found.items():
