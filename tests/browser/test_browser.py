@@ -13,7 +13,7 @@ from tests.factories import MembershipFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -69,7 +69,7 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
 @pytest.fixture
 def followed(referent_a, operation, animation, tmp_path, monkeypatch):
     # Created before Playwright starts, like `user`; the sheet uploaded by the browser lands in tmp_path.
-    from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile
+    from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile
 
     isolate_private_storage(monkeypatch, tmp_path)
     participant = ParticipantFactory(plie=operation.plie, last_name="Lefèvre", first_name="Amina")
@@ -110,7 +110,7 @@ def extracts(admin_user, operation, tmp_path, monkeypatch):
     from django.core.files.storage import FileSystemStorage
 
     from imports.models import ImportFile
-    from tests.imports_files import PARTICIPANTS, REFERENTS, changed, csv_bytes
+    from tests.imports.files import PARTICIPANTS, REFERENTS, changed, csv_bytes
 
     monkeypatch.setattr(ImportFile._meta.get_field("content"), "storage", FileSystemStorage(location=tmp_path / "p"))
     rows = changed(PARTICIPANTS, 1, "Référent", "Conseiller référent")

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from participants.models import Participant
 from plie.models import Membership
 from steps.models import Step
-from tests.participants_factories import isolate_private_storage
+from tests.factories.participants import isolate_private_storage
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Steps, proofs and validation grids for the tests of the steps app, written through `steps.services`.
 
-Dates follow tests/participants_factories.py: a parcours enters on 01/02/2023 (ENTRY_ON) on the fiche FO1 2023.
+Dates follow tests/factories/participants.py: a parcours enters on 01/02/2023 (ENTRY_ON) on the fiche FO1 2023.
 The reference grid (`make_grid`) is approved on 01/01/2023 and asks, for a PMSMP, a convention and a bilan."""
 
 import datetime
@@ -11,7 +11,7 @@ from participants.models import DocumentKind
 from steps import services
 from steps.models import Step, StepStatus, StepType
 
-from .participants_factories import PDF
+from .participants import PDF
 
 D = datetime.date
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 from imports.engine import Source, run_batch
 from imports.resources import EntretienResource, FrenchCSV, ParcoursResource, ReferentPeriodResource, StepResource
 from tests.factories import UserFactory
-from tests.test_imports_engine import everything, snapshot
+from tests.imports.test_engine import everything, snapshot
 
 
 def test_what_the_admin_exports_the_import_takes_back_unchanged(plie, operation, admin_user):

@@ -9,7 +9,7 @@ from imports.models import ColumnMapping, ImportRun
 from operations.models import Referent, ReferentPeriod, Structure
 from participants.models import Entretien, Parcours, Participant, ReferentAssignment, Status
 from steps.models import Step, Validation
-from tests.imports_files import ENTRETIENS, PARTICIPANTS, REFERENTS, STEPS, changed, csv_bytes, xlsx_bytes
+from tests.imports.files import ENTRETIENS, PARTICIPANTS, REFERENTS, STEPS, changed, csv_bytes, xlsx_bytes
 
 MODELS = [Structure, Referent, ReferentPeriod, Participant, Parcours, ReferentAssignment, Step, Entretien]
 

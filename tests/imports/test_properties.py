@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imports.engine import Source, run_batch
-from tests.imports_files import PARTICIPANTS, REFERENTS, STEPS, csv_bytes, xlsx_bytes
-from tests.test_imports_engine import snapshot
+from tests.imports.files import PARTICIPANTS, REFERENTS, STEPS, csv_bytes, xlsx_bytes
+from tests.imports.test_engine import snapshot
 
 NASTY = [
     "",

@@ -5,7 +5,7 @@ import pytest
 
 from imports.engine import Source, run_batch
 from participants.models import Answer, EmploymentStatus, Nationality, Participant, Participation
-from tests.imports_files import REFERENTS, csv_bytes
+from tests.imports.files import REFERENTS, csv_bytes
 
 HEADER = [
     "ID participant", "Nom", "Prénom", "Sexe", "Date de naissance", "Date d'entrée", "Date de sortie",

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from imports.models import ColumnMapping, ImportFile, ImportRun, RunStatus
 from participants.models import Participant
-from tests.imports_files import PARTICIPANTS, REFERENTS, changed, csv_bytes
+from tests.imports.files import PARTICIPANTS, REFERENTS, changed, csv_bytes
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from operations.models import CofinancingCap, Operation, ReferentPeriod, Target
+from tests.conftest import AGEN, PESSAC
 from tests.factories import OperationFactory, ReferentFactory, ReferentPeriodFactory, ZoneFactory
-
-from .conftest import AGEN, PESSAC
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from operations.models import Operation, ReferentPeriod
 from territories.models import Zone
+from tests.conftest import AGEN, CESTAS, PESSAC
 from tests.factories import OperationFactory, ReferentFactory, ReferentPeriodFactory, StructureFactory, ZoneFactory
-
-from .conftest import AGEN, CESTAS, PESSAC
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ import pytest
 
 from participants.alerts import alerts_for, portfolio, with_alerts
 from participants.models import DocumentKind, Parcours, Status
+from tests.conftest import PESSAC
 from tests.factories import PlieFactory, ZoneFactory, with_territory
-
-from .conftest import PESSAC
-from .participants_factories import (
+from tests.factories.participants import (
     ENTRY_ON,
     FOLLOW_UP_ENDS,
     ParticipantFactory,

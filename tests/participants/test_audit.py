@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from participants.models import Document, Entretien, FileAccess, Parcours, Participant
 from tests.factories import ReferentFactory, ReferentPeriodFactory
-
-from .participants_factories import (
+from tests.factories.participants import (
     ParticipantFactory,
     isolate_private_storage,
     make_parcours,

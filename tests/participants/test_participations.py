@@ -22,8 +22,8 @@ from reporting.indicators import compute_bilan
 from reporting.report import annex, build_report
 from reporting.views import BEHIND
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, UserFactory
-from tests.participants_factories import ParticipantFactory
-from tests.test_reporting_indicators import enrol
+from tests.factories.participants import ParticipantFactory
+from tests.reporting.test_indicators import enrol
 
 D = datetime.date
 YEAR_2023 = (D(2023, 1, 1), D(2023, 12, 31))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from operations.models import Operation
 from participants.models import Answer, Participation
 from tests.factories import ReferentFactory, ReferentPeriodFactory
-from tests.test_reporting_indicators import enrol
+from tests.reporting.test_indicators import enrol
 
 D = datetime.date
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from participants.models import Document, DocumentKind, FileAccess
 from plie.storage import private_storage
 from plie.uploads import check_upload
-
-from .participants_factories import (
+from tests.factories.participants import (
     JPEG,
     PDF,
     PNG,

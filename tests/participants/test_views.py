@@ -18,10 +18,9 @@ from participants.models import (
     Participation,
     Status,
 )
+from tests.conftest import PESSAC
 from tests.factories import MembershipFactory, ReferentFactory, ZoneFactory
-
-from .conftest import PESSAC
-from .participants_factories import (
+from tests.factories.participants import (
     ParticipantFactory,
     add_document,
     add_entretien,

@@ -21,8 +21,7 @@ from participants.models import (
     Status,
 )
 from tests.factories import MembershipFactory, ReferentFactory
-
-from .participants_factories import (
+from tests.factories.participants import (
     COMMISSION_ON,
     ENTRY_ON,
     EXIT_ON,

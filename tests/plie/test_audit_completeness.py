@@ -7,7 +7,7 @@ from django.apps import apps
 
 from participants import services
 from participants.models import Participant
-from tests.participants_factories import ParticipantFactory
+from tests.factories.participants import ParticipantFactory
 
 pytestmark = pytest.mark.django_db
 

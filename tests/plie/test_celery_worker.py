@@ -91,7 +91,7 @@ def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker
     from imports.models import ImportRun
     from imports.services import deposit_files, queue
     from participants.models import Participant
-    from tests.imports_files import PARTICIPANTS, REFERENTS, csv_bytes
+    from tests.imports.files import PARTICIPANTS, REFERENTS, csv_bytes
 
     files = [("referents.csv", csv_bytes(REFERENTS)), ("participants.csv", csv_bytes(PARTICIPANTS, encoding="cp1252"))]
     run = deposit_files(plie=operation.plie, files=files, create_referents=False, by=admin_user)
@@ -116,7 +116,7 @@ def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_wor
     from imports.models import ImportRun
     from imports.services import deposit_files, request_preview
     from plie.models import Job
-    from tests.imports_files import PARTICIPANTS, csv_bytes
+    from tests.imports.files import PARTICIPANTS, csv_bytes
 
     run = deposit_files(
         plie=operation.plie, files=[("participants.csv", csv_bytes(PARTICIPANTS))], create_referents=True, by=admin_user

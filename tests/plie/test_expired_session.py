@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.participants_factories import isolate_private_storage
-from tests.test_participants_views import followed  # noqa: F401 — a fixture
+from tests.factories.participants import isolate_private_storage
+from tests.participants.test_views import followed  # noqa: F401 — a fixture
 
 REPORT = "Compte rendu de trente-cinq minutes : projet de formation d’aide-soignante, visite du centre le 12."
 

@@ -18,8 +18,8 @@ from plie.celery import app as celery_app
 from plie.models import Job, JobState
 from plie.tasks import run_job
 from reporting.models import BilanRequest, BilanStatus
-from tests.imports_files import xlsx_bytes
-from tests.participants_factories import isolate_private_storage
+from tests.factories.participants import isolate_private_storage
+from tests.imports.files import xlsx_bytes
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from plie.versions import version_of
-from tests.participants_factories import isolate_private_storage
-from tests.test_participants_views import followed, participant_data  # noqa: F401 — a fixture and its data
-from tests.test_views_operations import operation_data
+from tests.factories.participants import isolate_private_storage
+from tests.operations.test_views import operation_data
+from tests.participants.test_views import followed, participant_data  # noqa: F401 — a fixture and its data
 
 
 @pytest.fixture(autouse=True)
@@ -100,9 +100,9 @@ def test_a_fiche_operation_edited_meanwhile_is_not_overwritten(client_of, animat
 
 def test_a_step_edited_meanwhile_is_not_overwritten(client_of, animation, referent_a, plie, operation, admin_user):
     from steps.models import Step
-    from tests.participants_factories import ParticipantFactory, make_parcours, profile
-    from tests.steps_factories import make_grid
-    from tests.test_steps_views import step_data
+    from tests.factories.participants import ParticipantFactory, make_parcours, profile
+    from tests.factories.steps import make_grid
+    from tests.steps.test_views import step_data
 
     make_grid(plie, by=admin_user)
     parcours = make_parcours(

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from participants.erasure import erase_participant, read_journal, restrict_participant
 from participants.models import Document, ErasureRecord, Participant
-from tests.participants_factories import ParticipantFactory, add_document, make_parcours, pdf, profile
+from tests.factories.participants import ParticipantFactory, add_document, make_parcours, pdf, profile
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,7 @@ def test_only_the_plie_admin_erases_or_restricts(request, client_of, plie, anima
 def test_an_uploaded_justificatif_file_is_deleted_with_the_person(
     client_of, plie, admin_user, animation, monkeypatch, tmp_path
 ):
-    from tests.participants_factories import isolate_private_storage
+    from tests.factories.participants import isolate_private_storage
 
     storage = isolate_private_storage(monkeypatch, tmp_path / "private")
     participant = prospect(plie, animation)
@@ -188,7 +188,7 @@ def test_an_uploaded_justificatif_file_is_deleted_with_the_person(
 def test_a_lifted_restriction_is_not_restored_by_a_backup_nor_replayed(plie, admin_user, animation):
     from participants.erasure import lift_restriction, replay_erasures, restrict_participant
     from participants.models import ErasureRecord, Participant
-    from tests.participants_factories import ParticipantFactory
+    from tests.factories.participants import ParticipantFactory
 
     person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")
     restrict_participant(participant=person, reason="Contestation de l’exactitude", by=admin_user)
@@ -210,7 +210,7 @@ def test_the_admin_lifts_a_restriction_from_the_archive(client_of, plie, admin_u
     from django.urls import reverse
 
     from participants.erasure import restrict_participant
-    from tests.participants_factories import ParticipantFactory
+    from tests.factories.participants import ParticipantFactory
 
     person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")
     restrict_participant(participant=person, reason="Contestation", by=admin_user)

@@ -13,8 +13,8 @@ from participants.erasure import erase_participant
 from participants.models import ErasureRecord
 from reporting.models import BilanRequest
 from steps.models import Attendance, CollectiveSession
-from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile
-from tests.test_retention import DEADLINE, on
+from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile
+from tests.privacy.test_retention import DEADLINE, on
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

@@ -12,7 +12,7 @@ from participants.models import Document, Entretien, FileAccess, Parcours, Parti
 from participants.retention import PURGED, generalised_birth_date, last_contacts
 from reporting.indicators import compute_bilan
 from steps.models import Step
-from tests.participants_factories import (
+from tests.factories.participants import (
     EXIT_ON,
     FOLLOW_UP_ENDS,
     ParticipantFactory,
@@ -22,7 +22,7 @@ from tests.participants_factories import (
     profile,
     reason,
 )
-from tests.steps_factories import submitted_step
+from tests.factories.steps import submitted_step
 
 pytestmark = pytest.mark.django_db
 
@@ -277,7 +277,7 @@ def test_the_archive_list_costs_the_same_queries_for_one_or_many_files(
 ):
     from django.utils import timezone
 
-    from tests.participants_factories import ParticipantFactory
+    from tests.factories.participants import ParticipantFactory
 
     client = client_of(admin_user)
     for count in (1, 20):

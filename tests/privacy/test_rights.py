@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import FileAccess
-from tests.participants_factories import (
+from tests.factories.participants import (
     ParticipantFactory,
     add_entretien,
     isolate_private_storage,

@@ -14,7 +14,7 @@ from operations.models import Operation
 from participants.models import Entretien, Parcours, ReferentAssignment, Status
 from reporting.indicators import INDICATORS
 from tests.factories import ReferentFactory, ReferentPeriodFactory, StructureFactory
-from tests.participants_factories import ParticipantFactory, reason
+from tests.factories.participants import ParticipantFactory, reason
 
 D = datetime.date
 PERIOD = ["--plie", "sources", "--operation", "FO1", "--start", "2023-01-01", "--end", "2023-12-31"]

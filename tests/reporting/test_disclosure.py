@@ -17,8 +17,8 @@ from reporting import disclosure
 from reporting.disclosure import HIDDEN, Hidden
 from reporting.report import build_report, report_for
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, StructureFactory
-from tests.participants_factories import ParticipantFactory
-from tests.test_reporting_indicators import enrol
+from tests.factories.participants import ParticipantFactory
+from tests.reporting.test_indicators import enrol
 
 D = datetime.date
 TODAY = D(2026, 12, 3)

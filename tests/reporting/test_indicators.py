@@ -14,7 +14,7 @@ from participants.models import Entretien, Parcours, Participant, ReferentAssign
 from reporting.indicators import INDICATORS, compute_bilan, months_of
 from steps.models import Step, StepCategory, StepType, Validation
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, TargetFactory
-from tests.participants_factories import ParticipantFactory, reason
+from tests.factories.participants import ParticipantFactory, reason
 
 D = datetime.date
 YEAR_2023 = (D(2023, 1, 1), D(2023, 12, 31))

@@ -13,8 +13,8 @@ from participants.participations import record_exit_situations
 from reporting import mdfse, services
 from reporting.models import MdfseExport
 from tests.factories import ReferentFactory, ReferentPeriodFactory
-from tests.participants_factories import ParticipantFactory
-from tests.test_reporting_indicators import enrol
+from tests.factories.participants import ParticipantFactory
+from tests.reporting.test_indicators import enrol
 
 D = datetime.date
 TODAY = D(2026, 12, 3)

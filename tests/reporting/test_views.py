@@ -12,7 +12,7 @@ from plie.spreadsheet import safe
 from reporting.disclosure import HIDDEN
 from reporting.models import BilanRequest
 from tests.factories import ReferentFactory, ReferentPeriodFactory
-from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile
+from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The world of the authorization matrix (tests/test_security_matrix.py): two PLIEs built alike, each with its whole
+"""The world of the authorization matrix (tests/security/test_matrix.py): two PLIEs built alike, each with its whole
 team, and canary strings planted in every object a persona might be shown by mistake.
 
 Both PLIEs hold the same things: a fiche opération, a zone, a structure, two referents (A and B, each following one
@@ -41,9 +41,9 @@ from tests.factories import (
     ZoneFactory,
     with_territory,
 )
-from tests.imports_files import csv_bytes
-from tests.participants_factories import PDF, ParticipantFactory, add_entretien, make_parcours, pdf
-from tests.steps_factories import make_grid, make_step, step_type, submitted_step
+from tests.factories.participants import PDF, ParticipantFactory, add_entretien, make_parcours, pdf
+from tests.factories.steps import make_grid, make_step, step_type, submitted_step
+from tests.imports.files import csv_bytes
 
 CANARY = "CANARIXYZ"
 ARCHIVED = "ARCHIVED"  # the slot of a person moved to the archive: the PLIE admin alone reads them

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from imports.resources import NeutralisedFormulae
 from plie.spreadsheet import FORMULA_STARTS, safe
 from tests.factories import ReferentFactory, ReferentPeriodFactory, StructureFactory, UserFactory
-from tests.participants_factories import ParticipantFactory, make_parcours, profile
+from tests.factories.participants import ParticipantFactory, make_parcours, profile
 
 pytestmark = pytest.mark.django_db
 

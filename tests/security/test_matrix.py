@@ -2,7 +2,7 @@
 for its own objects, a colleague's and another PLIE's, answers as the role allows — and no response ever shows a
 canary string the persona must not see (HTML, CSV, XLSX, justificatifs, bilan PDFs, headers).
 
-The world (tests/security_personas.py) is built once per class inside a transaction that is rolled back at the end;
+The world (tests/security/personas.py) is built once per class inside a transaction that is rolled back at the end;
 each test runs in its own savepoint and each request in one more, rolled back at once, so that every persona asks the
 same world (a validation or a deletion by the admin does not change what the copil gets next).
 
@@ -31,8 +31,7 @@ from plie.middleware import SESSION_KEY
 from plie.models import User
 from reporting.models import BilanRequest
 from steps.models import Attendance
-
-from .security_personas import CANARY, HOME, OTHER, PERSONAS, build_world, person_canary, plie_canary
+from tests.security.personas import CANARY, HOME, OTHER, PERSONAS, build_world, person_canary, plie_canary
 
 pytestmark = pytest.mark.django_db
 
@@ -672,8 +671,7 @@ class TestAdminMatrix:
         from django.contrib import admin
 
         from plie.admin import JournalledExport, PersonalDataAdmin
-
-        from .test_audit_completeness import PERSONAL
+        from tests.plie.test_audit_completeness import PERSONAL
 
         people = PERSONAL | {"participants.FileAccess", "imports.ImportRun", "steps.CollectiveSession"}
         wrong = [

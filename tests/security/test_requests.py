@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from participants.models import FileAccess
 from reporting.models import BilanRequest
-from tests.participants_factories import ParticipantFactory, isolate_private_storage, make_parcours, profile
+from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile
 
 pytestmark = pytest.mark.django_db
 

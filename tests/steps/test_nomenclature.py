@@ -12,9 +12,8 @@ from participants.models import DocumentKind
 from steps.defaults import STEP_NOMENCLATURE
 from steps.models import GridRule, GridVersion, StepCategory, StepType
 from tests.factories import PlieFactory
-
-from .participants_factories import ParticipantFactory, make_parcours, profile
-from .steps_factories import BILAN_LABEL, CONVENTION_LABEL, PMSMP_CRITERIA, make_grid, make_step, step_type
+from tests.factories.participants import ParticipantFactory, make_parcours, profile
+from tests.factories.steps import BILAN_LABEL, CONVENTION_LABEL, PMSMP_CRITERIA, make_grid, make_step, step_type
 
 pytestmark = pytest.mark.django_db
 

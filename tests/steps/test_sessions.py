@@ -11,9 +11,8 @@ from django.urls import reverse
 from steps import services
 from steps.models import Attendance, CollectiveSession, Step, StepStatus, Validation
 from tests.factories import ReferentFactory
-
-from .participants_factories import ParticipantFactory, make_parcours, profile
-from .steps_factories import step_type
+from tests.factories.participants import ParticipantFactory, make_parcours, profile
+from tests.factories.steps import step_type
 
 pytestmark = pytest.mark.django_db
 

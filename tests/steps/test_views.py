@@ -10,8 +10,7 @@ from django.utils import timezone
 from participants.models import Document, DocumentKind
 from steps.models import CollectiveSession, Step, StepType, Validation
 from tests.factories import MembershipFactory, ReferentFactory
-
-from .participants_factories import (
+from tests.factories.participants import (
     PDF,
     ParticipantFactory,
     fake_pdf,
@@ -22,7 +21,7 @@ from .participants_factories import (
     profile,
     reassign,
 )
-from .steps_factories import (
+from tests.factories.steps import (
     BILAN_LABEL,
     CONVENTION_LABEL,
     make_grid,

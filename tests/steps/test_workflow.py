@@ -11,8 +11,7 @@ from steps import services
 from steps.grid import Grid
 from steps.models import GridRule, GridVersion, Step, StepStatus, StepType, Validation
 from tests.factories import MembershipFactory, ReferentFactory
-
-from .participants_factories import (
+from tests.factories.participants import (
     ENTRY_ON,
     EXIT_ON,
     ParticipantFactory,
@@ -20,7 +19,7 @@ from .participants_factories import (
     make_parcours,
     profile,
 )
-from .steps_factories import (
+from tests.factories.steps import (
     BILAN_LABEL,
     CONVENTION_LABEL,
     PMSMP_CRITERIA,
