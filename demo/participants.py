@@ -18,10 +18,8 @@ from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
 from operations.models import ExitCategory, ExitReason, Operation, ReferentPeriod
-from territories.models import Zone
-
-from . import services
-from .models import (
+from participants import services
+from participants.models import (
     Answer,
     AssignmentReason,
     CommissionOutcome,
@@ -40,7 +38,8 @@ from .models import (
     Sex,
     Status,
 )
-from .participations import deferred, ended_parcours, record_exit_situations, suggested_exit_situation
+from participants.participations import deferred, ended_parcours, record_exit_situations, suggested_exit_situation
+from territories.models import Zone
 
 WINDOW_START = datetime.date(2022, 1, 1)
 DEFAULT_TODAY = datetime.date(2023, 12, 31)  # the demo is an extract of the end of 2023

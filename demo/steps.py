@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from participants.models import OPEN_STATUSES, Parcours
 from plie.models import Membership, Role
-
-from . import services
-from .models import GridVersion, Step, StepStatus, StepType
+from steps import services
+from steps.models import GridVersion, Step, StepStatus, StepType
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

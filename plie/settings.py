@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "reporting",
     "imports",
     "applications",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from demo.participants import create_demo_participants
 from operations.models import ExitCategory, Operation
-from participants.demo import create_demo_participants
 from participants.models import (
     OPEN_STATUSES,
     CommissionDecision,

@@ -5,12 +5,12 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from demo.participants import create_demo_participants, record_demo_exit_situations
+from demo.steps import create_demo_steps
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
 from operations.services import renew_operation
 from participants import participations
-from participants.demo import create_demo_participants, record_demo_exit_situations
 from plie.models import Membership, Plie, Role, User
-from steps.demo import create_demo_steps
 from territories.models import Zone
 
 PASSWORD = "plie-demo-2026"
