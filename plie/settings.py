@@ -39,9 +39,10 @@ INSTALLED_APPS = [
     "operations",
     "participants",
     "steps",
-    "reporting",
-    "imports",
     "applications",
+    "reporting",
+    "privacy",
+    "imports",
     "demo",
 ]
 

@@ -35,8 +35,9 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("participants.urls")),
     path("", include("steps.urls")),
-    path("", include("reporting.urls")),
     path("", include("applications.urls")),
+    path("", include("reporting.urls")),
+    path("", include("privacy.urls")),
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,8 +9,6 @@ Each decision is written to ErasureRecord and appended to ERASURE_JOURNAL_PATH (
 database backups): after a restore, `replay_erasures` applies them again to the people the backup brought back."""
 
 import datetime
-import hashlib
-import hmac
 import json
 import uuid
 from pathlib import Path
@@ -20,38 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from participants.erasure import hashes_of
+from participants.models import Document, ErasureKind, ErasureRecord, Participant
 from plie.audit import save_as
 from plie.models import Plie, User
-from plie.text import fold
 
-from .models import Document, ErasureKind, ErasureRecord, Participant
 from .retention import anonymisation_blocker, anonymise_participant, forget_person_everywhere, person_rows
-
-
-def _normalized(text):
-    return "".join(c for c in fold(text or "") if c.isalnum())
-
-
-def _keyed_hash(*parts):
-    key = (settings.ERASURE_JOURNAL_KEY or settings.SECRET_KEY).encode()
-    return hmac.new(key, "|".join(parts).encode(), hashlib.sha256).hexdigest()
-
-
-def identity_hash(plie_slug, last_name, first_name, birth_date):
-    """The same person whatever the accents, case, spaces or hyphens of the name."""
-    return _keyed_hash(plie_slug, _normalized(last_name), _normalized(first_name), birth_date.isoformat())
-
-
-def external_id_hash(plie_slug, external_id):
-    return _keyed_hash(plie_slug, "viesion", external_id.strip()) if external_id.strip() else ""
-
-
-def hashes_of(participant):
-    slug = participant.plie.slug
-    return (
-        identity_hash(slug, participant.last_name, participant.first_name, participant.birth_date),
-        external_id_hash(slug, participant.external_id),
-    )
 
 
 def is_cofunded(participant):

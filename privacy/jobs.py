@@ -2,8 +2,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plie.jobs import job_kind
-
-from . import retention
+from privacy import retention
 
 
 @job_kind("retention")

@@ -21,10 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from plie.audit import save_as
-from steps.models import Attendance, Step, Validation
-
-from .models import (
+from participants.models import (
     OPEN_STATUSES,
     CommissionDecision,
     CommissionOutcome,
@@ -35,7 +32,9 @@ from .models import (
     Participation,
     ReferentAssignment,
 )
-from .signals import person_forgotten
+from participants.signals import person_forgotten
+from plie.audit import save_as
+from steps.models import Attendance, Step, Validation
 
 ARCHIVE_AFTER = relativedelta(years=2)
 PURGED = "Texte effacé à l’archivage."

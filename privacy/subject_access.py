@@ -6,7 +6,7 @@ import zipfile
 
 from django.core import serializers
 
-from .models import CommissionDecision, ReferentAssignment
+from participants.models import CommissionDecision, ReferentAssignment
 
 
 def _rows(queryset):

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from participants.erasure import erase_participant, read_journal, restrict_participant
 from participants.models import Document, ErasureRecord, Participant
+from privacy.erasure import erase_participant, read_journal, restrict_participant
 from tests.factories.participants import ParticipantFactory, add_document, make_parcours, pdf, profile
 
 pytestmark = pytest.mark.django_db
@@ -186,8 +186,8 @@ def test_an_uploaded_justificatif_file_is_deleted_with_the_person(
 
 
 def test_a_lifted_restriction_is_not_restored_by_a_backup_nor_replayed(plie, admin_user, animation):
-    from participants.erasure import lift_restriction, replay_erasures, restrict_participant
     from participants.models import ErasureRecord, Participant
+    from privacy.erasure import lift_restriction, replay_erasures, restrict_participant
     from tests.factories.participants import ParticipantFactory
 
     person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")
@@ -209,7 +209,7 @@ def test_a_lifted_restriction_is_not_restored_by_a_backup_nor_replayed(plie, adm
 def test_the_admin_lifts_a_restriction_from_the_archive(client_of, plie, admin_user, animation):
     from django.urls import reverse
 
-    from participants.erasure import restrict_participant
+    from privacy.erasure import restrict_participant
     from tests.factories.participants import ParticipantFactory
 
     person = ParticipantFactory(plie=plie, last_name="Levée", first_name="Inès")

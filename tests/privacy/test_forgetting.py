@@ -9,8 +9,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 
-from participants.erasure import erase_participant
 from participants.models import ErasureRecord
+from privacy.erasure import erase_participant
 from reporting.models import BilanRequest
 from steps.models import Attendance, CollectiveSession
 from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile

@@ -9,7 +9,7 @@ from django.urls import reverse
 from operations.models import Operation
 from participants import services
 from participants.models import Document, Entretien, FileAccess, Parcours, Participant
-from participants.retention import PURGED, generalised_birth_date, last_contacts
+from privacy.retention import PURGED, generalised_birth_date, last_contacts
 from reporting.indicators import compute_bilan
 from steps.models import Step
 from tests.factories.participants import (

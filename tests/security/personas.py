@@ -23,8 +23,8 @@ from django.urls import reverse
 from applications.models import Application
 from imports.services import analyse, deposit_files
 from participants.models import Document, DocumentKind, Participation
-from participants.retention import archive_participant
 from plie.models import Role
+from privacy.retention import archive_participant
 from reporting.models import BilanRequest
 from steps.models import Attendance, CollectiveSession, StepCategory, StepType
 from tests.conftest import CANEJAN, CESTAS, MARMANDE, PESSAC

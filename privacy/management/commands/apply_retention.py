@@ -1,7 +1,7 @@
 """`python manage.py apply_retention [--plie SLUG] [--today AAAA-MM-JJ] [--apply] [--json]`, to run every night (cron).
 
 Archives the people without contact for more than two years and anonymises archived people once the FSE+ audit
-deadline of their operations has passed (participants/retention.py). Simulation unless --apply is given."""
+deadline of their operations has passed (privacy/retention.py). Simulation unless --apply is given."""
 
 import json
 
@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from participants import retention
 from plie.models import Plie
+from privacy import retention
 from reporting.management.commands.bilan import parse_date
 
 

@@ -7,7 +7,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from participants.erasure import replay_erasures
+from privacy.erasure import replay_erasures
 
 OUTCOMES = {"deleted": "supprimé", "anonymised": "anonymisé", "restricted": "traitement limité"}
 
