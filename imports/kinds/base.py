@@ -19,6 +19,7 @@ from ..values import normalize
 
 FORMULA = "formule de tableur refusée : enregistrez la valeur calculée, pas la formule"
 MISSING = "valeur obligatoire manquante"
+UNKNOWN_PARTICIPANT = "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base"
 
 
 class Invalid:

@@ -7,8 +7,7 @@ from participants.models import Entretien, Modality, ReferentAssignment
 
 from ..columns import Kind
 from ..results import CREATE
-from .base import Importer, active_on, parcours_index, participant_index
-from .steps import UNKNOWN_PARTICIPANT
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, parcours_index, participant_index
 
 ENTRETIEN_FIELDS = ["id", "external_id", "participant_id", "parcours_id", "referent_id", "date", "modality", "signed"]
 NO_REFERENT = (

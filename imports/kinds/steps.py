@@ -7,9 +7,8 @@ from steps.models import Step, StepStatus, StepType, Validation
 from ..columns import Kind
 from ..results import CREATE
 from ..values import normalize
-from .base import Importer, active_on, parcours_index, participant_index
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, parcours_index, participant_index
 
-UNKNOWN_PARTICIPANT = "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base"
 STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end", "status", "validation", "partner"]
 
 
