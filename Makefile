@@ -29,6 +29,8 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	SECRET_KEY=lint DATABASE_URL=sqlite:// $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(PY) -m ruff check --fix .
