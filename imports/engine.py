@@ -31,6 +31,7 @@ from participants.models import (
     Status,
 )
 from participants.participations import sync_participations
+from plie import dataversion
 from plie.audit import save_as
 from steps.models import Step, StepStatus, StepType, Validation
 from territories.models import Commune, Zone
@@ -207,6 +208,7 @@ class Importer:
             # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
             sync_participations(self.plie.pk, by=self.by)
             self.after_sync(plan)
+            dataversion.bump(self.plie)  # COPY and bulk updates send no signal: cached reports must not outlive them
 
     def after_sync(self, plan):
         """What a file says of the participations, once they follow the rows just written."""

@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from operations.models import FseResult, Operation
+from plie import dataversion
 
 from . import attribution
 from .models import ISCED_BANDS, Answer, Education, EmploymentStatus, Participant, Participation
@@ -146,6 +147,8 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     for participation in existing.values():
         participation._change_reason = "Plus aucun jour attribué à l’opération"
         participation.delete()
+    if created or updated:
+        dataversion.bump(plie_id)  # bulk writes send no signal
     return len(created), len(updated), len(existing)
 
 

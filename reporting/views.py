@@ -20,7 +20,7 @@ from . import charts, disclosure, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest, BilanStatus, MdfseExport
 from .periods import Period, check_length, period_from
-from .report import report_for
+from .report import cached_chart, report_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -96,12 +96,19 @@ def dashboard(request):
     )
 
 
+CHARTS = {
+    "objectifs": lambda report: charts.targets_chart(report["lines"]),
+    "mois": lambda report: charts.monthly_chart(report["months"]),
+}
+
+
 def chart(request, name):
     operation, _, period, _, role = _context(request)
-    if name not in ("objectifs", "mois"):
+    if name not in CHARTS:
         raise Http404
-    report = _report(request, operation, period, role)
-    svg = charts.targets_chart(report["lines"]) if name == "objectifs" else charts.monthly_chart(report["months"])
+    referent_ids = Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True)
+    draw = CHARTS[name]
+    svg = cached_chart(operation, period.start, period.end, name, draw, role=role, referent_ids=set(referent_ids))
     return HttpResponse(svg, content_type="image/svg+xml")
 
 
