@@ -70,9 +70,12 @@ FIXED_PERIODS_ONLY = (
 )
 
 
+def _referent_ids(request, operation):
+    return set(Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True))
+
+
 def _report(request, operation, period, role):
-    referent_ids = Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True)
-    return report_for(operation, period.start, period.end, role=role, referent_ids=set(referent_ids))
+    return report_for(operation, period.start, period.end, role=role, referent_ids=_referent_ids(request, operation))
 
 
 def dashboard(request):
@@ -106,9 +109,8 @@ def chart(request, name):
     operation, _, period, _, role = _context(request)
     if name not in CHARTS:
         raise Http404
-    referent_ids = Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True)
-    draw = CHARTS[name]
-    svg = cached_chart(operation, period.start, period.end, name, draw, role=role, referent_ids=set(referent_ids))
+    referent_ids = _referent_ids(request, operation)
+    svg = cached_chart(operation, period.start, period.end, name, CHARTS[name], role=role, referent_ids=referent_ids)
     return HttpResponse(svg, content_type="image/svg+xml")
 
 

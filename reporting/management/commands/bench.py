@@ -85,6 +85,7 @@ class Command(BaseCommand):
             options["others"], options["others_participants"] = 149, 130_000 // 150
         self.rng = random.Random(7)
         self.verbose = not options["json"] and not options["time_only"]
+        self.json = options["json"]
         if options["vacuum_only"]:
             self.vacuum()
             return
@@ -106,20 +107,45 @@ class Command(BaseCommand):
         }
         self.vacuum()
         self.child(alone_url, "bench", "--vacuum-only")
-        self.out.update(self.interleaved(alone_url, options["runs"]))
+        self.show(
+            f"Machine : {os.cpu_count()} cœurs, charge {self.out['charge_machine']:.1f}. Grand PLIE : "
+            f"{self.out['participants_grand_plie']} participants ; installation : {self.out['participants_installation']}."
+        )
+        bilan = self.interleaved(alone_url, options["runs"])
+        self.out.update(bilan)
+        self.show(
+            f"Bilan parmi les autres / seul : {bilan['ratio_autres_sur_seul']} (objectif ≤ {BILAN_GOAL}) — médianes "
+            f"{bilan['bilan_parmi_les_autres_s']} s / {bilan['bilan_seul_s']} s ; mesure par mesure : "
+            f"{bilan['ratio_par_mesure']} ; {bilan['requetes_bilan']} requêtes."
+        )
         if not options["no_explain"]:
             self.out["plans_du_bilan"] = self.explain(operation)
-        self.out.update(self.pdf(operation))
+            for index, plan in enumerate(self.out["plans_du_bilan"], start=1):
+                self.show(
+                    f"\n— Requête {index} du bilan ({plan['s'] * 1000:.0f} ms) :\n{plan['sql']}\n{plan['plan']}\n"
+                )
+        pdf = self.pdf(operation)
+        self.out.update(pdf)
+        self.show(
+            f"PDF : {pdf['pdf_s_par_page']} s par page sur {pdf['pdf_pages']} pages (objectif ≤ {PDF_GOAL} s) ; "
+            f"référence : une page nue {pdf['pdf_page_nue_s']} s."
+        )
         if options["duration"]:
             from .bench_load import Command as Load
 
             load = Load(stdout=self.stdout, stderr=self.stderr)
             self.out["charge"] = load.measure(operation.plie, rate=options["rate"], duration=options["duration"])
+            self.show(self.out["charge"]["lisible"])
         self.out["charge_machine_fin"] = os.getloadavg()[0]
+        self.show(f"Charge de la machine à la fin : {self.out['charge_machine_fin']:.1f}.")
         if options["json"]:
             self.stdout.write(json.dumps(self.out, ensure_ascii=False, indent=2, default=str))
-        else:
-            self.stdout.write(self.readable(self.out))
+
+    def show(self, text):
+        """Each figure as soon as it is measured (a long run interrupted keeps what it had)."""
+        if not self.json:
+            self.stdout.write(text)
+            self.stdout.flush()
 
     def say(self, text):
         if self.verbose:
@@ -217,25 +243,6 @@ class Command(BaseCommand):
             "pdf_page_nue_s": round(bare, 3),
             "objectif_pdf_s_par_page": PDF_GOAL,
         }
-
-    def readable(self, out):
-        lines = [
-            f"Machine : charge {out['charge_machine']:.1f} au début, {out['charge_machine_fin']:.1f} à la fin "
-            f"({os.cpu_count()} cœurs).",
-            f"Grand PLIE : {out['participants_grand_plie']} participants ; installation : "
-            f"{out['participants_installation']}.",
-            "",
-            f"Bilan parmi les autres / seul : {out['ratio_autres_sur_seul']} (objectif ≤ {BILAN_GOAL}) — médianes "
-            f"{out['bilan_parmi_les_autres_s']} s / {out['bilan_seul_s']} s ; mesure par mesure : "
-            f"{out['ratio_par_mesure']} ; {out['requetes_bilan']} requêtes.",
-            f"PDF : {out['pdf_s_par_page']} s par page sur {out['pdf_pages']} pages (objectif ≤ {PDF_GOAL} s) ; "
-            f"référence : une page nue {out['pdf_page_nue_s']} s.",
-        ]
-        if "charge" in out:
-            lines.append(out["charge"]["lisible"])
-        for index, plan in enumerate(out.get("plans_du_bilan", []), start=1):
-            lines += ["", f"— Requête {index} du bilan ({plan['s'] * 1000:.0f} ms) :", plan["sql"], plan["plan"]]
-        return "\n".join(lines)
 
     @transaction.atomic
     def make_plie(self, index, per_year):
