@@ -19,8 +19,8 @@ from reporting import report as reporting
 from reporting.disclosure import HIDDEN
 from reporting.indicators import compute_bilan
 from tests.factories import ReferentFactory, ReferentPeriodFactory
-from tests.imports.files import PARTICIPANTS, REFERENTS, csv_bytes
 from tests.factories.participants import ParticipantFactory, add_entretien, make_parcours, profile, reason
+from tests.imports.files import PARTICIPANTS, REFERENTS, csv_bytes
 
 pytestmark = pytest.mark.django_db
 
