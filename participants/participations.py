@@ -34,6 +34,7 @@ SITUATION_FIELDS = [
     "commune_id",
 ]
 DATE_FIELDS = ["entry_date", "last_day", "referent_id"]
+SYNC_REASON = "Attribution recalculée"
 
 
 def long_term_unemployed(status, since, entry_date, age):
@@ -137,18 +138,16 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
             setattr(participation, name, value)
         if before != [getattr(participation, name) for name in DATE_FIELDS + SITUATION_FIELDS]:
             updated.append(participation)
-    reason = "Attribution recalculée"
     if created:
-        bulk_create_with_history(created, Participation, default_user=by, default_change_reason=reason)
+        bulk_create_with_history(created, Participation, default_user=by, default_change_reason=SYNC_REASON)
     if updated:
         bulk_update_with_history(
-            updated, Participation, DATE_FIELDS + SITUATION_FIELDS, default_user=by, default_change_reason=reason
+            updated, Participation, DATE_FIELDS + SITUATION_FIELDS, default_user=by, default_change_reason=SYNC_REASON
         )
     for participation in existing.values():
         participation._change_reason = "Plus aucun jour attribué à l’opération"
         participation.delete()
-    if created or updated:
-        dataversion.bump(plie_id)  # bulk writes send no signal
+    dataversion.bump(plie_id)  # bulk writes send no signal
     return len(created), len(updated), len(existing)
 
 

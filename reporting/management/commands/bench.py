@@ -86,14 +86,7 @@ class Command(BaseCommand):
         self.rng = random.Random(7)
         self.verbose = not options["json"] and not options["time_only"]
         self.json = options["json"]
-        if options["vacuum_only"]:
-            self.vacuum()
-            return
-        if options["time_only"]:
-            self.stdout.write(json.dumps(self.time_bilan(self.big_operation())))
-            return
-        self.build(options["participants"], options["others"], options["others_participants"])
-        if options["build_only"]:
+        if self.child_task(options):
             return
         operation = self.big_operation()
         alone_url = database_url(options["alone_database_url"], "seul")
@@ -146,6 +139,17 @@ class Command(BaseCommand):
         if not self.json:
             self.stdout.write(text)
             self.stdout.flush()
+
+    def child_task(self, options):
+        """The steps a parent bench asks of a child process; True when one was asked (and done)."""
+        if options["vacuum_only"]:
+            self.vacuum()
+            return True
+        if options["time_only"]:
+            self.stdout.write(json.dumps(self.time_bilan(self.big_operation())))
+            return True
+        self.build(options["participants"], options["others"], options["others_participants"])
+        return options["build_only"]
 
     def say(self, text):
         if self.verbose:
@@ -248,6 +252,49 @@ class Command(BaseCommand):
     def make_plie(self, index, per_year):
         rng = self.rng
         plie = Plie.objects.create(slug=f"bench-{index}", name=f"PLIE synthétique n°{index}")
+        operation, referents = self.make_operation(plie, per_year)
+        reasons = list(ExitReason.objects.filter(plie=plie))
+        total = per_year * len(YEARS)
+        participants = Participant.objects.bulk_create(
+            [
+                Participant(
+                    plie=plie,
+                    last_name=f"Nom{i}",
+                    first_name="Prénom",
+                    sex=rng.choice("FH"),
+                    birth_date=datetime.date(rng.randint(1965, 2003), rng.randint(1, 12), rng.randint(1, 28)),
+                )
+                for i in range(total)
+            ],
+            batch_size=2000,
+        )
+        parcours = []
+        for person in participants:
+            year = rng.choice(YEARS)
+            entry = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
+            exit_day = entry + datetime.timedelta(days=rng.randint(60, 700)) if rng.random() < 0.6 else None
+            if exit_day and exit_day > operation.end:
+                exit_day = None
+            parcours.append(
+                Parcours(
+                    participant=person,
+                    operation=operation,
+                    prescriber="france_travail",
+                    prescription_date=entry - datetime.timedelta(days=20),
+                    entry_date=entry,
+                    exit_date=exit_day,
+                    exit_reason=rng.choice(reasons) if exit_day else None,
+                    status=Status.EXITED if exit_day else Status.ACTIVE,
+                )
+            )
+        Parcours.objects.bulk_create(parcours, batch_size=2000)
+        self.make_follow_up(plie, operation, referents, parcours)
+        sync_participations(plie.pk)
+        dataversion.bump(plie)  # bulk writes send no signal
+        return plie
+
+    def make_operation(self, plie, per_year):
+        """One fiche over YEARS with its targets, one structure and one full-time referent per 100 people a year."""
         operation = Operation.objects.create(
             plie=plie,
             code="FO1",
@@ -272,42 +319,13 @@ class Command(BaseCommand):
             ]
         )
         PlannedEtp.objects.create(operation=operation, start=operation.start, end=operation.end, etp=n_referents)
-        reasons = list(ExitReason.objects.filter(plie=plie))
+        return operation, referents
+
+    def make_follow_up(self, plie, operation, referents, parcours):
+        """For each parcours: its referent, an entretien every 25 to 60 days and up to three steps."""
+        rng = self.rng
         step_types = list(StepType.objects.filter(category__plie=plie))
-        total = per_year * len(YEARS)
-        participants = Participant.objects.bulk_create(
-            [
-                Participant(
-                    plie=plie,
-                    last_name=f"Nom{i}",
-                    first_name="Prénom",
-                    sex=rng.choice("FH"),
-                    birth_date=datetime.date(rng.randint(1965, 2003), rng.randint(1, 12), rng.randint(1, 28)),
-                )
-                for i in range(total)
-            ],
-            batch_size=2000,
-        )
-        parcours, assignments, entretiens, steps = [], [], [], []
-        for person in participants:
-            year = rng.choice(YEARS)
-            entry = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
-            exit_day = entry + datetime.timedelta(days=rng.randint(60, 700)) if rng.random() < 0.6 else None
-            if exit_day and exit_day > operation.end:
-                exit_day = None
-            parcours.append(
-                Parcours(
-                    participant=person,
-                    operation=operation,
-                    prescriber="france_travail",
-                    prescription_date=entry - datetime.timedelta(days=20),
-                    entry_date=entry,
-                    exit_date=exit_day,
-                    exit_reason=rng.choice(reasons) if exit_day else None,
-                    status=Status.EXITED if exit_day else Status.ACTIVE,
-                )
-            )
-        Parcours.objects.bulk_create(parcours, batch_size=2000)
+        assignments, entretiens, steps = [], [], []
         for item in parcours:
             referent = rng.choice(referents)
             assignments.append(
@@ -336,6 +354,3 @@ class Command(BaseCommand):
         ReferentAssignment.objects.bulk_create(assignments, batch_size=2000)
         Entretien.objects.bulk_create(entretiens, batch_size=5000)
         Step.objects.bulk_create(steps, batch_size=5000)
-        sync_participations(plie.pk)
-        dataversion.bump(plie)  # bulk writes send no signal
-        return plie
