@@ -118,7 +118,7 @@ class Command(BaseCommand):
         visits = sorted(seconds for seconds, _, _ in results["done"])
         pages = sorted(page for _, page, _ in results["done"])
         errors = [error for _, _, error in results["done"] if error]
-        alone_s = statistics.median(seconds for seconds, _, _ in alone)
+        alone_s = statistics.median(seconds for seconds, *_ in alone)
         figures = {
             "visites_par_s_demandees": rate,
             "duree_s": duration,
