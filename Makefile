@@ -6,6 +6,7 @@ PORT ?= 8000
 .PHONY: install run test lint format bench bench-imports bench-load clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
+	@echo "Installation des dépendances dans $(VENV) (une fois)…"
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
@@ -17,10 +18,10 @@ install: $(VENV)/.installed
 	@printf 'DEBUG=on\nSECRET_KEY=demo-%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(40))')" > .env
 	@echo "Fichier .env créé (mode démonstration, clé secrète générée)."
 
+# `make run PORT=8080` to serve on another port.
 run: install .env
-	$(PY) manage.py migrate --no-input -v0
-	$(PY) manage.py demo
-	@echo "\nL’application est servie sur http://127.0.0.1:$(PORT)/ (Ctrl+C pour arrêter)."
+	$(PY) manage.py demo --migrate
+	@echo "\nL’application est servie sur http://127.0.0.1:$(PORT)/ (Ctrl+C pour arrêter ; autre port : make run PORT=8080)."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # In parallel (pytest-xdist, PYTEST_WORKERS processes). With a broker, the tests that reach a real Celery worker run

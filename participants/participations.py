@@ -15,7 +15,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from operations.models import FseResult, Operation
-from plie import bulk
+from plie import bulk, dataversion
 
 from . import attribution
 from .models import ISCED_BANDS, Answer, Education, EmploymentStatus, Participant, Participation
@@ -34,6 +34,7 @@ SITUATION_FIELDS = [
     "commune_id",
 ]
 DATE_FIELDS = ["entry_date", "last_day", "referent_id"]
+SYNC_REASON = "Attribution recalculée"
 # What situation_of reads of a participant.
 PERSON_FIELDS = [
     "birth_date",
@@ -163,16 +164,16 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
             setattr(participation, name, value)
         if before != [getattr(participation, name) for name in DATE_FIELDS + SITUATION_FIELDS]:
             updated.append(participation)
-    reason = "Attribution recalculée"
     # COPY with the history: a first import makes one participation per parcours, hundreds of thousands at once.
-    bulk.create(Participation, created, by=by, reason=reason)
+    bulk.create(Participation, created, by=by, reason=SYNC_REASON)
     if updated:
         bulk_update_with_history(
-            updated, Participation, DATE_FIELDS + SITUATION_FIELDS, default_user=by, default_change_reason=reason
+            updated, Participation, DATE_FIELDS + SITUATION_FIELDS, default_user=by, default_change_reason=SYNC_REASON
         )
     for participation in existing.values():
         participation._change_reason = "Plus aucun jour attribué à l’opération"
         participation.delete()
+    dataversion.bump(plie_id)  # bulk writes send no signal
     return len(created), len(updated), len(existing)
 
 

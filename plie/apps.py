@@ -9,3 +9,6 @@ class PlieConfig(AppConfig):
     def ready(self):
         # Each app's `jobs.py` registers its kinds of long jobs, so that any process can sweep any of them.
         autodiscover_modules("jobs")
+        from . import dataversion
+
+        dataversion.connect()

@@ -29,6 +29,9 @@ class Hidden:
     def __repr__(self):
         return "HIDDEN"
 
+    def __reduce__(self):
+        return "HIDDEN"  # a cached report (reporting/report.py) gives back this very object
+
 
 HIDDEN = Hidden()
 

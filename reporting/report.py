@@ -3,10 +3,12 @@
 import datetime
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from participants import attribution
 from participants.models import Participation
+from plie import dataversion
 
 from . import disclosure
 from .fse import fse_sections
@@ -78,12 +80,52 @@ def build_report(operation, start, end, *, persons=False, today=None):
     }
 
 
-def report_for(operation, start, end, *, role, referent_ids=(), persons=False, today=None):
-    """The report as a viewer with `role` may see it (reporting/disclosure.py): every output is drawn from this."""
+# Cached reports are reused for a day at most: `today` is part of their key anyway (projections, exit dates).
+CACHE_SECONDS = 24 * 3600
+
+
+def report_key(operation, start, end, *, role, referent_ids=(), today=None):
+    """The cache key of what a viewer with `role` sees: the audience (never the role alone: one cached report for
+    one audience never serves another), a referent's own profiles, the day, and the PLIE's data version."""
     today = today or timezone.localdate()
-    report = build_report(operation, start, end, persons=persons and disclosure.audience(role) == disclosure.TEAM,
-                          today=today)  # fmt: skip
+    seen = disclosure.audience(role)
+    own = ",".join(map(str, sorted(referent_ids))) if seen == disclosure.REFERENT else ""
+    version = dataversion.tokens(operation.plie_id)
+    return f"report:{operation.pk}:{start}:{end}:{seen}:{own}:{today}:{version}"
+
+
+def _compute(operation, start, end, *, role, referent_ids, persons, today):
+    seen = disclosure.audience(role)
+    report = build_report(operation, start, end, persons=persons and seen == disclosure.TEAM, today=today)
     siblings = []
-    if disclosure.audience(role) == disclosure.COPIL:
+    if seen == disclosure.COPIL:
         siblings = [build_report(operation, s, e, today=today) for s, e in disclosure.siblings(operation, start, end)]
     return disclosure.disclose(report, role=role, referent_ids=referent_ids, sibling_reports=siblings)
+
+
+def report_for(operation, start, end, *, role, referent_ids=(), persons=False, today=None):
+    """The report as a viewer with `role` may see it (reporting/disclosure.py): every output is drawn from this.
+    Computed once per data version (plie/dataversion.py); the nominative annex is never cached."""
+    today = today or timezone.localdate()
+    options = {"role": role, "referent_ids": referent_ids, "persons": persons, "today": today}
+    if (persons and disclosure.audience(role) == disclosure.TEAM) or dataversion.written(operation.plie_id):
+        return _compute(operation, start, end, **options)
+    key = report_key(operation, start, end, role=role, referent_ids=referent_ids, today=today)
+    cached = cache.get(key)
+    if cached is None:
+        report = _compute(operation, start, end, **options)
+        cache.set(key, {name: value for name, value in report.items() if name != "operation"}, CACHE_SECONDS)
+        return report
+    return {**cached, "operation": operation}
+
+
+def cached_chart(operation, start, end, name, draw, *, role, referent_ids=()):
+    """The SVG of chart `name`, drawn by `draw(report)` from the same cached report as the page, and kept with it."""
+    if dataversion.written(operation.plie_id):
+        return draw(report_for(operation, start, end, role=role, referent_ids=referent_ids))
+    key = f"{report_key(operation, start, end, role=role, referent_ids=referent_ids)}:chart:{name}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = draw(report_for(operation, start, end, role=role, referent_ids=referent_ids))
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg

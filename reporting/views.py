@@ -20,7 +20,7 @@ from . import charts, disclosure, exports, mdfse, services
 from .definitions import INDICATORS, indicator_rows
 from .models import BilanRequest, BilanStatus, MdfseExport
 from .periods import Period, check_length, period_from
-from .report import report_for
+from .report import cached_chart, report_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,9 +70,12 @@ FIXED_PERIODS_ONLY = (
 )
 
 
+def _referent_ids(request, operation):
+    return set(Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True))
+
+
 def _report(request, operation, period, role):
-    referent_ids = Referent.objects.filter(plie=operation.plie, user=request.user).values_list("pk", flat=True)
-    return report_for(operation, period.start, period.end, role=role, referent_ids=set(referent_ids))
+    return report_for(operation, period.start, period.end, role=role, referent_ids=_referent_ids(request, operation))
 
 
 def dashboard(request):
@@ -96,12 +99,18 @@ def dashboard(request):
     )
 
 
+CHARTS = {
+    "objectifs": lambda report: charts.targets_chart(report["lines"]),
+    "mois": lambda report: charts.monthly_chart(report["months"]),
+}
+
+
 def chart(request, name):
     operation, _, period, _, role = _context(request)
-    if name not in ("objectifs", "mois"):
+    if name not in CHARTS:
         raise Http404
-    report = _report(request, operation, period, role)
-    svg = charts.targets_chart(report["lines"]) if name == "objectifs" else charts.monthly_chart(report["months"])
+    referent_ids = _referent_ids(request, operation)
+    svg = cached_chart(operation, period.start, period.end, name, CHARTS[name], role=role, referent_ids=referent_ids)
     return HttpResponse(svg, content_type="image/svg+xml")
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from operations.models import Referent, Structure, StructureKind
 from participants.models import Parcours, Participant
 from participants.participations import sync_participations
-from plie import bulk
+from plie import bulk, dataversion
 from plie.audit import save_as
 
 from .. import values
@@ -81,6 +81,7 @@ class Importer:
                 # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
                 sync_participations(self.plie.pk, by=self.by)
             self.after_sync(plan)
+            dataversion.bump(self.plie)  # COPY and bulk updates send no signal: cached reports must not outlive them
 
     def check(self, rows):
         known = self.load(rows)

@@ -1,15 +1,18 @@
 import datetime
+import time
 from decimal import Decimal
 
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from demo import schema
 from demo.participants import create_demo_participants, record_demo_exit_situations
 from demo.steps import create_demo_steps
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
 from operations.services import renew_operation
 from participants import participations
+from plie import dataversion
 from plie.models import Membership, Plie, Role, User
 from territories.models import Zone
 
@@ -47,11 +50,29 @@ class Command(BaseCommand):
         "et un compte par rôle."
     )
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--migrate", action="store_true", help="prépare d’abord la base (tables créées d’un coup si elle est vide)"
+        )
+
     def handle(self, *args, **options):
+        if options["migrate"]:
+            began = time.perf_counter()
+            self.stdout.write("Préparation de la base de données…")
+            done = schema.prepare()
+            what = "tables créées" if done == "created" else "migrations appliquées"
+            self.stdout.write(f"  {what} en {time.perf_counter() - began:.0f} s.")
+        began = time.perf_counter()
+        self.stdout.write("Création des données de démonstration (PLIE, fiches, participants, étapes)…")
+        self.build_all()
+        self.stdout.write(f"  prêtes en {time.perf_counter() - began:.0f} s.")
+
+    @transaction.atomic
+    def build_all(self):
         # The participations follow every parcours written: one sync per PLIE at the end, not one per row.
         with participations.deferred():
             self.build()
+        dataversion.bump(None)  # bulk writes and updates send no signal: no report cached before may be served
         today = timezone.localdate()
         admin = User.objects.get(email="admin@demo.plie.fr")
         recorded = sum(

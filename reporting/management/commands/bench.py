@@ -4,21 +4,17 @@ Runs on the database of DATABASE_URL, which must be empty of real data (it is fi
     DATABASE_URL=sqlite:///var/bench.sqlite3 python manage.py bench
 Figures are ratios against a baseline measured in the same run: machines are noisy."""
 
+import argparse
 import datetime
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -34,7 +30,9 @@ from operations.models import (
     Target,
 )
 from participants.models import Entretien, Parcours, Participant, ReferentAssignment, Status
-from plie.models import Membership, Plie, Role, User
+from participants.participations import sync_participations
+from plie import dataversion
+from plie.models import Plie
 from steps.models import Step, StepType, Validation
 
 from ...indicators import compute_bilan
@@ -42,6 +40,21 @@ from ...pdf import render_bilan_pdf
 from ...report import build_report
 
 YEARS = (2021, 2022, 2023)
+
+
+BILAN_GOAL = 1.1  # one PLIE's bilan among others, against the same PLIE alone
+PDF_GOAL = 0.2  # seconds a page
+
+
+def database_url(name_or_url, suffix):
+    """The URL of the database beside DATABASE_URL that holds the big PLIE alone (`…_seul`)."""
+    if name_or_url:
+        return name_or_url
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("sqlite"):
+        return url.removesuffix(".sqlite3") + f"-{suffix}.sqlite3"
+    base, _, query = url.partition("?")
+    return f"{base}_{suffix}" + (f"?{query}" if query else "")
 
 
 class Command(BaseCommand):
@@ -52,9 +65,18 @@ class Command(BaseCommand):
         parser.add_argument("--others", type=int, default=20, help="autres PLIE ajoutés ensuite")
         parser.add_argument("--others-participants", type=int, default=2500, help="participants par an de chacun")
         parser.add_argument("--national", action="store_true", help="150 PLIE, 130 000 participants par an")
-        parser.add_argument("--requests", type=int, default=60, help="requêtes du test de charge")
-        parser.add_argument("--concurrency", type=int, default=4)
+        parser.add_argument("--runs", type=int, default=5, help="mesures alternées seul / parmi les autres")
+        parser.add_argument(
+            "--alone-database-url", help="base du grand PLIE seul (par défaut : celle de DATABASE_URL suffixée _seul)"
+        )
+        parser.add_argument("--rate", type=float, default=20, help="visites par seconde du test de charge")
+        parser.add_argument("--duration", type=float, default=60, help="durée du test de charge (0 : sans)")
+        parser.add_argument("--no-explain", action="store_true", help="sans les plans des requêtes du bilan")
         parser.add_argument("--json", action="store_true")
+        # Used by the bench itself, in the child processes that measure each database in turn.
+        parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--time-only", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--vacuum-only", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if Participant.objects.exclude(plie__slug__startswith="bench-").exists():
@@ -62,38 +84,107 @@ class Command(BaseCommand):
         if options["national"]:
             options["others"], options["others_participants"] = 149, 130_000 // 150
         self.rng = random.Random(7)
-        self.out = {}
-        big = Plie.objects.filter(slug="bench-0").first() or self.make_plie(0, options["participants"])
-        operation = Operation.objects.get(plie=big)
-        start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
+        self.verbose = not options["json"] and not options["time_only"]
+        self.json = options["json"]
+        if self.child_task(options):
+            return
+        operation = self.big_operation()
+        alone_url = database_url(options["alone_database_url"], "seul")
+        self.say(f"Base du grand PLIE seul : {alone_url.rpartition('@')[2]}")
+        self.child(alone_url, "migrate", "--no-input", "-v0")
+        self.child(alone_url, "bench", "--build-only", "--others", "0", "--participants", str(options["participants"]))
+        self.out = {
+            "charge_machine": os.getloadavg()[0],
+            "participants_grand_plie": Participant.objects.filter(plie=operation.plie).count(),
+            "participants_installation": Participant.objects.count(),
+        }
+        self.vacuum()
+        self.child(alone_url, "bench", "--vacuum-only")
+        self.show(
+            f"Machine : {os.cpu_count()} cœurs, charge {self.out['charge_machine']:.1f}. Grand PLIE : "
+            f"{self.out['participants_grand_plie']} participants ; installation : {self.out['participants_installation']}."
+        )
+        bilan = self.interleaved(alone_url, options["runs"])
+        self.out.update(bilan)
+        self.show(
+            f"Bilan parmi les autres / seul : {bilan['ratio_autres_sur_seul']} (objectif ≤ {BILAN_GOAL}) — médianes "
+            f"{bilan['bilan_parmi_les_autres_s']} s / {bilan['bilan_seul_s']} s ; mesure par mesure : "
+            f"{bilan['ratio_par_mesure']} ; {bilan['requetes_bilan']} requêtes."
+        )
+        if not options["no_explain"]:
+            self.out["plans_du_bilan"] = self.explain(operation)
+            for index, plan in enumerate(self.out["plans_du_bilan"], start=1):
+                self.show(
+                    f"\n— Requête {index} du bilan ({plan['s'] * 1000:.0f} ms) :\n{plan['sql']}\n{plan['plan']}\n"
+                )
+        pdf = self.pdf(operation)
+        self.out.update(pdf)
+        self.show(
+            f"PDF : {pdf['pdf_s_par_page']} s par page sur {pdf['pdf_pages']} pages (objectif ≤ {PDF_GOAL} s) ; "
+            f"référence : une page nue {pdf['pdf_page_nue_s']} s."
+        )
+        if options["duration"]:
+            from .bench_load import Command as Load
 
-        self.out["participants_grand_plie"] = Participant.objects.filter(plie=big).count()
-        alone = self.time_bilan(operation, start, end)
-        existing = Plie.objects.filter(slug__startswith="bench-").exclude(pk=big.pk).count()
-        for index in range(existing + 1, options["others"] + 1):
-            self.make_plie(index, options["others_participants"])
-        self.out["participants_installation"] = Participant.objects.count()
-        crowded = self.time_bilan(operation, start, end)
-        self.out["bilan_seul_s"], self.out["bilan_parmi_les_autres_s"] = alone[0], crowded[0]
-        self.out["ratio_autres_sur_seul"] = round(crowded[0] / alone[0], 2)
-        self.out["requetes_bilan"] = (alone[1], crowded[1])
-
-        began = time.perf_counter()
-        pdf, pages = render_bilan_pdf(operation, start, end, None, with_annex=True)
-        seconds = time.perf_counter() - began
-        self.out["pdf_pages"], self.out["pdf_s_par_page"] = pages, round(seconds / pages, 3)
-
-        self.out.update(self.load_test(big, operation, options["requests"], options["concurrency"]))
+            load = Load(stdout=self.stdout, stderr=self.stderr)
+            self.out["charge"] = load.measure(operation.plie, rate=options["rate"], duration=options["duration"])
+            self.show(self.out["charge"]["lisible"])
+        self.out["charge_machine_fin"] = os.getloadavg()[0]
+        self.show(f"Charge de la machine à la fin : {self.out['charge_machine_fin']:.1f}.")
         if options["json"]:
-            self.stdout.write(json.dumps(self.out, ensure_ascii=False, indent=2))
-        else:
-            for key, value in self.out.items():
-                self.stdout.write(f"{key:32} {value}")
+            self.stdout.write(json.dumps(self.out, ensure_ascii=False, indent=2, default=str))
 
-    def time_bilan(self, operation, start, end, runs=5):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # fresh bulk-loaded tables: give the planner its statistics first
+    def show(self, text):
+        """Each figure as soon as it is measured (a long run interrupted keeps what it had)."""
+        if not self.json:
+            self.stdout.write(text)
+            self.stdout.flush()
+
+    def child_task(self, options):
+        """The steps a parent bench asks of a child process; True when one was asked (and done)."""
+        if options["vacuum_only"]:
+            self.vacuum()
+            return True
+        if options["time_only"]:
+            self.stdout.write(json.dumps(self.time_bilan(self.big_operation())))
+            return True
+        self.build(options["participants"], options["others"], options["others_participants"])
+        return options["build_only"]
+
+    def say(self, text):
+        if self.verbose:
+            self.stderr.write(text)
+
+    def big_operation(self):
+        return Operation.objects.select_related("plie").get(plie__slug="bench-0", code="FO1")
+
+    def build(self, participants, others, others_participants):
+        big = Plie.objects.filter(slug="bench-0").first()
+        if big is None:
+            self.say(f"Création du grand PLIE ({participants} participants par an sur {len(YEARS)} ans)…")
+            big = self.make_plie(0, participants)
+        existing = Plie.objects.filter(slug__startswith="bench-").exclude(pk=big.pk).count()
+        for index in range(existing + 1, others + 1):
+            self.say(f"Création de l’autre PLIE n° {index} sur {others}…")
+            self.make_plie(index, others_participants)
+
+    def child(self, url, *arguments):
+        """`manage.py …arguments` on the database at `url`; its standard output."""
+        env = {**os.environ, "DATABASE_URL": url}
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise CommandError(f"{' '.join(arguments)} : {done.stderr[-2000:]}")
+        return done.stdout
+
+    def vacuum(self):
+        """VACUUM ANALYZE: bulk-loaded tables get their visibility map and the planner its statistics."""
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+    def time_bilan(self, operation, runs=5):
+        """In a child process: warm up, then the median of `runs` bilans and their number of queries."""
+        start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
         build_report(operation, start, end)  # warm the caches of the database
         timings = []
         for _ in range(runs):
@@ -101,7 +192,61 @@ class Command(BaseCommand):
                 began = time.perf_counter()
                 compute_bilan(operation, start, end)
                 timings.append(time.perf_counter() - began)
-        return round(statistics.median(timings), 4), len(queries.captured_queries)
+        return {"s": statistics.median(timings), "requetes": len(queries.captured_queries)}
+
+    def interleaved(self, alone_url, runs):
+        """Alone, among others, alone, among others…: each a fresh process on its database, so that both see the
+        same machine load; the ratio of medians and each round's ratio."""
+        crowded_url = os.environ["DATABASE_URL"]
+        rounds = []
+        for index in range(runs):
+            self.say(f"Bilan, mesure alternée {index + 1} sur {runs}…")
+            alone = json.loads(self.child(alone_url, "bench", "--time-only"))
+            crowded = json.loads(self.child(crowded_url, "bench", "--time-only"))
+            rounds.append((alone["s"], crowded["s"]))
+        alone_median = statistics.median(a for a, _ in rounds)
+        crowded_median = statistics.median(c for _, c in rounds)
+        return {
+            "bilan_seul_s": round(alone_median, 4),
+            "bilan_parmi_les_autres_s": round(crowded_median, 4),
+            "ratio_autres_sur_seul": round(crowded_median / alone_median, 3),
+            "ratio_par_mesure": [round(c / a, 3) for a, c in rounds],
+            "objectif_ratio": BILAN_GOAL,
+            "requetes_bilan": crowded["requetes"],
+        }
+
+    def explain(self, operation):
+        """EXPLAIN ANALYZE of every query of the bilan, on the database with every PLIE."""
+        start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
+        with CaptureQueriesContext(connection) as queries:
+            compute_bilan(operation, start, end)
+        plans = []
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+        with connection.cursor() as cursor:
+            for query in queries.captured_queries:
+                cursor.execute(prefix + query["sql"])
+                plan = "\n".join(" | ".join(str(cell) for cell in row) for row in cursor.fetchall())
+                plans.append({"sql": query["sql"], "s": float(query["time"]), "plan": plan})
+        return plans
+
+    def pdf(self, operation):
+        """The bilan PDF with its nominative annex, in seconds a page, against a one-page document with no table."""
+        from weasyprint import HTML
+
+        start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
+        HTML(string="<p>Préchauffage</p>").write_pdf()  # fonts loaded once, before either measure
+        began = time.perf_counter()
+        HTML(string="<h1>Bilan</h1><p>Une page.</p>").write_pdf()
+        bare = time.perf_counter() - began
+        began = time.perf_counter()
+        _, pages = render_bilan_pdf(operation, start, end, None, with_annex=True)
+        per_page = (time.perf_counter() - began) / pages
+        return {
+            "pdf_pages": pages,
+            "pdf_s_par_page": round(per_page, 3),
+            "pdf_page_nue_s": round(bare, 3),
+            "objectif_pdf_s_par_page": PDF_GOAL,
+        }
 
     @transaction.atomic
     def make_plie(self, index, per_year):
@@ -144,6 +289,8 @@ class Command(BaseCommand):
             )
         Parcours.objects.bulk_create(parcours, batch_size=2000)
         self.make_follow_up(plie, operation, referents, parcours)
+        sync_participations(plie.pk)
+        dataversion.bump(plie)  # bulk writes send no signal
         return plie
 
     def make_operation(self, plie, per_year):
@@ -207,107 +354,3 @@ class Command(BaseCommand):
         ReferentAssignment.objects.bulk_create(assignments, batch_size=2000)
         Entretien.objects.bulk_create(entretiens, batch_size=5000)
         Step.objects.bulk_create(steps, batch_size=5000)
-
-    def load_test(self, plie, operation, requests, concurrency):
-        """The dashboard served by gunicorn on loopback: one request alone, then `concurrency` at a time."""
-        session_key = self.copil_session(plie)
-        os.makedirs(settings.STATIC_ROOT, exist_ok=True)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = self.serve(port, concurrency)
-        url = f"http://127.0.0.1:{port}/tableau-de-bord/?operation={operation.pk}&kind=year&year=2023"
-        cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
-
-        def get():
-            began = time.perf_counter()
-            request = urllib.request.Request(url, headers={"Cookie": cookie})
-            with urllib.request.urlopen(request, timeout=60) as response:
-                assert response.status == 200
-                response.read()
-            return time.perf_counter() - began
-
-        try:
-            for _ in range(100):
-                try:
-                    get()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            alone = statistics.median([get() for _ in range(5)])
-            timings, wall = self.under_load(get, requests, concurrency)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-        return {
-            "tableau_de_bord_seul_s": round(alone, 3),
-            "tableau_de_bord_charge_mediane_s": round(statistics.median(timings), 3),
-            "tableau_de_bord_charge_p95_s": round(timings[int(len(timings) * 0.95) - 1], 3),
-            "tableau_de_bord_requetes_par_s": round(len(timings) / wall, 1),
-            "ratio_charge_sur_seul": round(statistics.median(timings) / alone, 2),
-        }
-
-    @staticmethod
-    def copil_session(plie):
-        """The key of a session opened for a copil member of `plie`, as after a login."""
-        user, _ = User.objects.get_or_create(email="bench@plie.localhost")
-        Membership.objects.get_or_create(user=user, plie=plie, defaults={"role": Role.COPIL})
-        session = SessionStore()
-        session.update(
-            {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
-        )
-        session.create()
-        return session.session_key
-
-    @staticmethod
-    def serve(port, concurrency):
-        """gunicorn on loopback with `concurrency` workers, production settings but plain HTTP."""
-        env = {
-            **os.environ,
-            "DEBUG": "off",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_COOKIES": "off",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            # plain HTTP on loopback, and a session opened here without a second factor
-            "SECURE_SSL_REDIRECT": "off",
-            "MFA_REQUIRED": "off",
-        }
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "plie.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(concurrency),
-                "--log-level",
-                "warning",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-        )
-
-    @staticmethod
-    def under_load(get, requests, concurrency):
-        """`requests` calls of `get`, `concurrency` at a time: (sorted timings, wall time)."""
-        timings, lock = [], threading.Lock()
-
-        def worker(count):
-            for _ in range(count):
-                elapsed = get()
-                with lock:
-                    timings.append(elapsed)
-
-        threads = [threading.Thread(target=worker, args=(requests // concurrency,)) for _ in range(concurrency)]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sorted(timings), time.perf_counter() - began

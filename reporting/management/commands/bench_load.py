@@ -1,12 +1,16 @@
-"""Load test: the copil dashboard, a referent's portfolio and a participant's file, served by gunicorn on loopback,
-asked at a steady rate (20 a second for 60 s by default) by three people at once. Reports p50/p95/p99 of each page
-against the same page asked alone in the same run, and every error; exits 1 if there was one.
+"""Load test, served by gunicorn on loopback at a steady rate (20 a second for 60 s by default), open loop:
+- the steering committee's dashboard visited as a browser does: the page, then its chart images, style sheets and
+  scripts fetched in parallel; the goal is a visit's p95 ≤ 300 ms at 20 visits a second, with no error;
+- with `--mix`, then the dashboard, a referent's portfolio and a participant's file asked in turn by three people.
+Reports p50/p95/p99 against the same visit (or page) made alone in the same run, and every error; exits 1 if there
+was one.
 
 Runs on the bench database (`make bench-load`, synthetic PLIE `bench-0`, created if missing):
     DATABASE_URL=sqlite:///var/bench.sqlite3 python manage.py bench_load --rate 20 --duration 60"""
 
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -57,6 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=60, help="durée en secondes (au plus 600)")
         parser.add_argument("--workers", type=int, default=4, help="processus gunicorn")
         parser.add_argument("--participants", type=int, default=2500, help="participants par an du PLIE créé")
+        parser.add_argument("--mix", action="store_true", help="puis le tableau de bord, un portefeuille et un dossier")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
@@ -69,10 +74,120 @@ class Command(BaseCommand):
             bench = Bench()
             bench.rng = __import__("random").Random(7)
             plie = bench.make_plie(0, options["participants"])
-        pages = self.pages(plie)
+        report = self.measure(plie, rate=options["rate"], duration=options["duration"], workers=options["workers"])
+        if options["mix"]:
+            report["melange"] = self.mix(plie, options)
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(report["lisible"])
+            if options["mix"]:
+                self.stdout.write(self.readable(report["melange"]))
+        if report["erreurs"] or report.get("melange", {}).get("erreurs"):
+            sys.exit(1)
+
+    def analyze(self):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # bulk-loaded tables: give the planner its statistics first
+
+    def stop(self, server):
+        server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no request is left to finish
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+    def measure(self, plie, *, rate, duration, workers=4):
+        """The copil dashboard visited with everything it loads: a cold visit (the report computed), the median of
+        five visits alone, then visits at `rate` a second for `duration` seconds."""
+        url, cookie = self.pages(plie)[0][1:]
+        self.analyze()
+        port = self.free_port()
+        server = self.serve(port, workers)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            self.wait_for(base + "/connexion/", "")
+            cold = self.visit(base, url, cookie)
+            alone = [self.visit(base, url, cookie) for _ in range(5)]
+            load = os.getloadavg()[0]
+            results = self.open_loop(lambda: self.visit(base, url, cookie), rate, duration)
+        finally:
+            self.stop(server)
+        visits = sorted(seconds for seconds, _, _ in results["done"])
+        pages = sorted(page for _, page, _ in results["done"])
+        errors = [error for _, _, error in results["done"] if error]
+        alone_s = statistics.median(seconds for seconds, *_ in alone)
+        figures = {
+            "visites_par_s_demandees": rate,
+            "duree_s": duration,
+            "visites": len(visits),
+            "visites_par_s_obtenues": round(len(visits) / results["wall"], 1),
+            "requetes_par_visite": alone[0][2]["requests"],
+            "premiere_visite_s": round(cold[0], 3),
+            "visite_seule_s": round(alone_s, 3),
+            "p50_s": round(percentile(visits, 0.5), 3),
+            "p95_s": round(percentile(visits, 0.95), 3),
+            "p99_s": round(percentile(visits, 0.99), 3),
+            "page_p95_s": round(percentile(pages, 0.95), 3),
+            "p95_sur_seule": round(percentile(visits, 0.95) / alone_s, 2),
+            "objectif_p95_s": 0.3,
+            "erreurs": len(errors),
+            "detail_erreurs": sorted(set(errors)),
+            "charge_machine": round(load, 1),
+        }
+        figures["lisible"] = (
+            f"Tableau de bord du comité de pilotage avec ses {figures['requetes_par_visite'] - 1} ressources "
+            f"(images, styles, scripts), {figures['visites']} visites à {rate}/s pendant {duration} s "
+            f"(obtenu {figures['visites_par_s_obtenues']}/s), charge machine {figures['charge_machine']} :\n"
+            f"  p95 {figures['p95_s']:.3f} s (objectif ≤ 0,300) · p50 {figures['p50_s']:.3f} · p99 {figures['p99_s']:.3f}"
+            f" · page seule p95 {figures['page_p95_s']:.3f} · visite seule {figures['visite_seule_s']:.3f} s"
+            f" (p95/seule {figures['p95_sur_seule']}) · première visite, bilan calculé {figures['premiere_visite_s']:.3f}"
+            f" s · {figures['erreurs']} erreur(s)"
+        ) + "".join(f"\n  {error}" for error in figures["detail_erreurs"])
+        return figures
+
+    def visit(self, base, url, cookie):
+        """(seconds, seconds of the page alone, {"requests": n}, first error or None): the page, then what it loads,
+        six at a time as browsers do."""
+        began = time.perf_counter()
+        page, error, body = self.get(base + url, cookie, body=True)
+        resources = [] if error else self.resources(body)
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            fetched = list(pool.map(lambda path: self.get(base + path, cookie), resources))
+        error = error or next((e for _, e in fetched if e), None)
+        return time.perf_counter() - began, page, {"requests": 1 + len(resources)}, error
+
+    @staticmethod
+    def resources(body):
+        text = body.decode("utf-8", "replace")
+        found = re.findall(r'<(?:img|script)\b[^>]*\bsrc="([^"]+)"', text)
+        found += re.findall(r'<link\b[^>]*\brel="(?:stylesheet|icon)"[^>]*\bhref="([^"]+)"', text)
+        return [path.replace("&amp;", "&") for path in found if path.startswith("/")]
+
+    def open_loop(self, call, rate, duration):
+        """A call starts every 1/rate second whatever the previous ones do, as users would."""
+        done, lock = [], threading.Lock()
+
+        def one():
+            result = call()
+            with lock:
+                done.append((result[0], result[1], result[3]))
+
+        count = int(rate * duration)
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            for index in range(count):
+                delay = began + index / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(one)
+        return {"done": done, "wall": time.perf_counter() - began}
+
+    def mix(self, plie, options):
+        pages = self.pages(plie)
+        self.analyze()
         port = self.free_port()
         server = self.serve(port, options["workers"])
         try:
@@ -84,19 +199,8 @@ class Command(BaseCommand):
             }
             results = self.load(base, pages, options["rate"], options["duration"])
         finally:
-            server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: no request is left to finish
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        report = self.report(pages, alone, results, options)
-        if options["json"]:
-            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
-        else:
-            self.stdout.write(self.readable(report))
-        if report["erreurs"]:
-            sys.exit(1)
+            self.stop(server)
+        return self.report(pages, alone, results, options)
 
     def pages(self, plie):
         operation = Operation.objects.get(plie=plie, code="FO1")
@@ -149,19 +253,22 @@ class Command(BaseCommand):
         log = open(settings.BASE_DIR / "var" / "bench-load-serveur.log", "w")  # noqa: SIM115 — closed with the process
         return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=log)
 
-    def get(self, url, cookie):
-        """(seconds, error or None): an error is anything but a 200 with a page that is not an error page."""
+    def get(self, url, cookie, *, body=False):
+        """(seconds, error or None[, body]): an error is anything but a 200 with a page that is not an error page."""
         began = time.perf_counter()
-        request = urllib.request.Request(url, headers={"Cookie": cookie})
+        request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+        content = b""
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                body = response.read()
-                error = None if response.status == 200 and b"Traceback" not in body else f"HTTP {response.status}"
+                content = response.read()
+                ok = response.status == 200 and b"Traceback" not in content
+                error = None if ok else f"HTTP {response.status} {url}"
         except urllib.error.HTTPError as failure:
-            error = f"HTTP {failure.code}"
+            error = f"HTTP {failure.code} {url.partition('?')[0]}"
         except OSError as failure:
             error = type(failure).__name__
-        return time.perf_counter() - began, error
+        seconds = time.perf_counter() - began
+        return (seconds, error, content) if body else (seconds, error)
 
     def wait_for(self, url, cookie):
         for _ in range(150):

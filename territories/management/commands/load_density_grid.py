@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from openpyxl import load_workbook
 
+from plie import dataversion
 from plie.text import fold
 from territories.models import DENSITY_LEVELS, Commune
 
@@ -62,4 +63,5 @@ class Command(BaseCommand):
         for commune in communes:
             commune.density_level = levels[commune.code_insee]
         Commune.objects.bulk_update(communes, ["density_level"])
+        dataversion.bump(None)  # communes are shared: every PLIE's FSE+ tables may change
         self.stdout.write(f"Grille de densité chargée : {len(communes)} communes mises à jour sur {len(levels)} lues.")
