@@ -29,6 +29,7 @@ from participants.models import (
     Prescriber,
     ReferentAssignment,
     Status,
+    folded_name,
 )
 from participants.participations import sync_participations
 from plie.audit import save_as
@@ -566,8 +567,12 @@ class ParticipantsImporter(Importer):
             person_changes = self.diff(current, row["_person"]) if current else {}
             if first_row_of[ext] is row and current is None:
                 new_people.append({"plie_id": self.plie.pk, "external_id": ext, **row["_person"]})
+                new_people[-1]["folded_name"] = folded_name(new_people[-1]["last_name"], new_people[-1]["first_name"])
             elif first_row_of[ext] is row and person_changes:
                 person_updates[current["id"]] = person_changes
+                if {"last_name", "first_name"} & person_changes.keys():
+                    names = {**current, **person_changes}
+                    person_changes["folded_name"] = folded_name(names["last_name"], names["first_name"])
             existing = self.match_parcours(row, parcours_of.get(current["id"], []) if current else [])
             wanted = self.parcours_values(row, existing, periods)
             if existing is None:

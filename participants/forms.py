@@ -70,11 +70,8 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
         cleaned = super().clean()
         last_name, first_name, birth_date = (cleaned.get(k) for k in ("last_name", "first_name", "birth_date"))
         if last_name and first_name and birth_date and not cleaned.get("confirm_duplicate"):
-            same = Participant.objects.filter(
-                plie=self.instance.plie,
-                last_name__iexact=last_name.strip(),
-                first_name__iexact=first_name.strip(),
-                birth_date=birth_date,
+            same = Participant.objects.same_person(
+                plie=self.instance.plie, last_name=last_name, first_name=first_name, birth_date=birth_date
             ).exclude(pk=self.instance.pk)
             self.duplicate_found = same.exists()
             self.duplicates = list(Participant.objects.for_user(self.user).filter(pk__in=same.values("pk")))

@@ -1,11 +1,8 @@
-import contextlib
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -91,13 +88,7 @@ def participant_list(request):
     query = request.POST.get("q", "").strip()
     participants = Participant.objects.for_user(request.user).filter(plie=request.plie).select_related("commune")
     if query:
-        by_name = Q()
-        for word in query.split():
-            by_name &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-        condition = by_name | Q(external_id__iexact=query)
-        with contextlib.suppress(ValueError):
-            condition |= Q(birth_date=datetime.datetime.strptime(query, "%d/%m/%Y").date())
-        participants = participants.filter(condition)
+        participants = participants.search(query)
     participants = participants.annotate(last_parcours=Max("parcours__prescription_date")).order_by(
         "last_name", "first_name"
     )
