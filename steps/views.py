@@ -1,6 +1,6 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -236,7 +236,10 @@ def validation_queue(request):
     rows = _queue_rows(request, form)
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     record_access(
-        user=request.user, what="liste", plie=request.plie, detail=f"{request.path} : {len(page.object_list)} affiché(s)"
+        user=request.user,
+        what="liste",
+        plie=request.plie,
+        detail=f"{request.path} : {len(page.object_list)} affiché(s)",
     )
     query = request.GET.copy()
     query.pop("page", None)
