@@ -1,7 +1,6 @@
 from django import forms
 
-from operations.models import Referent
-from participants.forms import DATE_INPUT
+from participants.forms import DATE_INPUT, QueueFilterForm
 from participants.models import DocumentKind, Participant
 from plie.forms import TenantModelForm
 from plie.uploads import check_upload
@@ -97,26 +96,5 @@ class AttendanceForm(TenantModelForm):
         self.fields["participant"].queryset = participants
 
 
-class QueueFilterForm(forms.Form):
-    """The filters and the order of a validation queue; every field may stay empty."""
-
-    SORTS = {
-        "recentes": "Soumises récemment d’abord",
-        "anciennes": "Soumises depuis longtemps d’abord",
-        "participant": "Participant (A → Z)",
-        "referent": "Référent (A → Z)",
-    }
-
-    referent = forms.ModelChoiceField(label="Référent", queryset=None, required=False, empty_label="Tous les référents")
-    proofs = forms.ChoiceField(
-        label="Justificatifs",
-        required=False,
-        choices=[("", "Complets ou non"), ("complets", "Complets"), ("manquants", "Manquants")],
-    )
-    start = forms.DateField(label="Soumises du", required=False, widget=DATE_INPUT)
-    end = forms.DateField(label="au", required=False, widget=DATE_INPUT)
-    sort = forms.ChoiceField(label="Ordre", required=False, choices=list(SORTS.items()))
-
-    def __init__(self, *args, plie, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["referent"].queryset = Referent.objects.filter(plie=plie).order_by("last_name", "first_name")
+class StepQueueFilterForm(QueueFilterForm):
+    start_label = "Soumises du"

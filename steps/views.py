@@ -18,11 +18,11 @@ from .forms import (
     GridRuleForm,
     GridVersionForm,
     ProofForm,
-    QueueFilterForm,
     RefusalForm,
     SessionForm,
     StepCategoryForm,
     StepForm,
+    StepQueueFilterForm,
     StepTypeForm,
 )
 from .grid import Grid
@@ -230,7 +230,7 @@ def validation_queue(request):
     """Submitted steps of the PLIE, newest first, a page at a time; those whose proofs are complete are validated
     together from here."""
     require_editor(request.user, request.plie)
-    form = QueueFilterForm(request.GET, plie=request.plie)
+    form = StepQueueFilterForm(request.GET, plie=request.plie)
     if request.method == "POST":
         return _validate_selected(request)
     rows = _queue_rows(request, form)
@@ -252,11 +252,15 @@ def validation_queue(request):
 
 def _validate_selected(request):
     ids = [int(pk) for pk in request.POST.getlist("steps") if pk.isdigit()]
-    steps = Step.objects.filter(
-        pk__in=ids,
-        parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie),
-        validation=Validation.SUBMITTED,
-    ).select_related(*STEP_RELATED)
+    steps = (
+        Step.objects.filter(
+            pk__in=ids,
+            parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie),
+            validation=Validation.SUBMITTED,
+        )
+        .select_related(*STEP_RELATED)
+        .order_by("parcours__participant__folded_name", "pk")
+    )
     validated, refused = [], []
     for step in steps:
         try:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from plie.access import can_edit, require_editor, role_in
 from plie.models import Role
+from plie.text import of
 
 from ..forms import (
     ParticipantForm,
@@ -67,7 +68,7 @@ def participant_create(request):
     form = ParticipantForm(request.POST or None, plie=request.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         participant = form.save()
-        messages.success(request, f"Le dossier de {participant.first_name} {participant.last_name} est créé.")
+        messages.success(request, f"Le dossier {of(participant.first_name)} {participant.last_name} est créé.")
         return redirect(participant)
     return render(request, "participants/participant_form.html", {"form": form, "title": "Nouveau participant"})
 
@@ -82,7 +83,7 @@ def participant_edit(request, pk):
         form.save()
         messages.success(request, "Le dossier est enregistré.")
         return redirect(participant)
-    title = f"Modifier le dossier de {participant.first_name} {participant.last_name}"
+    title = f"Modifier le dossier {of(participant.first_name)} {participant.last_name}"
     return render(
         request, "participants/participant_form.html", {"form": form, "title": title, "participant": participant}
     )
