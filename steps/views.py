@@ -124,25 +124,28 @@ def step_proof_add(request, pk):
     return redirect(step)
 
 
-def _decision(request, step, action, success):
+def _decision(request, step, action, success, level=messages.SUCCESS):
     try:
         action()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, success)
+        messages.add_message(request, level, success)
     return redirect(request.POST.get("next") == "queue" and "validation_queue" or step)
 
 
 @require_POST
 def step_submit(request, pk):
     step = _step(request, pk)
-    return _decision(
-        request,
-        step,
-        lambda: services.submit_step(step=step, by=request.user),
-        "L’étape est soumise à l’équipe d’animation.",
-    )
+    missing = [DocumentKind(kind).label for kind in step.missing_proofs()]
+    success = "L’étape est soumise à l’équipe d’animation."
+    if missing:
+        success += (
+            f" Attention : il manque {', '.join(missing)} ; l’équipe ne pourra la valider qu’une fois "
+            f"{'ces justificatifs joints' if len(missing) > 1 else 'ce justificatif joint'}."
+        )
+    level = messages.WARNING if missing else messages.SUCCESS
+    return _decision(request, step, lambda: services.submit_step(step=step, by=request.user), success, level)
 
 
 @require_POST

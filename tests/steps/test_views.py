@@ -24,6 +24,7 @@ from tests.factories.participants import (
 from tests.factories.steps import (
     BILAN_LABEL,
     CONVENTION_LABEL,
+    add_proof,
     make_grid,
     make_step,
     step_type,
@@ -262,7 +263,7 @@ class TestHappyPath:
 
         queue = page(team.get(reverse("validation_queue")))
         assert "DURAND Léa" in queue and "PMSMP" in queue and "Rachida Benali" in queue
-        assert "text-bg-success\">complets" in queue and "text-bg-danger" not in queue
+        assert 'text-bg-success">complets' in queue and "text-bg-danger" not in queue
         assert step.get_absolute_url() in queue
 
         assert "Valider l’étape" in page(team.get(step.get_absolute_url()))
@@ -282,6 +283,22 @@ class TestHappyPath:
         download = referent.get(step.proofs.get(kind="convention").get_absolute_url())
         assert download.status_code == 200
         assert b"".join(download.streaming_content) == PDF
+
+    def test_the_referent_is_warned_before_and_at_submission_that_a_proof_is_missing(
+        self, client_of, grid, followed, referent_a
+    ):
+        step = make_step(followed, by=referent_a)
+        add_proof(step, DocumentKind.CONVENTION, by=referent_a)
+        referent = client_of(referent_a)
+        detail = page(referent.get(step.get_absolute_url()))
+        assert (
+            f"Avant de soumettre cette étape, joignez le justificatif que la grille de validation demande : {BILAN_LABEL}."
+            in detail
+        )
+        response = referent.post(reverse("step_submit", args=[step.pk]), follow=True)
+        text = page(response)
+        assert "alert-warning" in text
+        assert f"L’étape est soumise à l’équipe d’animation. Attention : il manque {BILAN_LABEL} ;" in text
 
     def test_a_step_with_a_missing_proof_cannot_be_validated_and_the_page_says_which(
         self, client_of, animation, pending
