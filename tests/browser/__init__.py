@@ -47,7 +47,15 @@ def check_page(page, name=None):
                 page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
         page.set_viewport_size({"width": PHONE, "height": 844})
         wide = page.evaluate("() => document.documentElement.scrollWidth")
-        assert wide <= PHONE, f"{page.url}: the page is {wide} px wide on a {PHONE} px phone"
+        if wide > PHONE:
+            culprits = page.evaluate(
+                """(width) => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > width
+                        && (!e.closest('.table-responsive') || getComputedStyle(e).position === 'absolute'))
+                    .slice(0, 5).map(e => e.outerHTML.slice(0, 160))""",
+                PHONE,
+            )
+            raise AssertionError(f"{page.url}: the page is {wide} px wide on a {PHONE} px phone: {culprits}")
         if name:
             page.screenshot(path=SCREENSHOTS / f"{name}-{PHONE}.png", full_page=True)
     finally:
