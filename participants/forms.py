@@ -5,7 +5,7 @@ from django.utils import timezone
 from operations.forms import DATE_INPUT
 from operations.models import ExitReason, Operation, Referent
 from plie.forms import TenantModelForm
-from plie.text import gendered
+from plie.text import french_key, gendered
 from plie.uploads import check_upload
 from plie.versions import VersionedFormMixin
 
@@ -53,7 +53,12 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].queryset = self.instance.plie.communes.order_by("name")
+        communes = self.instance.plie.communes.all()
+        self.fields["commune"].queryset = communes
+        self.fields["commune"].choices = [
+            ("", self.fields["commune"].empty_label),
+            *((c.pk, str(c)) for c in sorted(communes, key=lambda c: french_key(c.name))),
+        ]
         self.user = user
         self.duplicates = []  # those the user may open; the others are never named
         self.duplicate_found = False

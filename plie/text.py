@@ -32,3 +32,9 @@ def gendered(sex, masculine, feminine):
     return (
         f"{masculine}·{feminine[len(masculine) :]}" if feminine.startswith(masculine) else f"{masculine} ou {feminine}"
     )
+
+
+def french_key(text):
+    """Sorts as a French reader expects, on every database: « Boé » before « Bon-Encontre », « Écoyeux » among the E."""
+    text = str(text)
+    return ("".join(c for c in fold(text) if c.isalnum()), fold(text), text)

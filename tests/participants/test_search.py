@@ -106,3 +106,21 @@ def test_an_import_fills_the_folded_name_of_the_people_it_creates_and_renames(pl
     run_batch(plie, [Source("p.csv", csv_bytes(renamed))], by=admin_user)
     assert Participant.objects.get(external_id="P2").folded_name.startswith("durandlopez ")
     assert Participant.objects.filter(plie=plie).refold() == 0
+
+
+def test_french_collation_sorts_communes_as_a_reader_expects():
+    from plie.text import french_key
+
+    names = ["Bon-Encontre", "Écoyeux", "Boé", "Agen", "Estillac", "Le Passage"]
+    assert sorted(names, key=french_key) == ["Agen", "Boé", "Bon-Encontre", "Écoyeux", "Estillac", "Le Passage"]
+
+
+def test_gender_and_elision_in_the_interface():
+    from plie.text import gendered, of
+
+    assert (of("Hélène"), of("Léa"), of("Yves")) == ("d’Hélène", "de Léa", "d’Yves")
+    assert (gendered("F", "né", "née"), gendered("H", "né", "née"), gendered("NB", "né", "née")) == (
+        "née",
+        "né",
+        "né·e",
+    )
