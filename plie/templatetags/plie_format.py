@@ -3,7 +3,7 @@
 from django import template
 
 from plie import text
-from plie.formats import NBSP, french_number
+from plie.formats import NBSP, french_number, french_percent
 
 register = template.Library()
 
@@ -62,7 +62,7 @@ def rate(value):
         return "—"
     if _withheld(value):
         return str(value)
-    return f"{french_number(round(value * 100, 1))}{NBSP}%"
+    return french_percent(value)
 
 
 @register.filter
