@@ -58,6 +58,20 @@ def _run_for(request, pk):
     return get_for_user(ImportRun.objects.select_related("plie", "created_by"), request.user, pk=pk)
 
 
+def error_summary(errors, lines_shown=5):
+    """Errors grouped by column and problem, the most frequent first: a missing column makes one line of 300."""
+    groups = {}
+    for error in errors:
+        group = groups.setdefault(
+            (error.get("column") or "", error.get("message") or ""),
+            {"column": error.get("column"), "message": error.get("message"), "count": 0, "lines": []},
+        )
+        group["count"] += 1
+        if len(group["lines"]) < lines_shown and error.get("line"):
+            group["lines"].append(error["line"])
+    return sorted(groups.values(), key=lambda group: -group["count"])
+
+
 def import_detail(request, pk):
     run = _run_for(request, pk)
     files = list(run.files.all())
@@ -66,10 +80,13 @@ def import_detail(request, pk):
         for f in files
         if run.status == RunStatus.UPLOADED and f.kind and f.report.get("ignored")
     }
+    for f in files:
+        f.error_summary = error_summary(f.errors)
     context = {
         "run": run,
         "label": _label(run),
         "files": [(f, mapping_forms.get(f.pk)) for f in files],
+        "mappings": [(f, mapping_forms[f.pk]) for f in files if f.pk in mapping_forms],
         "importable": any(not f.rejected for f in files),
         "rejected": [f for f in files if f.rejected],
         "mappable": any(f.report.get("missing") for f in files if f.pk in mapping_forms),

@@ -26,9 +26,15 @@ class ParcoursInline(admin.TabularInline):
 class ParticipantAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
     list_display = ["last_name", "first_name", "birth_date", "plie", "external_id"]
     list_filter = ["plie"]
-    search_fields = ["last_name", "first_name", "external_id"]
+    search_fields = ["folded_name"]
     autocomplete_fields = ["commune"]
     inlines = [ParcoursInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The same search as the application's: accents, case and hyphens do not matter."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
 
 
 class DecisionInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from operations.forms import DATE_INPUT
 from operations.models import ExitReason, Operation, Referent
 from plie.forms import TenantModelForm
+from plie.text import french_key, gendered
 from plie.uploads import check_upload
 from plie.versions import VersionedFormMixin
 
@@ -52,7 +53,12 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].queryset = self.instance.plie.communes.order_by("name")
+        communes = self.instance.plie.communes.all()
+        self.fields["commune"].queryset = communes
+        self.fields["commune"].choices = [
+            ("", self.fields["commune"].empty_label),
+            *((c.pk, str(c)) for c in sorted(communes, key=lambda c: french_key(c.name))),
+        ]
         self.user = user
         self.duplicates = []  # those the user may open; the others are never named
         self.duplicate_found = False
@@ -70,20 +76,21 @@ class ParticipantForm(VersionedFormMixin, TenantModelForm):
         cleaned = super().clean()
         last_name, first_name, birth_date = (cleaned.get(k) for k in ("last_name", "first_name", "birth_date"))
         if last_name and first_name and birth_date and not cleaned.get("confirm_duplicate"):
-            same = Participant.objects.filter(
-                plie=self.instance.plie,
-                last_name__iexact=last_name.strip(),
-                first_name__iexact=first_name.strip(),
-                birth_date=birth_date,
+            same = Participant.objects.same_person(
+                plie=self.instance.plie, last_name=last_name, first_name=first_name, birth_date=birth_date
             ).exclude(pk=self.instance.pk)
             self.duplicate_found = same.exists()
             self.duplicates = list(Participant.objects.for_user(self.user).filter(pk__in=same.values("pk")))
             if self.duplicates:
                 self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
                 raise forms.ValidationError(
-                    "Un dossier existe déjà pour %(name)s, né(e) le %(birth)s. Ouvrez-le plutôt que d’en créer un "
+                    "Un dossier existe déjà pour %(name)s, %(born)s le %(birth)s. Ouvrez-le plutôt que d’en créer un "
                     "second, ou cochez la confirmation s’il s’agit d’une autre personne.",
-                    params={"name": f"{first_name} {last_name}", "birth": f"{birth_date:%d/%m/%Y}"},
+                    params={
+                        "name": f"{first_name} {last_name}",
+                        "born": gendered(cleaned.get("sex"), "né", "née"),
+                        "birth": f"{birth_date:%d/%m/%Y}",
+                    },
                     code="duplicate",
                 )
             if self.duplicate_found:
@@ -294,3 +301,36 @@ class EntrySituationForm(forms.ModelForm):
             "homeless",
         ]  # fmt: skip
         widgets = {"unemployed_since": DATE_INPUT}
+
+
+class QueueFilterForm(forms.Form):
+    """The filters and the order of a validation queue; every field may stay empty."""
+
+    start_label = "Du"
+    sorts = [
+        ("recentes", "Les plus récentes d’abord"),
+        ("anciennes", "Les plus anciennes d’abord"),
+        ("participant", "Participant (A → Z)"),
+        ("referent", "Référent (A → Z)"),
+    ]
+
+    referent = forms.ModelChoiceField(label="Référent", queryset=None, required=False, empty_label="Tous les référents")
+    proofs = forms.ChoiceField(
+        label="Justificatifs",
+        required=False,
+        choices=[("", "Complets ou non"), ("complets", "Complets"), ("manquants", "Manquants")],
+    )
+    start = forms.DateField(label="Du", required=False, widget=DATE_INPUT)
+    end = forms.DateField(label="au", required=False, widget=DATE_INPUT)
+    sort = forms.ChoiceField(label="Ordre", required=False)
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].queryset = Referent.objects.filter(plie=plie).order_by("last_name", "first_name")
+        self.fields["start"].label = self.start_label
+        self.fields["sort"].choices = self.sorts
+
+
+class ExitQueueFilterForm(QueueFilterForm):
+    start_label = "Sorties du"
+    sorts = QueueFilterForm.sorts[:3]

@@ -1,3 +1,5 @@
+import contextlib
+import datetime
 import uuid
 from typing import NamedTuple
 
@@ -12,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from operations.models import ExitReason, Operation, Referent
 from plie.models import Membership, Plie, Role
 from plie.storage import private
+from plie.text import fold
 from territories.models import Commune
 
 
@@ -73,7 +76,61 @@ CRITERIA = [
 ]
 
 
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
+def name_key(text):
+    """« Lefèvre », « LEFEVRE » and « le-fevre » alike: accents, case, spaces, hyphens and apostrophes dropped."""
+    return "".join(c for c in fold(text or "").translate(LIGATURES) if c.isalnum())
+
+
+def folded_name(last_name, first_name):
+    """What `Participant.folded_name` holds, the same on every database: « lefevre helene »."""
+    return f"{name_key(last_name)} {name_key(first_name)}"
+
+
 class ParticipantQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for participant in objs:
+            participant.folded_name = folded_name(participant.last_name, participant.first_name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if {"last_name", "first_name"} & set(fields):
+            for participant in objs:
+                participant.folded_name = folded_name(participant.last_name, participant.first_name)
+            fields = [*fields, "folded_name"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def refold(self):
+        """Recomputes the folded names of these rows after a write that bypassed the model (SQL, COPY)."""
+        stale = [
+            Participant(pk=pk, folded_name=folded_name(last, first))
+            for pk, last, first, current in self.values_list("pk", "last_name", "first_name", "folded_name")
+            if current != folded_name(last, first)
+        ]
+        Participant.objects.bulk_update(stale, ["folded_name"], batch_size=1000)
+        return len(stale)
+
+    def search(self, query):
+        """Every word found in the folded name (« helene » finds Hélène, « lefevre » Lefèvre), or the Viesion
+        identifier, or the birth date (31/12/1980)."""
+        by_name = Q()
+        for word in query.split():
+            if key := name_key(word):
+                by_name &= Q(folded_name__contains=key)
+        condition = Q(external_id__iexact=query.strip())
+        if by_name:
+            condition |= by_name
+        with contextlib.suppress(ValueError):
+            condition |= Q(birth_date=datetime.datetime.strptime(query.strip(), "%d/%m/%Y").date())
+        return self.filter(condition)
+
+    def same_person(self, *, plie, last_name, first_name, birth_date):
+        return self.filter(plie=plie, folded_name=folded_name(last_name, first_name), birth_date=birth_date)
+
     def in_use(self):
         """People whose file is worked on: not archived after two years without contact, processing not restricted."""
         return self.filter(archived_at__isnull=True, restricted_at__isnull=True)
@@ -104,6 +161,9 @@ class Participant(models.Model):
     external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
+    # Derived from the names on every write (save, bulk_create, bulk_update, refold): search and the duplicate check
+    # compare it, indexed, with the same result on SQLite and PostgreSQL.
+    folded_name = models.CharField("nom normalisé", max_length=201, editable=False, default="")
     sex = models.CharField("sexe", max_length=2, choices=Sex.choices)
     birth_date = models.DateField("date de naissance")
     email = models.EmailField("e-mail", blank=True)
@@ -197,6 +257,7 @@ class Participant(models.Model):
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(fields=["plie", "last_name", "first_name"]),
+            models.Index(fields=["plie", "folded_name", "birth_date"], name="participant_folded_name"),
             models.Index(fields=["plie", "birth_date"]),
             models.Index(fields=["commune"], name="participant_commune"),
         ]
@@ -217,6 +278,12 @@ class Participant(models.Model):
 
     def __str__(self):
         return f"{self.last_name.upper()} {self.first_name}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.folded_name = folded_name(self.last_name, self.first_name)
+        if update_fields is not None and {"last_name", "first_name"} & set(update_fields):
+            update_fields = {*update_fields, "folded_name"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self):
         return reverse("participant_detail", args=[self.pk])
@@ -314,7 +381,10 @@ PARCOURS_ACTIONS = {
     ),
     "assignment": Action("Changer de référent", "parcours_assignment", frozenset(OPEN_STATUSES)),
     "validate_exit": Action(
-        "Valider la sortie", "parcours_validate_exit", frozenset({Status.EXIT_PENDING}), style="btn-success", post=True
+        "Vérifier et valider la sortie",
+        "parcours_validate_exit",
+        frozenset({Status.EXIT_PENDING}),
+        style="btn-outline-success",
     ),
     "step": Action(
         "Positionner sur une étape",

@@ -1,11 +1,14 @@
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.views import defaults
 from django_otp import user_has_device
 
 from .access import memberships_of
@@ -159,3 +162,28 @@ class KeepExpiredPostMiddleware:
 
 def _age(kept):
     return timezone.now() - datetime.datetime.fromisoformat(kept["at"])
+
+
+class FrenchErrorPagesMiddleware:
+    """With DEBUG on (the demo), Django answers a missing page or a crash with its English technical page: the
+    French pages are shown in every mode instead; the traceback still goes to the console (the `django.request`
+    logger)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
+            return defaults.page_not_found(request, Http404())
+        return response
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG or isinstance(exception, Http404 | PermissionDenied):
+            return None
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s", request.path, exc_info=exception, extra={"request": request}
+        )
+        from .views import server_error  # plie.views reads SESSION_KEY from here
+
+        return server_error(request)

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "plie.middleware.CurrentPlieMiddleware",
+    "plie.middleware.FrenchErrorPagesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "plie.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -15,3 +15,26 @@ def download_name(*parts):
     nothing in it can end the Content-Disposition header or add a parameter to it."""
     ascii_parts = (unicodedata.normalize("NFKD", str(part)).encode("ascii", "ignore").decode() for part in parts)
     return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", part).strip("-") or "x" for part in ascii_parts)
+
+
+def of(name):
+    """« de Léa », « d’Hélène », « d’Yves »: the preposition elided before a vowel or a mute h."""
+    name = str(name)
+    return f"d’{name}" if fold(name[:1]) in set("aeiouyh") else f"de {name}"
+
+
+def gendered(sex, masculine, feminine):
+    """The word that agrees with the person: « née » for a woman, « né » for a man, both when the sex is unknown."""
+    if sex == "F":
+        return feminine
+    if sex == "H":
+        return masculine
+    return (
+        f"{masculine}·{feminine[len(masculine) :]}" if feminine.startswith(masculine) else f"{masculine} ou {feminine}"
+    )
+
+
+def french_key(text):
+    """Sorts as a French reader expects, on every database: « Boé » before « Bon-Encontre », « Écoyeux » among the E."""
+    text = str(text)
+    return ("".join(c for c in fold(text) if c.isalnum()), fold(text), text)

@@ -1,3 +1,5 @@
+import contextlib
+import datetime
 import io
 
 from django import forms
@@ -198,8 +200,18 @@ def bilan_list(request):
     if request.plie is None:
         raise Http404
     persons = can_edit(request.user, request.plie)
-    operation = Operation.objects.filter(plie=request.plie).order_by("-start").first()
+    operations = Operation.objects.filter(plie=request.plie).order_by("-start")
+    # From the dashboard: the fiche and the period on screen; otherwise the latest fiche, whole.
+    operation = (
+        operations.filter(pk=request.GET.get("operation", "")).first()
+        if request.GET.get("operation", "").isdigit()
+        else None
+    )
+    operation = operation or operations.first()
     initial = {"operation": operation, "start": operation.start, "end": operation.end} if operation else {}
+    for key in ("start", "end"):
+        with contextlib.suppress(ValueError):
+            initial[key] = datetime.date.fromisoformat(request.GET.get(key, ""))
     form = BilanForm(request.POST or None, plie=request.plie, persons=persons, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -210,7 +222,8 @@ def bilan_list(request):
             with_annex=persons and data.get("with_annex", False),
             by=request.user,
         )
-        messages.success(request, "Le bilan est en préparation.")
+        # The state is the page's to say (it follows the job): a message here would contradict it once ready.
+        messages.success(request, "Votre demande de bilan est enregistrée.")
         return redirect(bilan)
     bilans = (
         BilanRequest.objects.for_user(request.user)

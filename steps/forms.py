@@ -1,6 +1,6 @@
 from django import forms
 
-from participants.forms import DATE_INPUT
+from participants.forms import DATE_INPUT, QueueFilterForm
 from participants.models import DocumentKind, Participant
 from plie.forms import TenantModelForm
 from plie.uploads import check_upload
@@ -94,3 +94,7 @@ class AttendanceForm(TenantModelForm):
     def __init__(self, *args, participants, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["participant"].queryset = participants
+
+
+class StepQueueFilterForm(QueueFilterForm):
+    start_label = "Soumises du"

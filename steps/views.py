@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,6 +22,7 @@ from .forms import (
     SessionForm,
     StepCategoryForm,
     StepForm,
+    StepQueueFilterForm,
     StepTypeForm,
 )
 from .grid import Grid
@@ -121,25 +124,28 @@ def step_proof_add(request, pk):
     return redirect(step)
 
 
-def _decision(request, step, action, success):
+def _decision(request, step, action, success, level=messages.SUCCESS):
     try:
         action()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, success)
+        messages.add_message(request, level, success)
     return redirect(request.POST.get("next") == "queue" and "validation_queue" or step)
 
 
 @require_POST
 def step_submit(request, pk):
     step = _step(request, pk)
-    return _decision(
-        request,
-        step,
-        lambda: services.submit_step(step=step, by=request.user),
-        "L’étape est soumise à l’équipe d’animation.",
-    )
+    missing = [DocumentKind(kind).label for kind in step.missing_proofs()]
+    success = "L’étape est soumise à l’équipe d’animation."
+    if missing:
+        success += (
+            f" Attention : il manque {', '.join(missing)} ; l’équipe ne pourra la valider qu’une fois "
+            f"{'ces justificatifs joints' if len(missing) > 1 else 'ce justificatif joint'}."
+        )
+    level = messages.WARNING if missing else messages.SUCCESS
+    return _decision(request, step, lambda: services.submit_step(step=step, by=request.user), success, level)
 
 
 @require_POST
@@ -163,50 +169,123 @@ def step_refuse(request, pk):
     )
 
 
-def validation_queue(request):
-    """Submitted steps of the PLIE: those with missing proofs first, then the oldest."""
-    require_editor(request.user, request.plie)
-    steps = list(
+QUEUE_PAGE_SIZE = 25
+
+
+def _queue_rows(request, form):
+    """The submitted steps of the PLIE, filtered and sorted as the form says (newest first by default), with the
+    proofs the grid still wants and the current referent of each."""
+    steps = (
         Step.objects.filter(
             parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie),
             validation=Validation.SUBMITTED,
         )
-        .select_related("parcours__participant", "step_type", "submitted_by")
+        .select_related("parcours__participant", "step_type__category__plie", "submitted_by")
         .prefetch_related(
             Prefetch("proofs", Document.objects.only("pk", "kind")),
             Prefetch(
                 "parcours__assignments",
-                ReferentAssignment.objects.select_related("referent"),
-                to_attr="all_assignments",
+                ReferentAssignment.objects.filter(end__isnull=True).select_related("referent__user"),
+                to_attr="current_assignments",
             ),
         )
     )
+    filters = form.cleaned_data if form.is_valid() else {}
+    if filters.get("referent"):
+        steps = steps.filter(
+            parcours__assignments__end__isnull=True, parcours__assignments__referent=filters["referent"]
+        )
+    if filters.get("start"):
+        steps = steps.filter(submitted_at__date__gte=filters["start"])
+    if filters.get("end"):
+        steps = steps.filter(submitted_at__date__lte=filters["end"])
     grid = Grid(request.plie)
-    referent_id = request.GET.get("referent")
     rows = []
     for step in steps:
-        current = next((a for a in step.parcours.all_assignments if a.end is None), None)
-        if referent_id and (current is None or str(current.referent_id) != referent_id):
+        current = step.parcours.current_assignments[0] if step.parcours.current_assignments else None
+        missing = step.missing_proofs(grid.rule_for(step))
+        if filters.get("proofs") == "complets" and missing or filters.get("proofs") == "manquants" and not missing:
             continue
+        follows = current is not None and current.referent.user_id == request.user.pk
         rows.append(
             {
                 "step": step,
-                "missing": step.missing_proofs(grid.rule_for(step)),
+                "missing": [DocumentKind(kind).label for kind in missing],
                 "referent": current and current.referent,
+                "can_validate": not missing and not follows and step.submitted_by_id != request.user.pk,
             }
         )
-    rows.sort(key=lambda row: (not row["missing"], row["step"].submitted_at))
-    referents = {row["referent"] for row in rows if row["referent"]}
-    record_access(user=request.user, what="liste", plie=request.plie, detail=f"{request.path} : {len(rows)} affiché(s)")
+    sort = filters.get("sort") or "recentes"
+    participant = lambda row: (row["step"].parcours.participant.folded_name, row["step"].submitted_at)  # noqa: E731
+    keys = {
+        "recentes": (lambda row: row["step"].submitted_at, True),
+        "anciennes": (lambda row: row["step"].submitted_at, False),
+        "participant": (participant, False),
+        "referent": (lambda row: (row["referent"].last_name if row["referent"] else "", participant(row)), False),
+    }
+    key, reverse = keys[sort]
+    rows.sort(key=key, reverse=reverse)
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+def validation_queue(request):
+    """Submitted steps of the PLIE, newest first, a page at a time; those whose proofs are complete are validated
+    together from here."""
+    require_editor(request.user, request.plie)
+    form = StepQueueFilterForm(request.GET, plie=request.plie)
+    if request.method == "POST":
+        return _validate_selected(request)
+    rows = _queue_rows(request, form)
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    record_access(
+        user=request.user,
+        what="liste",
+        plie=request.plie,
+        detail=f"{request.path} : {len(page.object_list)} affiché(s)",
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "steps/validation_queue.html",
-        {
-            "rows": rows,
-            "referent_id": referent_id or "",
-            "referents": sorted(referents, key=lambda r: r.last_name),
-        },
+        {"form": form, "page": page, "total": len(rows), "query": query.urlencode()},
     )
+
+
+def _validate_selected(request):
+    ids = [int(pk) for pk in request.POST.getlist("steps") if pk.isdigit()]
+    steps = (
+        Step.objects.filter(
+            pk__in=ids,
+            parcours__in=Parcours.objects.in_use().filter(participant__plie=request.plie),
+            validation=Validation.SUBMITTED,
+        )
+        .select_related(*STEP_RELATED)
+        .order_by("parcours__participant__folded_name", "pk")
+    )
+    validated, refused = [], []
+    for step in steps:
+        try:
+            services.validate_step(step=step, by=request.user)
+        except ValidationError as error:
+            refused.append(f"{step.parcours.participant} — {step.step_type.label} : {' '.join(error.messages)}")
+        else:
+            validated.append(step)
+    if validated:
+        count = len(validated)
+        messages.success(
+            request,
+            f"{count} étape{'s' if count > 1 else ''} validée{'s' if count > 1 else ''} : "
+            + ", ".join(f"{step.parcours.participant} ({step.step_type.label})" for step in validated)
+            + ".",
+        )
+    if refused:
+        messages.error(request, "Non validées : " + " ; ".join(refused))
+    if not ids:
+        messages.warning(request, "Cochez au moins une étape à valider.")
+    back = reverse("validation_queue")
+    return redirect(f"{back}?{request.GET.urlencode()}" if request.GET else back)
 
 
 def nomenclature(request):

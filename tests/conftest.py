@@ -125,3 +125,44 @@ def erasure_journal(settings, tmp_path):
 def forget_rate_limits():
     """Rate limits count in the cache (plie/identity.py): each test starts with none."""
     cache.clear()
+
+
+@pytest.fixture
+def page():
+    """A headless Chromium page (tests marked `browser`). Every page it opens must go through
+    `tests.browser.check_page` (axe-core, widths): the test fails at teardown otherwise."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from tests.browser import path_of
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium est introuvable ({chromium}).")
+        pytest.skip("Chromium n’est pas installé (paquets Debian chromium et chromium-driver).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself stay synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(locale="fr-FR", viewport={"width": 1440, "height": 900})
+        page.checked_paths, visited = set(), []
+        page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(path_of(frame.url)))
+        yield page
+        browser.close()
+    unchecked = sorted(set(visited) - page.checked_paths)
+    assert not unchecked, f"Pages opened without tests.browser.check_page(page): {unchecked}"

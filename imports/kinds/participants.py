@@ -18,6 +18,7 @@ from participants.models import (
     Prescriber,
     ReferentAssignment,
     Status,
+    folded_name,
 )
 from territories.models import Commune
 
@@ -234,9 +235,9 @@ class ParticipantsImporter(Importer):
         current = known.people.get(ext)
         person_changes = self.diff(current, row["_person"]) if current else {}
         if known.first_row_of[ext] is row and current is None:
-            plan.new_people.append({"plie_id": self.plie.pk, "external_id": ext, **row["_person"]})
+            plan.new_people.append(with_folded_name({"plie_id": self.plie.pk, "external_id": ext, **row["_person"]}))
         elif known.first_row_of[ext] is row and person_changes:
-            plan.person_updates[current["id"]] = person_changes
+            plan.person_updates[current["id"]] = with_folded_name(person_changes, current)
         existing = self.match_parcours(row, known.parcours_of.get(current["id"], []) if current else [])
         wanted = self.parcours_values(row, existing, known.periods)
         if existing is None:
@@ -386,3 +387,11 @@ class ParticipantsImporter(Importer):
         bulk_update_with_history(
             changed, Participation, fields, default_user=self.by, default_change_reason=self.reason
         )
+
+
+def with_folded_name(values, current=None):
+    """The search column follows the names: rows written by COPY or bulk update bypass Participant.save()."""
+    if {"last_name", "first_name"} & values.keys():
+        names = {**(current or {}), **values}
+        values["folded_name"] = folded_name(names["last_name"], names["first_name"])
+    return values

@@ -2,22 +2,25 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from plie.access import require_editor
+from plie.text import of
 
 from .. import services
-from ..forms import (
-    ExitForm,
-)
+from ..forms import ExitForm, ExitQueueFilterForm
 from ..models import (
+    Document,
     DocumentKind,
     Parcours,
     Participation,
+    ReferentAssignment,
     Status,
+    record_access,
 )
 from ..participations import record_exit_situations
 from .common import _attach, _parcours, _record_list, _team_parcours, _workflow_page
@@ -42,32 +45,83 @@ def parcours_exit(request, pk):
     return _workflow_page(request, parcours, form, "Sortie du PLIE", action, "La sortie est enregistrée.")
 
 
-@require_POST
+EXIT_PROOFS = (DocumentKind.CERTIFICATE, DocumentKind.EMPLOYMENT_CONTRACT)
+
+
+@require_http_methods(["GET", "POST"])
 def parcours_validate_exit(request, pk):
+    """The team checks the exit and its proof, then confirms: the page names the person and shows the proof."""
     parcours = _team_parcours(request, pk)
-    try:
-        services.validate_exit(parcours=parcours, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "La sortie est validée.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = parcours.participant.get_absolute_url()
-    return redirect(next_url)
+    participant = parcours.participant
+    if request.method == "POST":
+        try:
+            services.validate_exit(parcours=parcours, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("parcours_validate_exit", parcours.pk)
+        messages.success(request, f"La sortie {of(participant.first_name)} {participant.last_name} est validée.")
+        return redirect("exits_to_validate")
+    record_access(participant=participant, user=request.user, what="consultation")
+    proofs = parcours.documents.filter(kind__in=EXIT_PROOFS).order_by("-uploaded_at")
+    return render(
+        request,
+        "participants/exit_validation.html",
+        {
+            "parcours": parcours,
+            "participant": participant,
+            "proofs": proofs,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+EXITS_PAGE_SIZE = 25
 
 
 def exits_to_validate(request):
+    """Exits awaiting validation, the latest first, a page at a time, with their proof and the current referent."""
     require_editor(request.user, request.plie)
     today = timezone.localdate()
-    pending = list(
+    pending = (
         Parcours.objects.in_use()
         .filter(participant__plie=request.plie, status=Status.EXIT_PENDING)
         .select_related("participant", "exit_reason")
-        .prefetch_related("assignments__referent")
-        .order_by("exit_date")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                ReferentAssignment.objects.filter(end__isnull=True).select_related("referent"),
+                to_attr="current_assignments",
+            ),
+            Prefetch(
+                "documents",
+                Document.objects.filter(kind__in=EXIT_PROOFS).only("pk", "kind", "parcours_id", "original_name"),
+                to_attr="exit_proofs",
+            ),
+        )
     )
-    _record_list(request, "liste", len(pending))
-    return render(request, "participants/exits_to_validate.html", {"pending": pending, "today": today})
+    form = ExitQueueFilterForm(request.GET, plie=request.plie)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if filters.get("referent"):
+        pending = pending.filter(assignments__end__isnull=True, assignments__referent=filters["referent"])
+    if filters.get("start"):
+        pending = pending.filter(exit_date__gte=filters["start"])
+    if filters.get("end"):
+        pending = pending.filter(exit_date__lte=filters["end"])
+    has_proof = Exists(Document.objects.filter(parcours=OuterRef("pk"), kind__in=EXIT_PROOFS))
+    if filters.get("proofs") == "complets":
+        pending = pending.filter(has_proof)
+    elif filters.get("proofs") == "manquants":
+        pending = pending.exclude(has_proof)
+    order = {
+        "anciennes": ["exit_date", "pk"],
+        "participant": ["participant__folded_name", "pk"],
+    }.get(filters.get("sort"), ["-exit_date", "-pk"])
+    page = Paginator(pending.order_by(*order), EXITS_PAGE_SIZE).get_page(request.GET.get("page"))
+    _record_list(request, "liste", len(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "participants/exits_to_validate.html",
+        {"page": page, "form": form, "today": today, "query": query.urlencode()},
+    )

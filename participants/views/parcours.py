@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from operations.models import ReferentPeriod
 from plie.access import require_editor
+from plie.text import gendered
 
 from .. import services
 from ..forms import (
@@ -130,7 +131,8 @@ def parcours_integration(request, pk):
         form,
         "Intégration : contrat d’engagement",
         action,
-        "Le participant est intégré au PLIE.",
+        f"{parcours.participant.first_name} {parcours.participant.last_name} est "
+        f"{gendered(parcours.participant.sex, 'intégré', 'intégrée')} au PLIE.",
         loads=loads,
         suggested=suggested,
     )

@@ -1,17 +1,19 @@
 """The person: search and list, creation, edition, the file and its history."""
 
-import contextlib
 import datetime
+from collections import defaultdict
 
 from django.contrib import messages
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods
 
 from plie.access import can_edit, require_editor, role_in
 from plie.models import Role
+from plie.text import of
 
 from ..forms import (
     ParticipantForm,
@@ -40,13 +42,7 @@ def participant_list(request):
     query = request.POST.get("q", "").strip()
     participants = Participant.objects.for_user(request.user).filter(plie=request.plie).select_related("commune")
     if query:
-        by_name = Q()
-        for word in query.split():
-            by_name &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-        condition = by_name | Q(external_id__iexact=query)
-        with contextlib.suppress(ValueError):
-            condition |= Q(birth_date=datetime.datetime.strptime(query, "%d/%m/%Y").date())
-        participants = participants.filter(condition)
+        participants = participants.search(query)
     participants = participants.annotate(last_parcours=Max("parcours__prescription_date")).order_by(
         "last_name", "first_name"
     )
@@ -76,7 +72,7 @@ def participant_create(request):
     form = ParticipantForm(request.POST or None, plie=request.plie, user=request.user)
     if request.method == "POST" and form.is_valid():
         participant = form.save()
-        messages.success(request, f"Le dossier de {participant.first_name} {participant.last_name} est créé.")
+        messages.success(request, f"Le dossier {of(participant.first_name)} {participant.last_name} est créé.")
         return redirect(participant)
     return render(request, "participants/participant_form.html", {"form": form, "title": "Nouveau participant"})
 
@@ -91,7 +87,7 @@ def participant_edit(request, pk):
         form.save()
         messages.success(request, "Le dossier est enregistré.")
         return redirect(participant)
-    title = f"Modifier le dossier de {participant.first_name} {participant.last_name}"
+    title = f"Modifier le dossier {of(participant.first_name)} {participant.last_name}"
     return render(
         request, "participants/participant_form.html", {"form": form, "title": title, "participant": participant}
     )
@@ -125,7 +121,7 @@ def participant_detail(request, pk):
 def participant_history(request, pk):
     participant = _participant(request, pk)
     require_editor(request.user, participant.plie)
-    changes = []
+    changes, related = [], defaultdict(set)
     for label, model, records in (
         ("Dossier", Participant, participant.history.all()),
         ("Parcours", Parcours, Parcours.history.filter(participant_id=participant.pk)),
@@ -138,19 +134,36 @@ def participant_history(request, pk):
         ("Entretien", Entretien, Entretien.history.filter(participant_id=participant.pk)),
         ("Justificatif", Document, Document.history.filter(participant_id=participant.pk)),
     ):
-        previous = {}
+        previous, referent_of_parcours = {}, {}
         for record in reversed(list(records.select_related("history_user"))):
             before = previous.get(record.id)
-            changed = (
-                [
-                    str(model._meta.get_field(change.field).verbose_name)
-                    for change in record.diff_against(before).changes
-                ]
-                if before
-                else []
-            )
-            changes.append({"what": label, "record": record, "changed": changed})
+            diffs = []
+            if before:
+                for change in record.diff_against(before).changes:
+                    field = model._meta.get_field(change.field)
+                    if field.editable:
+                        diffs.append((field, change.old, change.new))
+            elif model is ReferentAssignment and record.history_type == "+":
+                # A change of referent is a new assignment: it reads as the referent before → after.
+                field = model._meta.get_field("referent")
+                diffs.append((field, referent_of_parcours.get(record.parcours_id), record.referent_id))
+            if model is ReferentAssignment:
+                referent_of_parcours[record.parcours_id] = record.referent_id
+            for field, old, new in diffs:
+                if field.is_relation:
+                    related[field.related_model].update(v for v in (old, new) if v is not None)
+            changes.append({"what": label, "record": record, "diffs": diffs})
             previous[record.id] = record
+    objects = {model: model._default_manager.in_bulk(pks) for model, pks in related.items()}
+    for change in changes:
+        change["changed"] = [
+            {
+                "field": capfirst(field.verbose_name),
+                "old": shown(field, old, objects),
+                "new": shown(field, new, objects),
+            }
+            for field, old, new in change.pop("diffs")
+        ]
     changes.sort(key=lambda c: c["record"].history_date, reverse=True)
     accesses = participant.accesses.select_related("user")[:100]
     return render(
@@ -163,3 +176,22 @@ def participant_history(request, pk):
             "can_export": role_in(request.user, participant.plie) == Role.ADMIN,
         },
     )
+
+
+def shown(field, value, objects):
+    """A value as the page shows it: a person's or a referent's name, a choice's label, a French date, « — »."""
+    if value in (None, ""):
+        return "—"
+    if field.is_relation:
+        related = objects.get(field.related_model, {}).get(value)
+        return str(related) if related else "(supprimé)"
+    if field.flatchoices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, datetime.datetime):
+        return f"{timezone.localtime(value):%d/%m/%Y %H:%M}"
+    if isinstance(value, datetime.date):
+        return f"{value:%d/%m/%Y}"
+    text = str(value)
+    return text if len(text) <= 80 else f"{text[:79]}…"

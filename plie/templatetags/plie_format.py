@@ -2,6 +2,7 @@
 
 from django import template
 
+from plie import text
 from plie.formats import NBSP, french_number, french_percent
 
 register = template.Library()
@@ -62,3 +63,16 @@ def rate(value):
     if _withheld(value):
         return str(value)
     return french_percent(value)
+
+
+@register.filter
+def of(value):
+    """`{{ participant.first_name|of }}`: « de Léa », « d’Hélène »."""
+    return text.of(value)
+
+
+@register.filter
+def agree(person, words):
+    """`{{ participant|agree:"né,née" }}`: the word that agrees with the person's sex."""
+    masculine, feminine = words.split(",")
+    return text.gendered(getattr(person, "sex", ""), masculine, feminine)

@@ -1,0 +1,63 @@
+"""What every browser test checks on every page it visits: `check_page(page)`.
+
+The `page` fixture (tests/conftest.py) fails a test that left a page it opened unchecked. axe-core comes bundled in
+the axe-playwright-python package: no network is needed."""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from axe_playwright_python.sync_playwright import Axe
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+PHONE, LAPTOP, DESKTOP = 390, 1280, 1366
+AXE = Axe()
+
+
+def path_of(url):
+    return urlsplit(url).path
+
+
+def check_page(page, name=None):
+    """axe-core finds no violation; nothing makes the page wider than a 390 px phone; the menu fits on one line at
+    1280 and 1366 px with the account menu (and its « Se déconnecter ») on screen. With `name`, screenshots at 1280
+    and 390 px go to test-results/NAME-1280.png and NAME-390.png."""
+    page.wait_for_load_state("load")
+    results = AXE.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+    size = page.viewport_size
+    try:
+        for width in (DESKTOP, LAPTOP):
+            page.set_viewport_size({"width": width, "height": size["height"]})
+            overflow = page.evaluate(
+                """() => {
+                    const menu = document.querySelector('#menu');
+                    if (!menu) return null;
+                    const items = [...menu.querySelectorAll(':scope > ul > li')];
+                    const tops = new Set(items.map(li => Math.round(li.getBoundingClientRect().top)));
+                    const right = Math.max(...items.map(li => li.getBoundingClientRect().right));
+                    return {lines: tops.size, right: right, width: window.innerWidth};
+                }"""
+            )
+            if overflow:
+                assert overflow["lines"] == 1 and overflow["right"] <= overflow["width"], (
+                    f"{page.url}: the menu does not fit at {width} px: {overflow}"
+                )
+            if name and width == LAPTOP:
+                SCREENSHOTS.mkdir(exist_ok=True)
+                page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+        page.set_viewport_size({"width": PHONE, "height": 844})
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if wide > PHONE:
+            culprits = page.evaluate(
+                """(width) => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > width
+                        && (!e.closest('.table-responsive') || getComputedStyle(e).position === 'absolute'))
+                    .slice(0, 5).map(e => e.outerHTML.slice(0, 160))""",
+                PHONE,
+            )
+            raise AssertionError(f"{page.url}: the page is {wide} px wide on a {PHONE} px phone: {culprits}")
+        if name:
+            page.screenshot(path=SCREENSHOTS / f"{name}-{PHONE}.png", full_page=True)
+    finally:
+        page.set_viewport_size(size)
+    page.checked_paths.add(path_of(page.url))

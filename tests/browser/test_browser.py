@@ -1,46 +1,12 @@
 """A referent's colleague from the animation team logs in with a real browser and reads a fiche."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from plie.models import Plie, Role
+from tests.browser import check_page
 from tests.factories import MembershipFactory
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium est introuvable ({CHROMIUM}).")
-        pytest.skip("Chromium n’est pas installé (paquets Debian chromium et chromium-driver).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser.new_page(locale="fr-FR", viewport={"width": 1440, "height": 900})
-        browser.close()
 
 
 @pytest.fixture
@@ -53,17 +19,19 @@ def user():
 
 def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page):
     page.goto(f"{live_server.url}/")
+    check_page(page, "connexion")
     page.get_by_label("Adresse e-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+    check_page(page, "accueil-animation")
 
     page.get_by_role("link", name="FO1 — Accompagnement renforcé").click()
     page.wait_for_url("**/operations/*/")
     assert page.locator("#plafond-fse").inner_text() == "175\u00a0200,00\u00a0€"
     assert "85\u00a0%" in page.locator("body").inner_text()
     assert "Déménagement" in page.get_by_text("Sorties neutralisées").inner_text()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "fiche-sources.png", full_page=True)
+    check_page(page, "fiche-sources")
 
 
 @pytest.fixture
@@ -78,18 +46,25 @@ def followed(referent_a, operation, animation, tmp_path, monkeypatch):
 
 def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed_sheet(live_server, followed, page):
     page.goto(f"{live_server.url}/")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+    check_page(page)
 
     page.get_by_role("link", name="Mon portefeuille").click()
     assert "Pas d’entretien depuis le 01/02/2023" in page.locator("table").inner_text()
+    check_page(page, "portefeuille-referent")
 
     page.get_by_role("link", name="Participants").click()
-    page.get_by_role("searchbox").fill("lefèvre")
+    check_page(page)
+    page.get_by_role("searchbox").fill("LEFEVRE amina")
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_role("link", name="LEFÈVRE Amina").click()
+    check_page(page, "dossier-participant")
     page.get_by_role("link", name="Nouvel entretien").click()
+    check_page(page)
     page.locator("#id_date").fill("2023-03-15")
     page.locator("#id_summary").fill("Point sur les candidatures envoyées.")
     page.locator("#id_signed").check()
@@ -99,9 +74,8 @@ def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed
     page.get_by_role("button", name="Enregistrer").click()
 
     assert "L’entretien du 15/03/2023 est enregistré." in page.locator(".alert").inner_text()
-    assert "feuille" in page.locator("#titre-entretiens + table").inner_text()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "entretien-referent.png", full_page=True)
+    assert "feuille" in page.locator("#titre-entretiens + div table").inner_text()
+    check_page(page, "entretien-referent")
 
 
 @pytest.fixture
@@ -129,12 +103,17 @@ def extracts(admin_user, operation, tmp_path, monkeypatch):
 def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_report(live_server, extracts, page):
     admin, paths = extracts
     page.goto(f"{live_server.url}/")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill(admin.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+    check_page(page, "accueil-admin")
     page.get_by_role("button", name="Référentiels").click()
     page.get_by_role("link", name="Imports d’extractions").click()
+    check_page(page)
     page.get_by_role("link", name="Nouvel import").click()
+    check_page(page)
 
     page.get_by_label("Fichiers d’extraction").set_input_files([paths["referents"], paths["wrong"]])
     page.get_by_role("button", name="Analyser les fichiers").click()
@@ -142,20 +121,22 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
     body = page.locator("body").inner_text()
     assert "CSV, encodage Windows-1252, séparateur point-virgule" in body
     assert "Colonnes obligatoires absentes : Référent." in body
+    check_page(page, "import-correspondances")
 
     page.get_by_label("Conseiller référent").select_option("Référent")
     page.get_by_role("button", name="Enregistrer les correspondances et relancer l’aperçu").click()
     assert page.get_by_text("Correspondances enregistrées").is_visible()
     errors = page.get_by_role("tabpanel").filter(has_text="31/02/1970")
     assert "valeur attendue : une date qui existe" in errors.inner_text()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "import-apercu-erreurs.png", full_page=True)
+    check_page(page, "import-apercu-erreurs")
 
     page.get_by_role("link", name="Déposer d’autres fichiers").click()
+    check_page(page)
     page.get_by_label("Fichiers d’extraction").set_input_files([paths["referents"], paths["fixed"]])
     page.get_by_role("button", name="Analyser les fichiers").click()
     page.wait_for_url("**/imports/*/")
     page.get_by_role("tab", name="Lignes (3)").click()
+    check_page(page)
     assert page.locator(".badge", has_text="à créer").count() == 5  # 2 referents and 3 parcours
     page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url("**/imports/*/")
@@ -163,10 +144,11 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
     page.locator("#import-label").get_by_text("Terminé").wait_for()
     body = page.locator("body").inner_text()
     assert "3 créés" in body.replace("\n", " ") or "3 créé" in body
-    page.screenshot(path=SCREENSHOTS / "import-rapport.png", full_page=True)
+    check_page(page, "import-rapport")
 
     page.get_by_role("link", name="Imports", exact=True).click()
     assert page.get_by_text("participants-corrige.csv").is_visible()
+    check_page(page)
 
 
 @pytest.fixture
@@ -205,10 +187,12 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     report = "Point long : projet de formation, candidatures envoyées, prochain rendez-vous au centre."
     url = f"{live_server.url}/participants/{followed.participant.pk}/entretiens/nouveau/"
     page.goto(url)
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(url)
+    check_page(page)
     page.locator("#id_summary").fill(report)
     page.wait_for_timeout(800)
     page.reload()
@@ -219,6 +203,7 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     orm(lambda: Session.objects.update(expire_date=timezone.now() - datetime.timedelta(minutes=1)))
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url("**/connexion/**")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill("referent.a@pessac.fr")
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
@@ -228,6 +213,7 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     assert page.locator("#id_date").input_value() == "2023-03-15"
     page.get_by_role("button", name="Enregistrer").click()
     assert page.get_by_text("L’entretien du 15/03/2023 est enregistré.").is_visible()
+    check_page(page)
     assert orm(lambda: followed.participant.entretiens.get().summary) == report
     page.goto(url)
     assert page.locator("#id_summary").input_value() == "", "the draft went once the save was confirmed"

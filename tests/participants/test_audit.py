@@ -66,7 +66,24 @@ class TestChangeHistory:
         assert (record.history_type, record.history_user, record.phone) == ("~", referent_a, "05 56 00 00 00")
         _, page = history_page(client_of(animation), participant)
         assert f"{referent_a}" in page
-        assert "Dossier — modification : téléphone" in page
+        assert "Dossier — modification" in page and "Téléphone : 05 56 00 00 00" in page
+
+    def test_the_history_reads_as_values_before_and_after_not_field_names(
+        self, plie, client_of, animation, referent_a, followed
+    ):
+        from tests.factories.participants import reassign
+
+        participant = followed.participant
+        team = client_of(animation)
+        assert edit(team, participant, sex="H", phone="05 56 00 00 01").status_code == 302
+        elodie = ReferentFactory(plie=plie, first_name="Élodie", last_name="Fabre")
+        reassign(followed, elodie, D(2023, 4, 1), by=animation)
+        reassign(followed, profile(referent_a), D(2023, 5, 1), by=animation)
+        _, page = history_page(team, participant)
+        assert "Sexe : Femme → Homme" in page and "Téléphone : 05 56 00 00 01" in page
+        assert "Référent : Rachida Benali → Élodie Fabre" in page
+        assert "Référent : Élodie Fabre → Rachida Benali" in page
+        assert "folded_name" not in page and "sex" not in page.split("<main")[1]
 
     def test_workflow_steps_through_the_web_are_signed_by_who_acted(
         self, plie, client_of, animation, referent_a, followed
@@ -93,7 +110,7 @@ class TestChangeHistory:
     def test_changes_made_outside_a_request_are_shown_as_import_or_system(self, client_of, animation, followed):
         _, page = history_page(client_of(animation), followed.participant)
         assert "(import ou système)" in page
-        assert "Parcours — création" in page and "Parcours — modification : " in page
+        assert "Parcours — création" in page and "Étape du parcours : Prescrit → Accueilli" in page
 
     def test_the_history_of_a_file_shows_nothing_of_another_person(self, plie, client_of, animation, followed):
         other = ParticipantFactory(plie=plie, last_name="Autre")
@@ -184,9 +201,9 @@ class TestFileAccesses:
                 referent.get(participant.get_absolute_url())
 
         add(3)
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(15):
             team.get(reverse("participant_history", args=[participant.pk]))
         add(12)
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(15):
             response = team.get(reverse("participant_history", args=[participant.pk]))
         assert len([c for c in response.context["changes"] if c["what"] == "Dossier"]) == 16

@@ -63,6 +63,24 @@ def page(response):
     return html.unescape(response.content.decode())
 
 
+class TestBilanFromTheDashboard:
+    def test_the_dashboard_hands_its_fiche_and_period_to_the_bilan_form(self, client_of, animation, operation):
+        dashboard = page(client_of(animation).get(reverse("dashboard") + YEAR))
+        link = f"{reverse('bilan_list')}?operation={operation.pk}&start=2023-01-01&end=2023-12-31"
+        assert link.replace("&", "&amp;") in html.escape(dashboard, quote=False) or link in dashboard
+        form = client_of(animation).get(reverse("bilan_list"), {"operation": operation.pk, "start": "2023-04-01"})
+        assert form.context["form"].initial["operation"] == operation
+        assert form.context["form"].initial["start"] == datetime.date(2023, 4, 1)
+        assert 'data-busy="Préparation du bilan…"' in page(form)
+
+    def test_no_message_says_a_state_the_page_contradicts(self, client_of, animation, operation, ask, private):
+        data = {"operation": operation.pk, "start": "2023-01-01", "end": "2023-12-31"}
+        client = client_of(animation)
+        response = ask(client, data)
+        text = page(client.get(response.url))
+        assert "Votre demande de bilan est enregistrée." in text and "en préparation" not in text
+
+
 class TestDashboard:
     @pytest.mark.parametrize(
         ("persona", "accompanied"),

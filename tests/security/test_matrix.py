@@ -129,7 +129,9 @@ RULES = {
     "parcours_assignment": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_employment": Rule("parcours", FOLLOWED),
     "parcours_exit": Rule("parcours", FOLLOWED),
-    "parcours_validate_exit": Rule("parcours", post=codes("302 302 403 404 404 404")),
+    "parcours_validate_exit": Rule(
+        "parcours", get=codes("200 200 403 404 404 404"), post=codes("302 302 403 404 404 404")
+    ),
     "portfolio": Rule(get=codes("200 200 200 404")),
     "team_portfolios": Rule(get=EDITORS),
     "commission_agenda": Rule(get=EDITORS),

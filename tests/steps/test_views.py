@@ -24,6 +24,7 @@ from tests.factories.participants import (
 from tests.factories.steps import (
     BILAN_LABEL,
     CONVENTION_LABEL,
+    add_proof,
     make_grid,
     make_step,
     step_type,
@@ -262,7 +263,7 @@ class TestHappyPath:
 
         queue = page(team.get(reverse("validation_queue")))
         assert "DURAND Léa" in queue and "PMSMP" in queue and "Rachida Benali" in queue
-        assert "complets" in queue and "manquant" not in queue
+        assert 'text-bg-success">complets' in queue and "text-bg-danger" not in queue
         assert step.get_absolute_url() in queue
 
         assert "Valider l’étape" in page(team.get(step.get_absolute_url()))
@@ -282,6 +283,22 @@ class TestHappyPath:
         download = referent.get(step.proofs.get(kind="convention").get_absolute_url())
         assert download.status_code == 200
         assert b"".join(download.streaming_content) == PDF
+
+    def test_the_referent_is_warned_before_and_at_submission_that_a_proof_is_missing(
+        self, client_of, grid, followed, referent_a
+    ):
+        step = make_step(followed, by=referent_a)
+        add_proof(step, DocumentKind.CONVENTION, by=referent_a)
+        referent = client_of(referent_a)
+        detail = page(referent.get(step.get_absolute_url()))
+        assert (
+            f"Avant de soumettre cette étape, joignez le justificatif que la grille de validation demande : {BILAN_LABEL}."
+            in detail
+        )
+        response = referent.post(reverse("step_submit", args=[step.pk]), follow=True)
+        text = page(response)
+        assert "alert-warning" in text
+        assert f"L’étape est soumise à l’équipe d’animation. Attention : il manque {BILAN_LABEL} ;" in text
 
     def test_a_step_with_a_missing_proof_cannot_be_validated_and_the_page_says_which(
         self, client_of, animation, pending
@@ -470,11 +487,72 @@ class TestQueue:
             Step.objects.filter(pk=steps[name].pk).update(submitted_at=submitted_at)
         return steps, colleague
 
-    def test_missing_proofs_come_first_then_the_oldest(self, client_of, admin_user, queue):
-        text = page(client_of(admin_user).get(reverse("validation_queue")))
-        positions = [text.index(f"{name} Camille") for name in ("MANQUE", "ANCIEN", "RECENT", "AUTRE")]
-        assert positions == sorted(positions)
-        assert text.count("1 manquant") == 1 and text.count("complets") == 3
+    @staticmethod
+    def order(text):
+        names = [name for name in ("ANCIEN", "MANQUE", "RECENT", "AUTRE") if f"{name} Camille" in text]
+        return sorted(names, key=lambda name: text.index(f"{name} Camille"))
+
+    def test_the_newest_come_first_and_the_order_can_be_changed(self, client_of, admin_user, queue):
+        client = client_of(admin_user)
+        text = page(client.get(reverse("validation_queue")))
+        assert self.order(text) == ["AUTRE", "RECENT", "MANQUE", "ANCIEN"]
+        assert text.count("1 manquant") == 1 and text.count('text-bg-success">complets') == 3
+        assert "Bilan (de stage, de PMSMP, d’action)" in text  # the missing proof is named
+        assert self.order(page(client.get(reverse("validation_queue"), {"sort": "anciennes"}))) == [
+            "ANCIEN",
+            "MANQUE",
+            "RECENT",
+            "AUTRE",
+        ]
+        by_name = page(client.get(reverse("validation_queue"), {"sort": "participant"}))
+        assert self.order(by_name) == ["ANCIEN", "AUTRE", "MANQUE", "RECENT"]
+
+    def test_the_queue_filters_by_proofs_and_date(self, client_of, admin_user, queue):
+        client = client_of(admin_user)
+        missing = page(client.get(reverse("validation_queue"), {"proofs": "manquants"}))
+        assert self.order(missing) == ["MANQUE"]
+        complete = page(client.get(reverse("validation_queue"), {"proofs": "complets"}))
+        assert self.order(complete) == ["AUTRE", "RECENT", "ANCIEN"]
+        today = timezone.localdate()
+        assert self.order(page(client.get(reverse("validation_queue"), {"start": today.isoformat()}))) == []
+        since = (today - datetime.timedelta(days=11)).isoformat()
+        assert len(self.order(page(client.get(reverse("validation_queue"), {"start": since})))) == 4
+
+    def test_the_queue_comes_a_page_at_a_time(self, client_of, admin_user, queue, monkeypatch):
+        monkeypatch.setattr("steps.views.QUEUE_PAGE_SIZE", 3)
+        client = client_of(admin_user)
+        first = page(client.get(reverse("validation_queue"), {"sort": "anciennes"}))
+        assert self.order(first) == ["ANCIEN", "MANQUE", "RECENT"] and "Page 1 sur 2" in first
+        assert "sort=anciennes&amp;page=2" in first.replace("&", "&amp;") or "sort=anciennes&page=2" in first
+        second = page(client.get(reverse("validation_queue"), {"sort": "anciennes", "page": 2}))
+        assert self.order(second) == ["AUTRE"]
+
+    def test_complete_steps_are_validated_together(self, client_of, admin_user, queue):
+        steps, _ = queue
+        client = client_of(admin_user)
+        text = page(client.get(reverse("validation_queue")))
+        assert f'name="steps" value="{steps["Ancien"].pk}"' in text
+        assert f'name="steps" value="{steps["Manque"].pk}"' not in text
+        chosen = [steps["Ancien"].pk, steps["Recent"].pk, steps["Manque"].pk]
+        response = client.post(reverse("validation_queue"), {"steps": chosen}, follow=True)
+        text = page(response)
+        assert "2 étapes validées : ANCIEN Camille (PMSMP), RECENT Camille (PMSMP)." in text
+        assert "Non validées : MANQUE Camille — PMSMP : Justificatifs manquants" in text
+        validations = dict(Step.objects.filter(pk__in=chosen).values_list("pk", "validation"))
+        assert validations == {
+            steps["Ancien"].pk: Validation.VALIDATED,
+            steps["Recent"].pk: Validation.VALIDATED,
+            steps["Manque"].pk: Validation.SUBMITTED,
+        }
+        assert Step.objects.get(pk=steps["Ancien"].pk).decided_by == admin_user
+
+    def test_a_referent_and_an_outsider_validate_nothing_from_the_queue(self, client_of, referent_a, outsider, queue):
+        steps, _ = queue
+        assert (
+            client_of(referent_a).post(reverse("validation_queue"), {"steps": [steps["Ancien"].pk]}).status_code == 403
+        )
+        client_of(outsider).post(reverse("validation_queue"), {"steps": [steps["Ancien"].pk]})
+        assert Step.objects.get(pk=steps["Ancien"].pk).validation == Validation.SUBMITTED
 
     def test_the_queue_filters_by_referent(self, client_of, admin_user, referent_a, queue):
         _, colleague = queue
@@ -511,9 +589,9 @@ class TestQueue:
 
         client = client_of(admin_user)
         add(2)
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(12):
             client.get(reverse("validation_queue"))
         add(10)
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(12):
             response = client.get(reverse("validation_queue"))
         assert page(response).count("1 manquant") == 12
