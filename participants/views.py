@@ -445,7 +445,16 @@ def parcours_exit(request, pk):
     form = ExitForm(request.POST or None, request.FILES or None, plie=participant.plie)
 
     def action(data):
-        services.record_exit(parcours=parcours, exit_date=data["exit_date"], reason=data["reason"], by=request.user)
+        services.record_exit(
+            parcours=parcours,
+            exit_date=data["exit_date"],
+            reason=data["reason"],
+            by=request.user,
+            contract_months=data["contract_months"],
+            working_time=data["working_time"],
+            months_in_year=data["months_in_year"],
+            training_validated_on=data["training_validated_on"],
+        )
         situation = {field: data[field] for field in Participation.EXIT_FIELDS}
         if any(situation.values()):  # the participations ending that day now exist: the referent confirms
             left = Participation.objects.filter(participant=participant, last_day=data["exit_date"])

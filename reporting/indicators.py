@@ -39,10 +39,10 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
 
-from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
+from operations.models import ReferentPeriod, Target, TargetKind, TargetScope
 from operations.targets import EtpPeriod, days, etp_moyen, steps_objective
 from participants import attribution
-from participants.models import Entretien, Status
+from participants.models import Entretien
 from plie.text import fold
 from steps.models import Step
 
@@ -276,8 +276,9 @@ def referent_figures(operation, start, end):
         if row["assignments__referent_id"] in by_id:
             by_id[row["assignments__referent_id"]].integrations = row["integrations"]
 
-    # A positive exit counts once validated after the 6-month follow-up (status "exited"), see the module docstring.
-    validated_positive = Q(exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED)
+    # A positive exit counts once validated after its follow-up (status "exited") and when it meets the fiche's
+    # definition, see the module docstring.
+    validated_positive = attribution.validated_positive()
     neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
     exits = (
         attribution.exits(operation, start, end)
