@@ -619,9 +619,7 @@ class ExitReason(NaturalKeyMixin, models.Model):
     is_active = models.BooleanField("en usage", default=True)
     # The fiche's definition of the exit: an exit of this reason counts in its category only when the facts the
     # exit records meet every condition set here (none set: the reason alone decides, as before).
-    contract_type = models.CharField(
-        "type de contrat exigé", max_length=20, choices=ContractType.choices, blank=True
-    )
+    contract_type = models.CharField("type de contrat exigé", max_length=20, choices=ContractType.choices, blank=True)
     min_months = models.DecimalField(
         "durée du contrat (mois)",
         max_digits=4,

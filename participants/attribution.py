@@ -144,7 +144,6 @@ def meets_exit_definition(prefix=""):
 def validated_positive(prefix=""):
     """`sorties_positives`: a positive exit, validated after the follow-up its definition names, that meets the
     definition's conditions. The indicators and the list of the people behind the figure both use it."""
-    return (
-        Q(**{f"{prefix}exit_reason__category": ExitCategory.POSITIVE, f"{prefix}status": Status.EXITED})
-        & meets_exit_definition(prefix)
-    )
+    return Q(
+        **{f"{prefix}exit_reason__category": ExitCategory.POSITIVE, f"{prefix}status": Status.EXITED}
+    ) & meets_exit_definition(prefix)

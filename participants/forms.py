@@ -14,7 +14,6 @@ from .models import (
     AssignmentReason,
     CommissionOutcome,
     ContractType,
-    WorkingTime,
     Document,
     Entretien,
     Participant,
@@ -22,6 +21,7 @@ from .models import (
     Prescriber,
     ReceptionKind,
     Status,
+    WorkingTime,
 )
 from .participations import suggested_exit_situation
 

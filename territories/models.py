@@ -178,7 +178,8 @@ class Zone(NaturalKeyMixin, models.Model):
                 violation_error_message="Les ETP prévus ne peuvent pas être négatifs.",
             ),
             models.CheckConstraint(
-                condition=models.Q(planned_etp_max__isnull=True) | models.Q(planned_etp_max__gte=models.F("planned_etp")),
+                condition=models.Q(planned_etp_max__isnull=True)
+                | models.Q(planned_etp_max__gte=models.F("planned_etp")),
                 name="zone_planned_etp_range_ordered",
                 violation_error_message="Le maximum de la fourchette d’ETP ne peut pas être inférieur au minimum.",
             ),
@@ -236,5 +237,9 @@ class Permanence(models.Model):
         ]
 
     def __str__(self):
-        times = f"{self.times_min} à {self.times_max}" if self.times_max and self.times_max != self.times_min else str(self.times_min)
+        times = (
+            f"{self.times_min} à {self.times_max}"
+            if self.times_max and self.times_max != self.times_min
+            else str(self.times_min)
+        )
         return f"{self.place} — {times} fois {self.get_frequency_display()}"

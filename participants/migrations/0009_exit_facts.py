@@ -5,66 +5,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('operations', '0008_fiche_rules'),
-        ('participants', '0008_erasure_record_documents_deleted'),
+        ("operations", "0008_fiche_rules"),
+        ("participants", "0008_erasure_record_documents_deleted"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalparcours',
-            name='contract_months',
-            field=models.DecimalField(blank=True, decimal_places=1, help_text='Vide pour un CDI ou une création d’entreprise.', max_digits=4, null=True, verbose_name='durée du contrat (mois)'),
+            model_name="historicalparcours",
+            name="contract_months",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=1,
+                help_text="Vide pour un CDI ou une création d’entreprise.",
+                max_digits=4,
+                null=True,
+                verbose_name="durée du contrat (mois)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalparcours',
-            name='months_in_year',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Pour le travail saisonnier.', null=True, verbose_name='mois travaillés sur l’année'),
+            model_name="historicalparcours",
+            name="months_in_year",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Pour le travail saisonnier.",
+                null=True,
+                verbose_name="mois travaillés sur l’année",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalparcours',
-            name='training_validated_on',
-            field=models.DateField(blank=True, null=True, verbose_name='formation validée le'),
+            model_name="historicalparcours",
+            name="training_validated_on",
+            field=models.DateField(blank=True, null=True, verbose_name="formation validée le"),
         ),
         migrations.AddField(
-            model_name='historicalparcours',
-            name='working_time',
-            field=models.CharField(blank=True, choices=[('full', 'Temps complet'), ('chosen_part', 'Temps partiel choisi'), ('imposed_part', 'Temps partiel subi')], max_length=20, verbose_name='temps de travail'),
+            model_name="historicalparcours",
+            name="working_time",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("full", "Temps complet"),
+                    ("chosen_part", "Temps partiel choisi"),
+                    ("imposed_part", "Temps partiel subi"),
+                ],
+                max_length=20,
+                verbose_name="temps de travail",
+            ),
         ),
         migrations.AddField(
-            model_name='parcours',
-            name='contract_months',
-            field=models.DecimalField(blank=True, decimal_places=1, help_text='Vide pour un CDI ou une création d’entreprise.', max_digits=4, null=True, verbose_name='durée du contrat (mois)'),
+            model_name="parcours",
+            name="contract_months",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=1,
+                help_text="Vide pour un CDI ou une création d’entreprise.",
+                max_digits=4,
+                null=True,
+                verbose_name="durée du contrat (mois)",
+            ),
         ),
         migrations.AddField(
-            model_name='parcours',
-            name='months_in_year',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Pour le travail saisonnier.', null=True, verbose_name='mois travaillés sur l’année'),
+            model_name="parcours",
+            name="months_in_year",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Pour le travail saisonnier.",
+                null=True,
+                verbose_name="mois travaillés sur l’année",
+            ),
         ),
         migrations.AddField(
-            model_name='parcours',
-            name='training_validated_on',
-            field=models.DateField(blank=True, null=True, verbose_name='formation validée le'),
+            model_name="parcours",
+            name="training_validated_on",
+            field=models.DateField(blank=True, null=True, verbose_name="formation validée le"),
         ),
         migrations.AddField(
-            model_name='parcours',
-            name='working_time',
-            field=models.CharField(blank=True, choices=[('full', 'Temps complet'), ('chosen_part', 'Temps partiel choisi'), ('imposed_part', 'Temps partiel subi')], max_length=20, verbose_name='temps de travail'),
+            model_name="parcours",
+            name="working_time",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("full", "Temps complet"),
+                    ("chosen_part", "Temps partiel choisi"),
+                    ("imposed_part", "Temps partiel subi"),
+                ],
+                max_length=20,
+                verbose_name="temps de travail",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalparcours',
-            name='contract_type',
-            field=models.CharField(blank=True, choices=[('cdi', 'CDI'), ('cdd', 'CDD'), ('interim', 'Intérim'), ('alternance', 'Contrat en alternance'), ('iae', 'Contrat aidé / IAE'), ('creation', 'Création d’entreprise'), ('formation', 'Formation qualifiante'), ('saisonnier', 'Travail saisonnier')], max_length=20, verbose_name='type de contrat'),
+            model_name="historicalparcours",
+            name="contract_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("cdi", "CDI"),
+                    ("cdd", "CDD"),
+                    ("interim", "Intérim"),
+                    ("alternance", "Contrat en alternance"),
+                    ("iae", "Contrat aidé / IAE"),
+                    ("creation", "Création d’entreprise"),
+                    ("formation", "Formation qualifiante"),
+                    ("saisonnier", "Travail saisonnier"),
+                ],
+                max_length=20,
+                verbose_name="type de contrat",
+            ),
         ),
         migrations.AlterField(
-            model_name='parcours',
-            name='contract_type',
-            field=models.CharField(blank=True, choices=[('cdi', 'CDI'), ('cdd', 'CDD'), ('interim', 'Intérim'), ('alternance', 'Contrat en alternance'), ('iae', 'Contrat aidé / IAE'), ('creation', 'Création d’entreprise'), ('formation', 'Formation qualifiante'), ('saisonnier', 'Travail saisonnier')], max_length=20, verbose_name='type de contrat'),
+            model_name="parcours",
+            name="contract_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("cdi", "CDI"),
+                    ("cdd", "CDD"),
+                    ("interim", "Intérim"),
+                    ("alternance", "Contrat en alternance"),
+                    ("iae", "Contrat aidé / IAE"),
+                    ("creation", "Création d’entreprise"),
+                    ("formation", "Formation qualifiante"),
+                    ("saisonnier", "Travail saisonnier"),
+                ],
+                max_length=20,
+                verbose_name="type de contrat",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='parcours',
-            constraint=models.CheckConstraint(condition=models.Q(('months_in_year__isnull', True), ('months_in_year__range', (1, 12)), _connector='OR'), name='parcours_months_in_year_1_12', violation_error_message='Le nombre de mois travaillés sur l’année est compris entre 1 et 12.'),
+            model_name="parcours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("months_in_year__isnull", True), ("months_in_year__range", (1, 12)), _connector="OR"
+                ),
+                name="parcours_months_in_year_1_12",
+                violation_error_message="Le nombre de mois travaillés sur l’année est compris entre 1 et 12.",
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('steps', '0003_historicalattendance'),
+        ("steps", "0003_historicalattendance"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='stepcategory',
-            name='remote_follow_up',
-            field=models.BooleanField(default=False, help_text='Étapes d’emploi ou de formation : la fiche admet alors un suivi « à distance » (Grand Périgueux).', verbose_name='entretiens à distance admis pendant ces étapes'),
+            model_name="stepcategory",
+            name="remote_follow_up",
+            field=models.BooleanField(
+                default=False,
+                help_text="Étapes d’emploi ou de formation : la fiche admet alors un suivi « à distance » (Grand Périgueux).",
+                verbose_name="entretiens à distance admis pendant ces étapes",
+            ),
         ),
     ]

@@ -3,67 +3,129 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from plie.vendor_sql import RunVendorSQL
+
+# SQLite rebuilds territories_zone to add its check constraint; the triggers of 0003 on the zone's communes name
+# that table, so they are dropped for the rebuild and put back after it.
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER zone_commune_in_territory_{event.lower()} BEFORE {event} ON territories_zone_communes
+        WHEN NOT EXISTS (SELECT 1 FROM territories_territorycommune t JOIN territories_zone z ON z.plie_id = t.plie_id
+        WHERE z.id = NEW.zone_id AND t.commune_id = NEW.commune_id) BEGIN SELECT RAISE(ABORT, 'zone_commune_in_territory'); END"""
+    for event in ("INSERT", "UPDATE")
+]
+SQLITE_DROP = [f"DROP TRIGGER zone_commune_in_territory_{event}" for event in ("insert", "update")]
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plie', '0002_jobs'),
-        ('territories', '0004_commune_density_level'),
+        ("plie", "0002_jobs"),
+        ("territories", "0004_commune_density_level"),
     ]
 
     operations = [
+        RunVendorSQL({"sqlite": SQLITE_DROP}, {"sqlite": SQLITE_TRIGGERS}),
         migrations.CreateModel(
-            name='Permanence',
+            name="Permanence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('place', models.CharField(max_length=200, verbose_name='lieu')),
-                ('times_min', models.PositiveSmallIntegerField(default=1, verbose_name='fois (au moins)')),
-                ('times_max', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='fois (au plus)')),
-                ('frequency', models.CharField(choices=[('weekly', 'par semaine'), ('monthly', 'par mois')], default='monthly', max_length=10, verbose_name='fréquence')),
-                ('notes', models.TextField(blank=True, verbose_name='précisions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("place", models.CharField(max_length=200, verbose_name="lieu")),
+                ("times_min", models.PositiveSmallIntegerField(default=1, verbose_name="fois (au moins)")),
+                ("times_max", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="fois (au plus)")),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[("weekly", "par semaine"), ("monthly", "par mois")],
+                        default="monthly",
+                        max_length=10,
+                        verbose_name="fréquence",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="précisions")),
             ],
             options={
-                'verbose_name': 'permanence',
-                'verbose_name_plural': 'permanences',
-                'ordering': ['zone', 'place'],
+                "verbose_name": "permanence",
+                "verbose_name_plural": "permanences",
+                "ordering": ["zone", "place"],
             },
         ),
         migrations.AddField(
-            model_name='zone',
-            name='iris_codes',
-            field=models.TextField(blank=True, help_text='Un code IRIS (9 chiffres) par ligne.', verbose_name='codes IRIS'),
+            model_name="zone",
+            name="iris_codes",
+            field=models.TextField(
+                blank=True, help_text="Un code IRIS (9 chiffres) par ligne.", verbose_name="codes IRIS"
+            ),
         ),
         migrations.AddField(
-            model_name='zone',
-            name='planned_etp_max',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='Pour une fourchette (Cenon : « entre 2 et 3 postes ») ; vide pour un nombre exact.', max_digits=5, null=True, verbose_name='ETP prévus au plus'),
+            model_name="zone",
+            name="planned_etp_max",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="Pour une fourchette (Cenon : « entre 2 et 3 postes ») ; vide pour un nombre exact.",
+                max_digits=5,
+                null=True,
+                verbose_name="ETP prévus au plus",
+            ),
         ),
         migrations.AddField(
-            model_name='zone',
-            name='qpv_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='quartier politique de la ville'),
+            model_name="zone",
+            name="qpv_name",
+            field=models.CharField(blank=True, max_length=150, verbose_name="quartier politique de la ville"),
         ),
         migrations.AddField(
-            model_name='zone',
-            name='streets',
-            field=models.TextField(blank=True, help_text='Une rue par ligne, telle qu’on l’écrit dans une adresse (« avenue de Montanou »).', verbose_name='rues'),
+            model_name="zone",
+            name="streets",
+            field=models.TextField(
+                blank=True,
+                help_text="Une rue par ligne, telle qu’on l’écrit dans une adresse (« avenue de Montanou »).",
+                verbose_name="rues",
+            ),
         ),
         migrations.AddField(
-            model_name='zone',
-            name='within_commune',
-            field=models.ForeignKey(blank=True, help_text='Pour une zone qui ne couvre qu’une partie d’une commune.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territories.commune', verbose_name='partie de la commune'),
+            model_name="zone",
+            name="within_commune",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Pour une zone qui ne couvre qu’une partie d’une commune.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="territories.commune",
+                verbose_name="partie de la commune",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='zone',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_etp_max__isnull', True), ('planned_etp_max__gte', models.F('planned_etp')), _connector='OR'), name='zone_planned_etp_range_ordered', violation_error_message='Le maximum de la fourchette d’ETP ne peut pas être inférieur au minimum.'),
+            model_name="zone",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("planned_etp_max__isnull", True),
+                    ("planned_etp_max__gte", models.F("planned_etp")),
+                    _connector="OR",
+                ),
+                name="zone_planned_etp_range_ordered",
+                violation_error_message="Le maximum de la fourchette d’ETP ne peut pas être inférieur au minimum.",
+            ),
         ),
         migrations.AddField(
-            model_name='permanence',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='permanences', to='territories.zone', verbose_name='zone'),
+            model_name="permanence",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="permanences",
+                to="territories.zone",
+                verbose_name="zone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='permanence',
-            constraint=models.CheckConstraint(condition=models.Q(('times_min__gte', 1), models.Q(('times_max__isnull', True), ('times_max__gte', models.F('times_min')), _connector='OR')), name='permanence_times_ordered', violation_error_message='Le nombre de fois au plus ne peut pas être inférieur au nombre au moins.'),
+            model_name="permanence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("times_min__gte", 1),
+                    models.Q(("times_max__isnull", True), ("times_max__gte", models.F("times_min")), _connector="OR"),
+                ),
+                name="permanence_times_ordered",
+                violation_error_message="Le nombre de fois au plus ne peut pas être inférieur au nombre au moins.",
+            ),
         ),
+        RunVendorSQL({"sqlite": SQLITE_TRIGGERS}, {"sqlite": SQLITE_DROP}),
     ]
