@@ -19,7 +19,7 @@ from plie.models import Role
 from plie.versions import stale_edit, version_of
 
 from . import services
-from .alerts import portfolio, with_alerts
+from .alerts import portfolio, vacancies, with_alerts
 from .erasure import erase_participant, erasure_blocker, lift_restriction, restrict_participant, set_legal_hold
 from .forms import (
     AssignmentForm,
@@ -586,6 +586,7 @@ def my_portfolio(request):
             "referent": referent,
             "rows": rows,
             "alert_count": sum(1 for row in rows if row.alerts),
+            "vacancies": vacancies(referent, today) if referent else [],
             "load": load,
             "today": today,
             "referents": referents.order_by("last_name") if can_edit(request.user, request.plie) else [],
@@ -599,6 +600,7 @@ def my_portfolio(request):
 
 ALERT_KINDS = [
     ("no_entretien", "Pas d’entretien depuis un mois"),
+    ("continuity", "Aucun contact depuis plus de semaines que la fiche ne l’admet"),
     ("follow_up_due", "Suivi de 6 mois à échéance"),
     ("exit_to_validate", "Sortie à valider"),
     ("review_due", "Point de situation à faire"),

@@ -101,16 +101,23 @@ class ZoneQuerySet(PlieScopedQuerySet):
             .distinct()
             .order_by("number", "name")
         )
-        parts = [zone for zone in zones if zone.within_commune_id == commune.pk]
-        folded = f" {fold_street(address)} "
-        for zone in parts:
-            if any(f" {street} " in folded for street in zone.street_list) or (iris and iris in zone.iris_list):
-                return zone
-        qpv_zones = [zone for zone in parts if zone.qpv_name]
-        if qpv and len(qpv_zones) == 1:
-            return qpv_zones[0]
-        whole = [zone for zone in zones if zone.within_commune_id != commune.pk]
-        return whole[0] if len(whole) == 1 else None
+        return pick_zone(zones, commune.pk, address, qpv=qpv, iris=iris)
+
+
+def pick_zone(zones, commune_id, address="", *, qpv=False, iris=""):
+    """Among `zones`, those of the commune `commune_id` (a zone drawn inside a commune also lists it): the part of
+    the commune whose streets hold the address, or whose IRIS list holds `iris`, or its one QPV zone for a QPV
+    resident; else the one zone that covers the whole commune; None when the address leaves a choice to the team."""
+    parts = [zone for zone in zones if zone.within_commune_id == commune_id]
+    folded = f" {fold_street(address)} "
+    for zone in parts:
+        if any(f" {street} " in folded for street in zone.street_list) or (iris and iris in zone.iris_list):
+            return zone
+    qpv_zones = [zone for zone in parts if zone.qpv_name]
+    if qpv and len(qpv_zones) == 1:
+        return qpv_zones[0]
+    whole = [zone for zone in zones if zone.within_commune_id != commune_id]
+    return whole[0] if len(whole) == 1 else None
 
 
 class Zone(NaturalKeyMixin, models.Model):
@@ -212,9 +219,11 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", "par mois"
 
 
-class Permanence(models.Model):
+class Permanence(NaturalKeyMixin, models.Model):
     """A place where referents receive participants of a zone, and how often (Grand Périgueux: 1 to 2 a month in
     the partners' premises of the southern communes)."""
+
+    NATURAL_KEY = ("zone__plie__slug", "zone__name", "place")
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="permanences", verbose_name="zone")
     place = models.CharField("lieu", max_length=200)
@@ -223,11 +232,14 @@ class Permanence(models.Model):
     frequency = models.CharField("fréquence", max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
     notes = models.TextField("précisions", blank=True)
 
+    objects = NaturalKeyManager()
+
     class Meta:
         verbose_name = "permanence"
         verbose_name_plural = "permanences"
         ordering = ["zone", "place"]
         constraints = [
+            models.UniqueConstraint(fields=["zone", "place"], name="permanence_place_unique_in_zone"),
             models.CheckConstraint(
                 condition=models.Q(times_min__gte=1)
                 & (models.Q(times_max__isnull=True) | models.Q(times_max__gte=models.F("times_min"))),
