@@ -25,6 +25,12 @@ pytestmark = pytest.mark.django_db
 
 YEAR = (datetime.date(2023, 1, 1), datetime.date(2023, 12, 31))
 AFTER_YEAR = datetime.date(2024, 6, 30)
+# Admitted in December 2022, so that a parcours may start on the first days of 2023.
+EARLY = {
+    "prescribed_on": datetime.date(2022, 12, 1),
+    "received_on": datetime.date(2022, 12, 5),
+    "commission_on": datetime.date(2022, 12, 12),
+}
 
 
 def fiche(slug):
@@ -141,7 +147,13 @@ def test_grand_perigueux_counts_monthly_physical_entretiens_and_remote_ones_duri
     operation, referent, by = fiche("grand-perigueux")
     participant = ParticipantFactory(plie=operation.plie)
     parcours = make_parcours(
-        participant, "active", by=by, operation=operation, referent=referent, entry_on=datetime.date(2023, 1, 2)
+        participant,
+        "active",
+        by=by,
+        operation=operation,
+        referent=referent,
+        entry_on=datetime.date(2023, 1, 2),
+        **EARLY,
     )
     add_entretien(parcours, datetime.date(2023, 1, 10), modality=Modality.IN_PERSON, referent=referent)
     add_entretien(parcours, datetime.date(2023, 2, 10), modality=Modality.PHONE, referent=referent)  # no step
@@ -174,7 +186,7 @@ def test_graves_file_active_is_a_floor_at_every_month_end_not_an_average():
     )
     for entry in (datetime.date(2023, 1, 2), datetime.date(2023, 3, 1)):
         make_parcours(ParticipantFactory(plie=operation.plie), "active", by=by, operation=operation,
-                      referent=referent, entry_on=entry)  # fmt: skip
+                      referent=referent, entry_on=entry, **EARLY)  # fmt: skip
     period = (datetime.date(2023, 1, 1), datetime.date(2023, 4, 30))
     bilan = compute_bilan(operation, *period)
     assert [month["file_active"] for month in bilan["mois"]] == [1, 1, 2, 2]
@@ -241,7 +253,7 @@ def test_query_counts_do_not_grow_with_the_number_of_rules():
                           remote_during_steps=True)  # fmt: skip
     Target.objects.create(operation=operation, kind=TargetKind.PARTICIPANTS, scope="plie", value_min=700)
     with_rules = queries()
-    assert before == 13
+    assert before == 12
     assert with_rules == before + 2  # one for the régulation meetings, one for the entretiens by modality
     for n in range(15, 30):
         ExitReason.objects.create(plie=plie, label=f"Motif {n}", category="positive", min_months_in_year=8)
