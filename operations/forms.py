@@ -5,7 +5,17 @@ from plie.forms import TenantModelForm
 from plie.versions import VersionedFormMixin
 from territories.models import Commune, Zone
 
-from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
+from .models import (
+    CofinancingCap,
+    ExitReason,
+    Operation,
+    PlannedEtp,
+    Referent,
+    ReferentPeriod,
+    StepsCounted,
+    Structure,
+    Target,
+)
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
@@ -147,6 +157,13 @@ class TargetForm(forms.ModelForm):
             "modalities", "remote_during_steps", "steps_counted", "protocol_start", "protocol_end",
         ]  # fmt: skip
         widgets = {"notes": forms.TextInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["steps_counted"].required = False
+
+    def clean_steps_counted(self):
+        return self.cleaned_data["steps_counted"] or StepsCounted.VALIDATED
 
 
 class CofinancingCapForm(forms.ModelForm):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
-from operations.models import ExitCategory, ExitReason, Operation, ReferentPeriod
+from operations.models import ExitCategory, ExitReason, ExitValidation, Operation, ReferentPeriod
 from territories.models import Zone
 
 from . import services
@@ -511,7 +511,11 @@ class _Builder:
                 parcours=parcours, job_start=job_start, contract_type=contract, by=self.by
             )
         if exit_date:
-            services.record_exit(parcours=parcours, exit_date=exit_date, reason=reason, by=self.by)
+            # Where the fiche validates a training exit at the training's validation (Sources), it is on the exit day.
+            trained = exit_date if reason.validation == ExitValidation.TRAINING else None
+            services.record_exit(
+                parcours=parcours, exit_date=exit_date, reason=reason, by=self.by, training_validated_on=trained
+            )
             closed_on = None
             if reason.category != ExitCategory.POSITIVE:  # closed at once
                 closed_on = min(exit_date + datetime.timedelta(days=rng.randint(0, 3)), today)
