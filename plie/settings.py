@@ -39,9 +39,11 @@ INSTALLED_APPS = [
     "operations",
     "participants",
     "steps",
-    "reporting",
-    "imports",
     "applications",
+    "reporting",
+    "privacy",
+    "imports",
+    "demo",
 ]
 
 MIDDLEWARE = [
