@@ -1,7 +1,9 @@
 """The exit of a parcours: recorded by the referent, validated by the animation team, and the list of those awaiting validation."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -55,7 +57,12 @@ def parcours_exit(request, pk):
 def parcours_validate_exit(request, pk):
     parcours = _team_parcours(request, pk)
     try:
-        services.validate_exit(parcours=parcours, by=request.user)
+        with transaction.atomic():
+            # A training exit is validated at the training's validation: its date may come with the validation.
+            trained = forms.DateField(required=False).clean(request.POST.get("training_validated_on"))
+            if trained:
+                services.record_training_validation(parcours=parcours, on=trained, by=request.user)
+            services.validate_exit(parcours=parcours, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -19,7 +19,7 @@ from reporting.report import target_lines
 from steps.models import Step, StepStatus, StepType
 from territories.models import Commune, Zone
 from tests.factories import ReferentFactory, ReferentPeriodFactory, UserFactory
-from tests.participants_factories import ParticipantFactory, add_entretien, make_parcours
+from tests.factories.participants import ParticipantFactory, add_entretien, make_parcours
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +311,19 @@ def test_libournais_asks_for_a_new_integration_after_an_exit():
     other, other_referent, _ = fiche("technowest")  # no such option on this fiche
     exited(other, other_referent, by, "Abandon", job_start=None, exit_on=datetime.date(2023, 5, 2))
     assert vacancies(other_referent, datetime.date(2023, 5, 10)) == []
+
+
+def test_the_team_validates_a_training_exit_with_the_trainings_date_from_the_exits_to_validate_page(client_of):
+    from django.urls import reverse
+
+    from plie.models import Role
+    from tests.factories import MembershipFactory
+
+    operation, referent, by = fiche("technowest")
+    parcours = exited(operation, referent, by, "Formation qualifiante", job_start=None, validate_on=None)
+    team = MembershipFactory(plie=operation.plie, role=Role.ANIMATION).user
+    page = client_of(team).get(reverse("exits_to_validate"))
+    assert "Formation validée le" in page.content.decode()
+    client_of(team).post(reverse("parcours_validate_exit", args=[parcours.pk]), {"training_validated_on": "2023-04-14"})
+    parcours.refresh_from_db()
+    assert (parcours.status, parcours.training_validated_on) == (Status.EXITED, datetime.date(2023, 4, 14))
