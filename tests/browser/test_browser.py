@@ -298,9 +298,9 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
 
     from operations.models import ExitReason, Target
 
-    reason = orm(lambda: ExitReason.objects.get(plie__slug="val-de-garonne", label="CDD de plus de 8 mois"))
+    reason = orm(lambda: ExitReason.objects.get(plie__name="PLIE du Val de Garonne", label="CDD de plus de 8 mois"))
     assert (reason.min_months, reason.duration_rule, reason.working_time) == (8, "more_than", "full_or_chosen")
-    target = orm(lambda: Target.objects.get(operation__plie__slug="val-de-garonne"))
+    target = orm(lambda: Target.objects.select_related("operation").get(operation__plie__name="PLIE du Val de Garonne"))
     assert (target.modality_list, target.remote_during_steps, target.operation.absence_alert_weeks) == (
         ["physique"],
         True,
