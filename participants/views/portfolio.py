@@ -49,7 +49,7 @@ def my_portfolio(request):
             "referent": referent,
             "rows": rows,
             "alert_count": sum(1 for row in rows if row.alerts),
-            "vacancies": vacancies(referent, today) if referent else [],
+            "vacancies": vacancies(referent, today) if referent and _may_have_vacancies(rows) else [],
             "load": load,
             "today": today,
             "referents": referents.order_by("last_name") if can_edit(request.user, request.plie) else [],
@@ -59,6 +59,12 @@ def my_portfolio(request):
             "alert_kinds": ALERT_KINDS,
         },
     )
+
+
+def _may_have_vacancies(rows):
+    """The vacancy alert is a fiche option: asked of the database only when a fiche of the portfolio has it (or when
+    the portfolio is empty, where a freed place matters most)."""
+    return not rows or any(row.operation is not None and row.operation.vacancy_alert for row in rows)
 
 
 ALERT_KINDS = [
