@@ -262,8 +262,6 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_duration_rule").select_option("more_than")
     page.locator("#id_working_time").select_option("full_or_chosen")
     page.locator("input[name=_save]").click()
-    page.goto(f"{live_server.url}/admin/operations/exitreason/?q=plus+de+8")
-    assert "plus de 8 mois, temps complet ou temps partiel choisi" in page.locator("#result_list").inner_text()
 
     page.goto(f"{live_server.url}/admin/operations/operation/add/")
     page.locator("#id_plie").select_option(label="PLIE du Val de Garonne")
