@@ -207,7 +207,7 @@ def record_exit(
 @transaction.atomic
 def record_training_validation(*, parcours, on, by):
     """The qualifying training is validated: the exit it ended can be validated at once, without a job follow-up."""
-    _expect(parcours, Status.EXIT_PENDING)
+    _expect(parcours, "validate_exit")  # the training is validated with the exit
     _not_in_future(on, "La validation de la formation")
     parcours.training_validated_on = on
     save_as(parcours, by)
