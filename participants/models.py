@@ -105,7 +105,10 @@ class ParticipantQuerySet(models.QuerySet):
 
 
 class Participant(models.Model):
-    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="participants", verbose_name="PLIE")
+    # No index of its own: the indexes below and the external id's uniqueness all lead with the PLIE.
+    plie = models.ForeignKey(
+        Plie, on_delete=models.PROTECT, related_name="participants", verbose_name="PLIE", db_index=False
+    )
     external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
@@ -116,7 +119,13 @@ class Participant(models.Model):
     address = models.CharField("adresse", max_length=250, blank=True)
     postal_code = models.CharField("code postal", max_length=5, blank=True)
     commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="commune"
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
+        db_index=False,  # a plain index below: no « LIKE » index on a code matched only whole
     )
     qualification_level = models.PositiveSmallIntegerField(
         "niveau de qualification", choices=QUALIFICATION_LEVELS, null=True, blank=True
@@ -186,7 +195,9 @@ class Participant(models.Model):
     )
 
     objects = ParticipantQuerySet.as_manager()
-    history = HistoricalRecords()
+    # History tables keep no index on the foreign keys they copy: they are written by every import and read by object
+    # (id), or by participant or parcours for the participant's history page (those indexes stay).
+    history = HistoricalRecords(no_db_index=["plie", "commune", "archived_by", "restricted_by"])
 
     class Meta:
         verbose_name = "participant"
@@ -195,6 +206,7 @@ class Participant(models.Model):
         indexes = [
             models.Index(fields=["plie", "last_name", "first_name"]),
             models.Index(fields=["plie", "birth_date"]),
+            models.Index(fields=["commune"], name="participant_commune"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -433,7 +445,7 @@ class Parcours(models.Model):
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     objects = ParcoursQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["operation", "exit_reason", "exit_validated_by"])
 
     class Meta:
         verbose_name = "parcours"
@@ -574,7 +586,7 @@ class ReferentAssignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="affecté par"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["referent", "assigned_by"])
 
     class Meta:
         verbose_name = "affectation à un référent"
@@ -684,7 +696,9 @@ class Participation(models.Model):
     )
 
     objects = ParticipationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        no_db_index=["participant", "operation", "referent", "commune", "situation_corrected_by", "exit_recorded_by"]
+    )
 
     EXIT_FIELDS = ["exit_job_searching", "exit_training", "exit_qualification", "exit_employment"]
 

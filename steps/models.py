@@ -203,7 +203,7 @@ class Step(models.Model):
     created_at = models.DateTimeField("saisie le", auto_now_add=True)
 
     objects = StepQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["parcours", "step_type", "created_by", "decided_by", "submitted_by"])
 
     class Meta:
         verbose_name = "étape de parcours"
