@@ -17,7 +17,7 @@ SQLITE_AGAIN = [
 class Migration(migrations.Migration):
     dependencies = [
         ("operations", "0008_fiche_rules"),
-        ("participants", "0008_erasure_record_documents_deleted"),
+        ("participants", "0009_drop_unused_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

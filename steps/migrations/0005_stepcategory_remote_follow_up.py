@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("steps", "0003_historicalattendance"),
+        ("steps", "0004_step_history_drop_fk_indexes"),
     ]
 
     operations = [
