@@ -57,6 +57,16 @@ def application_checks(application):
                 f"Autres financements {euros(others)} ; au moins {french_number(HUNDRED - cap)} % du coût éligible = {euros(minimum)}.",
             )
         )
+    minimum_etp = operation.min_etp_per_application
+    if minimum_etp is not None:
+        checks.append(
+            Check(
+                application.etp_proposed >= minimum_etp,
+                "ETP minimum de la réponse",
+                f"{french_number(application.etp_proposed)} ETP proposés ; la fiche demande au moins "
+                f"{french_number(minimum_etp)} ETP.",
+            )
+        )
     checks.append(
         Check(
             application.resources == cost,
@@ -93,11 +103,17 @@ def operation_checks(operation):
         running = [a for a in accepted if a.start <= planned.end and a.end >= planned.start]
         etp = sum((a.etp_granted or Decimal("0") for a in running), Decimal("0"))
         when = f" du {planned.start:%d/%m/%Y} au {planned.end:%d/%m/%Y}" if len(planned_periods) > 1 else ""
+        high = planned.etp_max if planned.etp_max is not None else planned.etp
+        expected = (
+            french_number(planned.etp)
+            if high == planned.etp
+            else f"{french_number(planned.etp)} à {french_number(high)}"
+        )
         checks.append(
             Check(
-                etp == planned.etp,
+                planned.etp <= etp <= high,
                 "ETP attendus",
-                f"{french_number(etp)} ETP accordés pour {french_number(planned.etp)} ETP attendus{when}.",
+                f"{french_number(etp)} ETP accordés pour {expected} ETP attendus{when}.",
             )
         )
     zones = list(operation.zones.all())
@@ -110,7 +126,7 @@ def operation_checks(operation):
                     granted_zones
                 )
         uncovered = [zone.name for zone in zones if not load[zone.pk]]
-        over = [zone.name for zone in zones if zone.planned_etp and load[zone.pk] > zone.planned_etp]
+        over = [zone.name for zone in zones if zone.etp_ceiling and load[zone.pk] > zone.etp_ceiling]
         checks.append(
             Check(
                 not uncovered,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
-from operations.models import ExitCategory, ExitReason, Operation, ReferentPeriod
+from operations.models import ExitCategory, ExitReason, ExitValidation, Operation, ReferentPeriod
 from participants import services
 from participants.models import (
     Answer,
@@ -540,7 +540,11 @@ class _Builder:
 
     def close(self, parcours, job_start, exit_date, reason, validate):
         rng, today = self.rng, self.today
-        services.record_exit(parcours=parcours, exit_date=exit_date, reason=reason, by=self.by)
+        # Where the fiche validates a training exit at the training's validation (Sources), it is on the exit day.
+        trained = exit_date if reason.validation == ExitValidation.TRAINING else None
+        services.record_exit(
+            parcours=parcours, exit_date=exit_date, reason=reason, by=self.by, training_validated_on=trained
+        )
         closed_on = None
         if reason.category != ExitCategory.POSITIVE:  # closed at once
             closed_on = min(exit_date + datetime.timedelta(days=rng.randint(0, 3)), today)

@@ -52,8 +52,30 @@ class ReferentAdmin(PersonalDataAdmin, SimpleHistoryAdmin):
 
 @admin.register(ExitReason)
 class ExitReasonAdmin(admin.ModelAdmin):
-    list_display = ["label", "category", "plie", "is_active"]
-    list_filter = ["plie", "category", "is_active"]
+    list_display = ["label", "category", "conditions", "validation", "plie", "is_active"]
+    list_filter = ["plie", "category", "validation", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["plie", "label", "category", "fse_result", "position", "is_active"]}),
+        (
+            "Définition de la fiche",
+            {
+                "fields": [
+                    "contract_type",
+                    "min_months",
+                    "duration_rule",
+                    "working_time",
+                    "min_months_in_year",
+                    "validation",
+                ],  # fmt: skip
+                "description": "Une sortie de ce motif ne compte dans sa catégorie que si elle remplit ces conditions.",
+            },
+        ),
+    ]
+
+    @admin.display(description="conditions")
+    def conditions(self, reason):
+        return reason.conditions or "—"
+
     search_fields = ["label"]
 
 

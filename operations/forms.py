@@ -5,7 +5,17 @@ from plie.forms import TenantModelForm
 from plie.versions import VersionedFormMixin
 from territories.models import Commune, Zone
 
-from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
+from .models import (
+    CofinancingCap,
+    ExitReason,
+    Operation,
+    PlannedEtp,
+    Referent,
+    ReferentPeriod,
+    StepsCounted,
+    Structure,
+    Target,
+)
 
 DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
@@ -32,6 +42,9 @@ class OperationForm(VersionedFormMixin, TenantModelForm):
             "expected_proofs",
             "zones",
             "neutralised_exit_reasons",
+            "vacancy_alert",
+            "absence_alert_weeks",
+            "min_etp_per_application",
         ]
         widgets = {
             "start": DATE_INPUT,
@@ -139,8 +152,18 @@ class TargetForm(forms.ModelForm):
     class Meta:
         model = Target
         localized_fields = "__all__"
-        fields = ["kind", "scope", "qualifier", "value_min", "value_max", "basis", "notes"]
+        fields = [
+            "kind", "scope", "qualifier", "value_min", "value_max", "basis", "label", "notes",
+            "modalities", "remote_during_steps", "steps_counted", "protocol_start", "protocol_end",
+        ]  # fmt: skip
         widgets = {"notes": forms.TextInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["steps_counted"].required = False
+
+    def clean_steps_counted(self):
+        return self.cleaned_data["steps_counted"] or StepsCounted.VALIDATED
 
 
 class CofinancingCapForm(forms.ModelForm):
@@ -154,7 +177,7 @@ class PlannedEtpForm(forms.ModelForm):
     class Meta:
         model = PlannedEtp
         localized_fields = "__all__"
-        fields = ["start", "end", "etp"]
+        fields = ["start", "end", "etp", "etp_max"]
         widgets = {"start": DATE_INPUT, "end": DATE_INPUT}
 
 
@@ -171,12 +194,16 @@ class ZoneForm(TenantModelForm):
     class Meta:
         model = Zone
         localized_fields = "__all__"
-        fields = ["number", "name", "planned_etp", "description", "communes"]
+        fields = [
+            "number", "name", "planned_etp", "planned_etp_max", "description", "communes",
+            "within_commune", "qpv_name", "streets", "iris_codes",
+        ]  # fmt: skip
         widgets = {"communes": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["communes"].queryset = Commune.objects.of_plie(self.instance.plie)
+        self.fields["within_commune"].queryset = Commune.objects.of_plie(self.instance.plie)
         self.fields["communes"].error_messages["invalid_choice"] = (
             "La commune %(value)s ne fait pas partie du territoire du PLIE."
         )

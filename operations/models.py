@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -119,6 +120,26 @@ class Operation(NaturalKeyMixin, models.Model):
         null=True,
         blank=True,
         help_text="Les pièces peuvent être détruites et les participants anonymisés le lendemain.",
+    )
+    vacancy_alert = models.BooleanField(
+        "alerte de place libérée",
+        default=False,
+        help_text="« Proposer l’intégration d’une nouvelle personne dès la sortie » : le référent est alerté à "
+        "chaque sortie tant qu’aucune intégration ne l’a suivie.",
+    )
+    absence_alert_weeks = models.PositiveSmallIntegerField(
+        "alerte de continuité après (semaines sans entretien)",
+        null=True,
+        blank=True,
+        help_text="Par exemple 4 : « absence supérieure à 4 semaines consécutives ».",
+    )
+    min_etp_per_application = models.DecimalField(
+        "ETP minimum par candidature",
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="« La réponse devra correspondre à minima à 1 ETP ».",
     )
     legal_hold = models.BooleanField(
         "gel des données (contrôle ou contentieux en cours)",
@@ -291,6 +312,17 @@ PERCENT_KINDS = {TargetKind.POSITIVE_EXIT_RATE, TargetKind.EXIT_RATE}
 class TargetScope(models.TextChoices):
     PER_ETP = "per_etp", "par ETP et par an"
     OPERATION = "operation", "pour l’opération, par an"
+    PLIE = "plie", "pour tout le PLIE, par an"
+    PROTOCOL = "protocol", "pour tout le PLIE, sur la durée du protocole"
+
+
+# The fiche's figure for these scopes is the fiche's contribution to a volume set for the whole PLIE.
+CONTRIBUTION_SCOPES = {TargetScope.PLIE, TargetScope.PROTOCOL}
+
+
+class StepsCounted(models.TextChoices):
+    VALIDATED = "validated", "étapes validées"
+    DONE = "done", "étapes réalisées"
 
 
 class StepBasis(models.TextChoices):
@@ -306,6 +338,7 @@ class Qualifier(models.TextChoices):
     MINIMUM = "minimum", "au moins"
     APPROX = "approx", "environ"
     TOWARD = "toward", "tendre vers"
+    PERMANENT = "permanent", "au minimum et en permanence (à chaque fin de mois)"
 
 
 class Target(NaturalKeyMixin, models.Model):
@@ -347,6 +380,30 @@ class Target(NaturalKeyMixin, models.Model):
         help_text="Pour l’objectif d’étapes uniquement.",
     )
     notes = models.TextField("précisions", blank=True)
+    label = models.CharField(
+        "libellé de la fiche",
+        max_length=200,
+        blank=True,
+        help_text="Les mots de la fiche, par exemple « 4 étapes par participant (280 pour 70 participants par ETP) ».",
+    )
+    modalities = models.CharField(
+        "modalités d’entretien comptées",
+        max_length=100,
+        blank=True,
+        help_text="Pour l’objectif d’entretiens : modalités séparées par des virgules (physique, telephone, visio, "
+        "collectif) ; vide pour toutes.",
+    )
+    remote_during_steps = models.BooleanField(
+        "à distance admis pendant une étape d’emploi ou de formation",
+        default=False,
+        help_text="Un entretien d’une autre modalité compte le mois où la personne est dans une étape d’une "
+        "catégorie qui l’admet (nomenclature des étapes).",
+    )
+    steps_counted = models.CharField(
+        "étapes comptées", max_length=20, choices=StepsCounted.choices, default=StepsCounted.VALIDATED
+    )
+    protocol_start = models.PositiveSmallIntegerField("protocole : première année", null=True, blank=True)
+    protocol_end = models.PositiveSmallIntegerField("protocole : dernière année", null=True, blank=True)
 
     objects = NaturalKeyManager()
     history = HistoricalRecords()
@@ -381,6 +438,12 @@ class Target(NaturalKeyMixin, models.Model):
                 violation_error_message="La base de calcul est obligatoire pour l’objectif d’étapes, et réservée à lui.",
             ),
             models.CheckConstraint(
+                condition=~Q(scope=TargetScope.PROTOCOL)
+                | Q(protocol_start__isnull=False, protocol_end__gte=F("protocol_start")),
+                name="target_protocol_has_its_years",
+                violation_error_message="Un objectif du protocole indique sa première et sa dernière année.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(kind__in=sorted(PERCENT_KINDS))
                 | Q(value_min__lte=100, value_max__isnull=True)
                 | Q(value_min__lte=100, value_max__lte=100),
@@ -390,7 +453,29 @@ class Target(NaturalKeyMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} ({self.get_scope_display()})"
+        return f"{self.display_label} ({self.get_scope_display()})"
+
+    @property
+    def display_label(self):
+        """The fiche's own words when the team wrote them, else the indicator's name."""
+        return self.label or self.get_kind_display()
+
+    @property
+    def scope_label(self):
+        if self.scope == TargetScope.PROTOCOL and self.protocol_start:
+            return f"pour tout le PLIE, protocole {self.protocol_start}-{self.protocol_end}"
+        return self.get_scope_display()
+
+    @property
+    def modality_list(self):
+        return [value.strip() for value in self.modalities.split(",") if value.strip()]
+
+    def clean(self):
+        unknown = [value for value in self.modality_list if value not in Modality.values]
+        if unknown:
+            raise ValidationError(
+                {"modalities": f"Modalité inconnue : {', '.join(unknown)} (physique, telephone, visio, collectif)."}
+            )
 
     def display_order(self):
         """The fiche's order: file active, participants, integrations, steps, exits… then the PLIE-wide figures."""
@@ -423,6 +508,14 @@ class PlannedEtp(NaturalKeyMixin, models.Model):
     start = models.DateField("début")
     end = models.DateField("fin")
     etp = models.DecimalField("ETP", max_digits=5, decimal_places=2)
+    etp_max = models.DecimalField(
+        "ETP au plus",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Pour une fourchette (« entre 7 et 8 ETP ») ; vide pour un nombre exact.",
+    )
 
     objects = NaturalKeyManager()
     history = HistoricalRecords()
@@ -442,10 +535,57 @@ class PlannedEtp(NaturalKeyMixin, models.Model):
                 name="planned_etp_positive",
                 violation_error_message="Le nombre d’ETP doit être positif.",
             ),
+            models.CheckConstraint(
+                condition=Q(etp_max__isnull=True) | Q(etp_max__gte=F("etp")),
+                name="planned_etp_range_ordered",
+                violation_error_message="Le maximum de la fourchette d’ETP ne peut pas être inférieur au minimum.",
+            ),
         ]
 
     def __str__(self):
         return f"{french_number(self.etp)} ETP du {self.start:%d/%m/%Y} au {self.end:%d/%m/%Y}"
+
+
+class ContractType(models.TextChoices):
+    CDI = "cdi", "CDI"
+    CDD = "cdd", "CDD"
+    INTERIM = "interim", "Intérim"
+    ALTERNANCE = "alternance", "Contrat en alternance"
+    IAE = "iae", "Contrat aidé / IAE"
+    BUSINESS = "creation", "Création d’entreprise"
+    TRAINING = "formation", "Formation qualifiante"
+    SEASONAL = "saisonnier", "Travail saisonnier"
+
+
+class Modality(models.TextChoices):
+    IN_PERSON = "physique", "Physique"
+    PHONE = "telephone", "Téléphone"
+    VIDEO = "visio", "Visio"
+    GROUP = "collectif", "Collectif"
+
+
+class WorkingTime(models.TextChoices):
+    FULL = "full", "Temps complet"
+    CHOSEN_PART = "chosen_part", "Temps partiel choisi"
+    IMPOSED_PART = "imposed_part", "Temps partiel subi"
+
+
+class WorkingTimeRule(models.TextChoices):
+    ANY = "", "Quel que soit le temps de travail"
+    FULL = "full", "Temps complet seulement"
+    FULL_OR_CHOSEN = "full_or_chosen", "Temps complet ou temps partiel choisi"
+
+
+class DurationRule(models.TextChoices):
+    AT_LEAST = "at_least", "au moins (« 6 mois et plus »)"
+    MORE_THAN = "more_than", "strictement plus de (« plus de 6 mois »)"
+
+
+class ExitValidation(models.TextChoices):
+    EMPLOYMENT = "employment_6_months", "Après 6 mois de suivi dans l’emploi"
+    TRAINING = "training_validated", "À la validation de la formation"
+    CREATION = "creation_6_months", "6 mois après la création"
+    AT_ONCE = "at_once", "Dès la sortie"
 
 
 class ExitCategory(models.TextChoices):
@@ -477,6 +617,39 @@ class ExitReason(NaturalKeyMixin, models.Model):
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     is_active = models.BooleanField("en usage", default=True)
+    # The fiche's definition of the exit: an exit of this reason counts in its category only when the facts the
+    # exit records meet every condition set here (none set: the reason alone decides, as before).
+    contract_type = models.CharField("type de contrat exigé", max_length=20, choices=ContractType.choices, blank=True)
+    min_months = models.DecimalField(
+        "durée du contrat (mois)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Par exemple 6 pour « CDD de plus de 6 mois » ; vide si la durée n’importe pas.",
+    )
+    duration_rule = models.CharField(
+        "comparaison de la durée",
+        max_length=20,
+        choices=DurationRule.choices,
+        default=DurationRule.AT_LEAST,
+    )
+    working_time = models.CharField(
+        "temps de travail admis", max_length=20, choices=WorkingTimeRule.choices, blank=True
+    )
+    min_months_in_year = models.PositiveSmallIntegerField(
+        "mois travaillés dans l’année (au moins)",
+        null=True,
+        blank=True,
+        help_text="Par exemple 8 pour « travail saisonnier d’au moins 8 mois sur l’année ».",
+    )
+    validation = models.CharField(
+        "validation de la sortie",
+        max_length=30,
+        choices=ExitValidation.choices,
+        default=ExitValidation.EMPLOYMENT,
+        help_text="Le suivi qui valide une sortie positive.",
+    )
 
     objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
 
@@ -495,10 +668,35 @@ class ExitReason(NaturalKeyMixin, models.Model):
                 name="exit_reason_category_valid",
                 violation_error_message="Catégorie de sortie inconnue.",
             ),
+            models.CheckConstraint(
+                condition=Q(min_months__isnull=True) | Q(min_months__gte=0),
+                name="exit_reason_min_months_not_negative",
+                violation_error_message="La durée ne peut pas être négative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_months_in_year__isnull=True) | Q(min_months_in_year__lte=12),
+                name="exit_reason_months_in_year_at_most_12",
+                violation_error_message="Une année compte 12 mois.",
+            ),
         ]
 
     def __str__(self):
         return self.label
+
+    @property
+    def conditions(self):
+        """The fiche's conditions in words, for the pages that list them."""
+        parts = []
+        if self.contract_type:
+            parts.append(self.get_contract_type_display())
+        if self.min_months is not None:
+            word = "plus de" if self.duration_rule == DurationRule.MORE_THAN else "au moins"
+            parts.append(f"{word} {french_number(self.min_months)} mois")
+        if self.working_time:
+            parts.append(self.get_working_time_display().lower())
+        if self.min_months_in_year:
+            parts.append(f"au moins {self.min_months_in_year} mois sur l’année")
+        return ", ".join(parts)
 
 
 class Referent(NaturalKeyMixin, models.Model):

@@ -101,6 +101,8 @@ def target_amount(target, periods, start, end):
     """The target for [start, end] given the ETP periods (a referent's, or the whole operation's)."""
     per_etp = target.scope == TargetScope.PER_ETP
     amount = Amount(target.value_min, target.value_max if target.is_range else None)
+    if target.scope == TargetScope.PROTOCOL:
+        return amount  # a volume for the protocol's whole duration (Bordeaux: 5 100 places over 6 years)
     return amount.map(lambda v: prorate(v, target.nature, periods, start, end, per_etp))
 
 

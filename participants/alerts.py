@@ -4,15 +4,16 @@ import datetime
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q
 
-from territories.models import Zone
+from territories.models import Zone, pick_zone
 
 from .models import (
     OPEN_STATUSES,
     RUNNING_STEP_STATUSES,
     Document,
     DocumentKind,
+    Parcours,
     ReferentAssignment,
     Status,
     StepStatus,
@@ -64,6 +65,15 @@ def alerts_for(parcours, today):
     seen_last = parcours.last_entretien or parcours.entry_date
     if seen_last and seen_last < today - relativedelta(months=1):
         alerts.append(Alert("no_entretien", f"Pas d’entretien depuis le {seen_last:%d/%m/%Y}", "danger"))
+    weeks = parcours.operation.absence_alert_weeks if parcours.operation else None
+    if weeks and seen_last and seen_last < today - datetime.timedelta(weeks=weeks):
+        alerts.append(
+            Alert(
+                "continuity",
+                f"Aucun contact depuis plus de {weeks} semaines consécutives : assurer la continuité du suivi",
+                "danger",
+            )
+        )
     due = parcours.follow_up_due_on
     if parcours.status == Status.FOLLOW_UP and due and due <= today + datetime.timedelta(days=14):
         alerts.append(Alert("follow_up_due", f"Suivi de 6 mois dans l’emploi : échéance le {due:%d/%m/%Y}"))
@@ -88,10 +98,29 @@ def with_alerts(rows, today):
     rows = list(rows)
     for row in rows:
         row.alerts = alerts_for(row, today)
+        participant = row.participant
         row.zone = (
-            next(iter(getattr(row.participant.commune, "plie_zones", None) or []), None)
-            if row.participant.commune
+            pick_zone(participant.commune.plie_zones, participant.commune_id, participant.address, qpv=participant.qpv)
+            if participant.commune
             else None
         )
         row.referent = row.current_assignments[0].referent if row.current_assignments else None
     return rows
+
+
+def vacancies(referent, today, within_days=30):
+    """« Proposer l'intégration d'une nouvelle personne dès la sortie » (fiches with the vacancy alert): the exit
+    dates, in the last `within_days` days, of the referent's parcours that no integration of theirs has followed
+    since. One query."""
+    later_entry = Parcours.objects.filter(assignments__referent=referent, entry_date__gte=OuterRef("exit_date"))
+    return list(
+        Parcours.objects.filter(
+            operation__vacancy_alert=True,
+            exit_date__range=(today - datetime.timedelta(days=within_days), today),
+            assignments__referent=referent,
+            assignments__end=F("exit_date"),
+        )
+        .exclude(Exists(later_entry))
+        .order_by("-exit_date")
+        .values_list("exit_date", flat=True)
+    )

@@ -11,9 +11,9 @@ participations and the nominative annex are all built on it.
 from django.db.models import DateField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 
-from operations.models import Operation
+from operations.models import DurationRule, ExitCategory, Operation, WorkingTime, WorkingTimeRule
 
-from .models import Parcours, ReferentAssignment
+from .models import Parcours, ReferentAssignment, Status
 
 
 def _date(value):
@@ -112,3 +112,38 @@ def integrations(operation, start, end):
 def exits(operation, start, end):
     """Parcours that left the PLIE (not only the fiche) in the period."""
     return _parcours_by("exit_date", operation, start, end)
+
+
+def meets_exit_definition(prefix=""):
+    """The exit of the parcours at `prefix` meets every condition its reason's definition sets (contract kind,
+    duration « au moins » or « plus de », working time, months in the year). One Q over columns: the number of
+    queries does not depend on the number of exit definitions."""
+    reason, parcours = f"{prefix}exit_reason__", prefix
+
+    def q(**kwargs):
+        return Q(**{(reason if key.startswith("r_") else parcours) + key[2:]: value for key, value in kwargs.items()})
+
+    kind = q(r_contract_type="") | q(p_contract_type=F(f"{reason}contract_type"))
+    duration = (
+        q(r_min_months__isnull=True)
+        | q(r_duration_rule=DurationRule.AT_LEAST, p_contract_months__gte=F(f"{reason}min_months"))
+        | q(r_duration_rule=DurationRule.MORE_THAN, p_contract_months__gt=F(f"{reason}min_months"))
+    )
+    working = (
+        q(r_working_time=WorkingTimeRule.ANY)
+        | q(r_working_time=WorkingTimeRule.FULL, p_working_time=WorkingTime.FULL)
+        | q(
+            r_working_time=WorkingTimeRule.FULL_OR_CHOSEN,
+            p_working_time__in=[WorkingTime.FULL, WorkingTime.CHOSEN_PART],
+        )
+    )
+    months = q(r_min_months_in_year__isnull=True) | q(p_months_in_year__gte=F(f"{reason}min_months_in_year"))
+    return kind & duration & working & months
+
+
+def validated_positive(prefix=""):
+    """`sorties_positives`: a positive exit, validated after the follow-up its definition names, that meets the
+    definition's conditions. The indicators and the list of the people behind the figure both use it."""
+    return Q(
+        **{f"{prefix}exit_reason__category": ExitCategory.POSITIVE, f"{prefix}status": Status.EXITED}
+    ) & meets_exit_definition(prefix)

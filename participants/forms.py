@@ -22,6 +22,7 @@ from .models import (
     Prescriber,
     ReceptionKind,
     Status,
+    WorkingTime,
 )
 from .participations import suggested_exit_situation
 
@@ -176,6 +177,25 @@ class EmploymentForm(forms.Form):
 class ExitForm(forms.Form):
     exit_date = forms.DateField(label="Date de sortie", widget=DATE_INPUT)
     reason = forms.ModelChoiceField(label="Motif de sortie", queryset=ExitReason.objects.none())
+    contract_months = forms.DecimalField(
+        label="Durée du contrat (mois)",
+        required=False,
+        min_value=0,
+        max_digits=4,
+        decimal_places=1,
+        help_text="Vide pour un CDI ou une création ; la fiche dit si « 6 mois et plus » ou « plus de 6 mois » compte.",
+    )
+    working_time = forms.ChoiceField(
+        label="Temps de travail", choices=[("", "—"), *WorkingTime.choices], required=False
+    )
+    months_in_year = forms.IntegerField(
+        label="Mois travaillés sur l’année", required=False, min_value=1, max_value=12,
+        help_text="Pour le travail saisonnier.",
+    )  # fmt: skip
+    training_validated_on = forms.DateField(
+        label="Formation validée le", required=False, widget=DATE_INPUT,
+        help_text="Une sortie en formation qualifiante se valide à la validation de la formation si la fiche le dit.",
+    )  # fmt: skip
     proof = forms.FileField(label="Justificatif (contrat de travail, attestation…)", required=False)
     exit_job_searching = forms.ChoiceField(
         label="FSE+ — à la sortie : en recherche d’emploi",

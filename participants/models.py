@@ -11,11 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from operations.models import ExitReason, Operation, Referent
+from operations.models import (  # noqa: F401 (ContractType, Modality: the names this app has always exported)
+    ContractType,
+    ExitReason,
+    ExitValidation,
+    Modality,
+    Operation,
+    Referent,
+    WorkingTime,
+)
 from plie.models import Membership, Plie, Role
 from plie.storage import private
 from plie.text import fold
-from territories.models import Commune
+from territories.models import Commune, Zone
 
 
 class Sex(models.TextChoices):
@@ -297,6 +305,11 @@ class Participant(models.Model):
     def isced_band(self):
         return ISCED_BANDS.get(self.qualification_level)
 
+    @property
+    def zone(self):
+        """The zone the fiche's map gives this address (territories.Zone.objects.for_address)."""
+        return Zone.objects.for_address(self.plie, self.commune, self.address, qpv=self.qpv)
+
     def age_on(self, day):
         return day.year - self.birth_date.year - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
@@ -406,16 +419,6 @@ PARCOURS_ACTIONS = {
 }
 
 
-class ContractType(models.TextChoices):
-    CDI = "cdi", "CDI"
-    CDD = "cdd", "CDD"
-    INTERIM = "interim", "Intérim"
-    ALTERNANCE = "alternance", "Contrat en alternance"
-    IAE = "iae", "Contrat aidé / IAE"
-    BUSINESS = "creation", "Création d’entreprise"
-    TRAINING = "formation", "Formation qualifiante"
-
-
 class OfParticipantQuerySet(models.QuerySet):
     """Rows about a participant: visible exactly when the participant is."""
 
@@ -486,6 +489,20 @@ class Parcours(models.Model):
         related_name="parcours",
         verbose_name="motif de sortie",
     )
+    # What the fiche's exit definitions judge (operations.ExitReason's conditions).
+    contract_months = models.DecimalField(
+        "durée du contrat (mois)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Vide pour un CDI ou une création d’entreprise.",
+    )
+    working_time = models.CharField("temps de travail", max_length=20, choices=WorkingTime.choices, blank=True)
+    months_in_year = models.PositiveSmallIntegerField(
+        "mois travaillés sur l’année", null=True, blank=True, help_text="Pour le travail saisonnier."
+    )
+    training_validated_on = models.DateField("formation validée le", null=True, blank=True)
     exit_validated_at = models.DateTimeField("sortie validée le", null=True, blank=True)
     exit_validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -521,6 +538,11 @@ class Parcours(models.Model):
                 violation_error_message="Une sortie doit avoir un motif.",
             ),
             models.CheckConstraint(
+                condition=Q(months_in_year__isnull=True) | Q(months_in_year__range=(1, 12)),
+                name="parcours_months_in_year_1_12",
+                violation_error_message="Le nombre de mois travaillés sur l’année est compris entre 1 et 12.",
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=Status.values),
                 name="parcours_status_valid",
                 violation_error_message="Étape de parcours inconnue.",
@@ -545,8 +567,12 @@ class Parcours(models.Model):
 
     @property
     def follow_up_due_on(self):
-        """The 6-month follow-up in employment ends six months after the job started."""
-        if self.job_start is None:
+        """When the follow-up that validates the exit ends: six months after the job (or the business creation)
+        started, or the training's validation when the exit reason is validated by it (Technowest, Sources)."""
+        validation = self.exit_reason.validation if self.exit_reason_id else ExitValidation.EMPLOYMENT
+        if validation == ExitValidation.TRAINING:
+            return self.training_validated_on
+        if validation == ExitValidation.AT_ONCE or self.job_start is None:
             return None
         return self.job_start + relativedelta(months=6)
 
@@ -773,13 +799,6 @@ class Participation(models.Model):
     @property
     def exit_recorded(self):
         return self.exit_recorded_at is not None
-
-
-class Modality(models.TextChoices):
-    IN_PERSON = "physique", "Physique"
-    PHONE = "telephone", "Téléphone"
-    VIDEO = "visio", "Visio"
-    GROUP = "collectif", "Collectif"
 
 
 class Entretien(models.Model):

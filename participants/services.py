@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from operations.models import ExitCategory
+from operations.models import ExitCategory, ExitValidation
 from plie.audit import save_as
 
 from .models import (
@@ -160,15 +160,27 @@ def start_employment_follow_up(*, parcours, job_start, contract_type, by):
 
 
 @transaction.atomic
-def record_exit(*, parcours, exit_date, reason, by):
-    """An exit. A positive exit waits for the animation team's validation, after the 6-month follow-up."""
+def record_exit(
+    *,
+    parcours,
+    exit_date,
+    reason,
+    by,
+    contract_months=None,
+    working_time="",
+    months_in_year=None,
+    training_validated_on=None,
+):
+    """An exit, with the facts the fiche's exit definitions judge (contract duration, working time, months worked in
+    the year). A positive exit waits for the animation team's validation, after the follow-up its reason names."""
     _expect(parcours, "exit")
     _not_in_future(exit_date, "La date de sortie")
     if reason.plie_id != parcours.participant.plie_id or not reason.is_active:
         raise ValidationError("Ce motif de sortie n’existe pas dans la nomenclature du PLIE.", code="unknown_reason")
     if exit_date < parcours.entry_date:
         raise ValidationError("La sortie ne peut pas précéder l’entrée dans le parcours.", code="before_entry")
-    if reason.category == ExitCategory.POSITIVE:
+    follows_a_job = reason.validation in (ExitValidation.EMPLOYMENT, ExitValidation.CREATION)
+    if reason.category == ExitCategory.POSITIVE and follows_a_job:
         if parcours.job_start is None:
             raise ValidationError(
                 "Enregistrez d’abord le début de l’emploi ou de la formation (« Emploi trouvé ») : une sortie positive "
@@ -177,8 +189,14 @@ def record_exit(*, parcours, exit_date, reason, by):
             )
         if exit_date < parcours.job_start:
             raise ValidationError("Une sortie positive ne peut pas précéder le début de l’emploi.", code="before_job")
+    if training_validated_on is not None:
+        _not_in_future(training_validated_on, "La validation de la formation")
     parcours.exit_date, parcours.exit_reason = exit_date, reason
-    if reason.category == ExitCategory.POSITIVE:
+    parcours.contract_months, parcours.working_time = contract_months, working_time or ""
+    parcours.months_in_year, parcours.training_validated_on = months_in_year, training_validated_on
+    if reason.contract_type and not parcours.contract_type:
+        parcours.contract_type = reason.contract_type
+    if reason.category == ExitCategory.POSITIVE and reason.validation != ExitValidation.AT_ONCE:
         parcours.status = Status.EXIT_PENDING
     else:
         _close(parcours, by)
@@ -187,11 +205,28 @@ def record_exit(*, parcours, exit_date, reason, by):
 
 
 @transaction.atomic
+def record_training_validation(*, parcours, on, by):
+    """The qualifying training is validated: the exit it ended can be validated at once, without a job follow-up."""
+    _expect(parcours, "validate_exit")  # the training is validated with the exit
+    _not_in_future(on, "La validation de la formation")
+    parcours.training_validated_on = on
+    save_as(parcours, by)
+    return parcours
+
+
+@transaction.atomic
 def validate_exit(*, parcours, by, today=None):
-    """The animation team validates a positive exit once the 6-month follow-up in employment is over."""
+    """The animation team validates a positive exit once the follow-up its reason names is over: 6 months in
+    employment (or after the business creation), or the training's validation."""
     _expect(parcours, "validate_exit")
     due = parcours.follow_up_due_on
-    if due and (today or timezone.localdate()) < due:
+    if parcours.exit_reason.validation == ExitValidation.TRAINING:
+        if due is None or (today or timezone.localdate()) < due:
+            raise ValidationError(
+                "La sortie sera validée à la validation de la formation : enregistrez-en d’abord la date.",
+                code="training_not_validated",
+            )
+    elif due and (today or timezone.localdate()) < due:
         raise ValidationError(
             "Le suivi de 6 mois dans l’emploi se termine le %(due)s : la sortie pourra être validée à cette date.",
             params={"due": f"{due:%d/%m/%Y}"},

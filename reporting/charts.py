@@ -47,7 +47,7 @@ def targets_chart(lines):
     ]
     figure = Figure(figsize=(7, 0.45 * max(len(rows), 1) + 0.8))
     axes = figure.subplots()
-    labels = [str(line.target.get_kind_display()) for line in rows]
+    labels = [str(line.target.display_label) for line in rows]
     values = [min(percent_of(line.result / float(line.goal.low)), 200) for line in rows]
     colors = [
         GREEN if line.status in ("reached", "within", "above") else ORANGE if line.status == "on_track" else BLUE

@@ -30,7 +30,7 @@ def tables(report, *, referents=None):
             ["Indicateur", "Objectif (min)", "Objectif (max)", "Résultat", "Appréciation"],
             [
                 [
-                    str(line.target.get_kind_display()),
+                    str(line.target.display_label),
                     float(line.goal.low) if line.goal else None,
                     float(line.goal.high) if line.goal and line.goal.high is not None else None,
                     masked(line.result),

@@ -39,12 +39,12 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
 
-from operations.models import ExitCategory, ReferentPeriod, StepBasis, Target, TargetKind, TargetScope
+from operations.models import Modality, Operation, ReferentPeriod, StepBasis, Target, TargetKind, TargetScope
 from operations.targets import EtpPeriod, days, etp_moyen, steps_objective_of
 from participants import attribution
-from participants.models import Entretien, Status
+from participants.models import Entretien, Parcours
 from plie.text import fold
-from steps.models import Step
+from steps.models import Step, StepCategory, StepStatus, StepType, Validation
 
 from .definitions import INDICATORS as DEFINITIONS
 from .fse import fse_figures
@@ -106,7 +106,7 @@ followed AS (
     SELECT r.referent_id, r.participant_id, r.position, r.month_end,
            CASE WHEN EXISTS (
                SELECT 1 FROM {entretien} e
-               WHERE e.participant_id = r.participant_id AND e.{date} >= r.first_day AND e.{date} <= r.last_day
+               WHERE e.participant_id = r.participant_id AND e.{date} >= r.first_day AND e.{date} <= r.last_day{kept}
            ) THEN 1 ELSE 0 END AS followed
     FROM referent_months r
 )
@@ -119,7 +119,40 @@ SELECT 2, position, SUM(month_end), NULL, NULL, NULL FROM followed GROUP BY posi
 """
 
 
-def monthly_figures(attributed, months):
+# The entretiens a fiche's monthly target keeps (Grand Périgueux: physical ones, or remote ones during a step whose
+# category admits remote follow-up). Appended to the EXISTS above; empty for the contractual `taux_suivi_mensuel`.
+KEPT_SQL = """ AND (e.{modality} IN ({modalities}){remote})"""
+REMOTE_SQL = """ OR EXISTS (
+                   SELECT 1 FROM {step} st
+                   JOIN {step_type} ty ON ty.id = st.step_type_id
+                   JOIN {category} ca ON ca.id = ty.category_id
+                   JOIN {parcours} pa ON pa.id = st.parcours_id
+                   WHERE pa.participant_id = r.participant_id AND ca.remote_follow_up
+                     AND st.start <= r.last_day AND (st.{end} IS NULL OR st.{end} >= r.first_day)
+               )"""
+
+
+def kept_entretiens_sql(modalities, remote_during_steps):
+    """SQL and params restricting the entretiens of `monthly_figures` to a target's modalities and exception."""
+    quote = connection.ops.quote_name
+    remote = ""
+    if remote_during_steps:
+        remote = REMOTE_SQL.format(
+            step=quote(Step._meta.db_table),
+            step_type=quote(StepType._meta.db_table),
+            category=quote(StepCategory._meta.db_table),
+            parcours=quote(Parcours._meta.db_table),
+            end=quote(Step._meta.get_field("end").column),
+        )
+    sql = KEPT_SQL.format(
+        modality=quote(Entretien._meta.get_field("modality").column),
+        modalities=", ".join(["%s"] * len(modalities)),
+        remote=remote,
+    )
+    return sql, list(modalities)
+
+
+def monthly_figures(attributed, months, kept=("", [])):
     """One query over the segments joined to the months of P (a VALUES list): per referent, the month-end counts
     of `file_active_mensuelle` and the (participant, month) pairs of `taux_suivi_mensuel` with those followed; for
     the operation, its distinct pairs and distinct participants, and its count at the end of each month.
@@ -135,12 +168,13 @@ def monthly_figures(attributed, months):
         segments=segments_sql,
         entretien=quote(Entretien._meta.db_table),
         date=quote(Entretien._meta.get_field("date").column),
+        kept=kept[0],
     )
     adapt = connection.ops.adapt_datefield_value
     params = [value for index, (first, last) in enumerate(months) for value in (index, adapt(first), adapt(last))]
     per_referent, totals, month_ends = {}, (0, 0, 0), [0] * len(months)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *segments_params])
+        cursor.execute(sql, [*params, *segments_params, *kept[1]])
         for kind, key, month_end, pairs, followed, participants in cursor.fetchall():
             if kind == 0:
                 per_referent[key] = (month_end or 0, pairs or 0, followed or 0)
@@ -161,6 +195,7 @@ class Figures:
     participants: int = 0
     integrations: int = 0
     steps: int = 0
+    steps_done: int = 0
     exits: int = 0
     positive_exits: int = 0
     neutralised_exits: int = 0
@@ -176,6 +211,7 @@ ADDITIVE = [
     "month_end_actives",
     "integrations",
     "steps",
+    "steps_done",
     "exits",
     "positive_exits",
     "neutralised_exits",
@@ -213,11 +249,43 @@ def indicators(figures, period_days, month_count, step_target):
     }
 
 
-def step_target_of(operation):
+def step_target_of(targets):
     """The fiche's steps target (per ETP first), or None when the fiche sets none."""
-    targets = Target.objects.filter(operation=operation, kind=TargetKind.STEPS).order_by("scope")
-    by_scope = {target.scope: target for target in targets}
+    by_scope = {target.scope: target for target in targets if target.kind == TargetKind.STEPS}
     return by_scope.get(TargetScope.PER_ETP) or by_scope.get(TargetScope.OPERATION)
+
+
+def rule_figures(operation, start, end, targets, totals, month_ends):
+    """What the fiche's own rules measure beyond indicators.md: the steps realised, the lowest month-end file
+    active (« au minimum et en permanence »), the régulation meetings the `applications` app records, and the
+    monthly follow-up counting only the entretiens the fiche's target keeps. At most two queries, whatever the
+    number of targets and rules (one per kind of target, and a fiche has one target of a kind per scope)."""
+    from applications.models import RegulationMeeting
+
+    figures = {
+        "etapes_realisees": totals.steps_done,
+        "file_active_plancher": min(month_ends) if month_ends else 0,
+        "reunions_regulation": None,
+        "taux_suivi_modalites": None,
+    }
+    kinds = {target.kind: target for target in targets}
+    if TargetKind.REGULATION_MEETINGS in kinds:
+        span = attribution.window(operation, start, end)
+        figures["reunions_regulation"] = (
+            RegulationMeeting.objects.filter(
+                operation__in=Operation.objects.same_fiche_as(operation).values("pk"), date__range=span
+            ).count()
+            if span
+            else 0
+        )
+    interviews = kinds.get(TargetKind.MONTHLY_INTERVIEWS)
+    if interviews is not None and (interviews.modality_list or interviews.remote_during_steps):
+        kept = kept_entretiens_sql(interviews.modality_list or Modality.values, interviews.remote_during_steps)
+        _, (pairs, followed, _), _ = monthly_figures(
+            attribution.segments(operation, start, end), months_of(start, end), kept
+        )
+        figures["taux_suivi_modalites"] = _ratio(followed, pairs)
+    return figures
 
 
 def _name_key(referent):
@@ -276,8 +344,9 @@ def referent_figures(operation, start, end):
         if row["assignments__referent_id"] in by_id:
             by_id[row["assignments__referent_id"]].integrations = row["integrations"]
 
-    # A positive exit counts once validated after the 6-month follow-up (status "exited"), see the module docstring.
-    validated_positive = Q(exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED)
+    # A positive exit counts once validated after its follow-up (status "exited") and when it meets the fiche's
+    # definition, see the module docstring.
+    validated_positive = attribution.validated_positive()
     neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
     exits = (
         attribution.exits(operation, start, end)
@@ -295,17 +364,22 @@ def referent_figures(operation, start, end):
             figures.positive_exits = row["positive_exits"]
             figures.neutralised_exits = row["neutralised_exits"]
 
+    # Validated steps (`etapes_validees`) and, in the same aggregate, the steps realised that some fiches count.
+    validated, done = Q(validation=Validation.VALIDATED), Q(status=StepStatus.DONE)
     steps = (
-        Step.objects.counting()
-        .filter(start__range=in_p)
+        Step.objects.filter(step_type__counts_toward_target=True, start__range=in_p)
+        .filter(validated | done)
         .filter(attribution.assigned_and_attached_on("parcours__assignments__", operation, F("start")))
         .order_by()
         .values("parcours__assignments__referent_id")
-        .annotate(steps=Count("pk", distinct=True))
+        .annotate(
+            steps=Count("pk", distinct=True, filter=validated), steps_done=Count("pk", distinct=True, filter=done)
+        )
     )
     for row in steps:
         if row["parcours__assignments__referent_id"] in by_id:
             by_id[row["parcours__assignments__referent_id"]].steps = row["steps"]
+            by_id[row["parcours__assignments__referent_id"]].steps_done = row["steps_done"]
 
     entretiens = (
         Entretien.objects.filter(date__range=in_p)
@@ -331,7 +405,8 @@ def compute_bilan(operation, start, end, *, today=None):
         raise ValueError(f"La fin de la période ({end:%d/%m/%Y}) ne peut pas précéder son début ({start:%d/%m/%Y}).")
     period_days = days(start, end)
     months = months_of(start, end)
-    step_target = step_target_of(operation)
+    targets = list(Target.objects.filter(operation=operation).order_by("scope"))
+    step_target = step_target_of(targets)
     referents, by_id, totals, month_ends = referent_figures(operation, start, end)
     lines = []
     for referent in sorted(referents.values(), key=_name_key):
@@ -355,4 +430,5 @@ def compute_bilan(operation, start, end, *, today=None):
             for (_, last), count in zip(months, month_ends or [0] * len(months), strict=True)
         ],
         "fse": fse_figures(operation, start, end, participations=totals.participants, today=today),
+        "regles": rule_figures(operation, start, end, targets, totals, month_ends),
     }

@@ -57,7 +57,8 @@ def _with_exit_dates(participations, today):
 def target_lines(operation, start, end, *, today=None, bilan=None):
     bilan = bilan or compute_bilan(operation, start, end, today=today)
     targets = sorted(operation.targets.all(), key=lambda t: t.display_order())
-    return targets_vs_results(targets, etp_periods_of(operation), bilan["totals"], start, end, today)
+    totals = {**bilan["totals"], "regles": bilan["regles"]}
+    return targets_vs_results(targets, etp_periods_of(operation), totals, start, end, today)
 
 
 def build_report(operation, start, end, *, persons=False, today=None):

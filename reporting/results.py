@@ -4,7 +4,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from operations.models import Nature, ReferentPeriod, TargetKind, TargetScope
+from operations.models import (
+    CONTRIBUTION_SCOPES,
+    Nature,
+    Qualifier,
+    ReferentPeriod,
+    StepsCounted,
+    TargetKind,
+    TargetScope,
+)
 from operations.targets import Amount, EtpPeriod, operation_targets
 from plie.formats import percent_of
 
@@ -18,10 +26,13 @@ RESULT_OF = {
     TargetKind.POSITIVE_EXITS: "sorties_positives",
     TargetKind.POSITIVE_EXIT_RATE: "taux_sorties_positives",
     TargetKind.MONTHLY_INTERVIEWS: "taux_suivi_mensuel",
+    TargetKind.REGULATION_MEETINGS: "reunions_regulation",
 }
 
 STATUS_LABELS = {
     "reached": "Atteint",
+    "no_target": "Sans objectif",
+    "contribution": "Contribution de la fiche",
     "on_track": "En bonne voie",
     "behind": "En retard",
     "below": "En dessous de la fourchette",
@@ -52,7 +63,18 @@ class ResultLine:
         return self.result - float(self.goal.low)
 
 
-def _result(kind, totals):
+def _result(target, totals):
+    """The figure a target is judged on: the bilan's (indicators.md), or what the fiche's own rule measures."""
+    kind, rules = target.kind, totals.get("regles") or {}
+    if kind == TargetKind.STEPS and target.steps_counted == StepsCounted.DONE:
+        return float(rules["etapes_realisees"])
+    if kind == TargetKind.FILE_ACTIVE and target.qualifier == Qualifier.PERMANENT:
+        return float(rules["file_active_plancher"])
+    if kind == TargetKind.MONTHLY_INTERVIEWS and rules.get("taux_suivi_modalites") is not None:
+        return percent_of(rules["taux_suivi_modalites"])
+    if kind == TargetKind.REGULATION_MEETINGS:
+        value = rules.get("reunions_regulation")
+        return None if value is None else float(value)
     if kind == TargetKind.EXIT_RATE:
         accompanied = totals["participants_accompagnes"]
         return percent_of(totals["sorties"] / accompanied) if accompanied else None
@@ -77,15 +99,20 @@ def targets_vs_results(targets, periods, totals, start, end, today=None):
             )
         elif target.kind == TargetKind.MONTHLY_INTERVIEWS:
             goal = Amount(Decimal(100))
-        result = _result(target.kind, totals)
+        result = _result(target, totals)
         percent = target.is_percentage or target.kind == TargetKind.MONTHLY_INTERVIEWS
         lines.append(_judge(target, goal, result, start, end, today, "%" if percent else ""))
     return lines
 
 
 def _judge(target, goal, result, start, end, today, unit):
+    if goal is not None and not goal.low and not goal.high:
+        return ResultLine(target, goal, result, "no_target", unit=unit)
     if goal is None or result is None:
         return ResultLine(target, goal, result, "unknown", unit=unit)
+    if target.scope in CONTRIBUTION_SCOPES:
+        # A volume of the whole PLIE (or of its multi-year protocol): the fiche's figure is its share, not a verdict.
+        return ResultLine(target, goal, result, "contribution", unit=unit)
     low, high = float(goal.low), float(goal.high if goal.high is not None else goal.low)
     if goal.is_range and target.nature != Nature.FLOW:
         status = "below" if result < low else "above" if result > high else "within"

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from operations.models import ExitCategory, Operation, Referent
+from operations.models import Operation, Referent
 from participants import attribution
-from participants.models import Parcours, Status, record_access
+from participants.models import Parcours, record_access
 from plie import jobs
 from plie.access import can_edit, get_for_user, require_admin, require_editor, role_in
 from plie.models import Role
@@ -38,9 +38,7 @@ BEHIND = {
     "sorties": ("Sorties", attribution.exits),
     "sorties_positives": (
         "Sorties positives",
-        lambda operation, s, e: attribution.exits(operation, s, e).filter(
-            exit_reason__category=ExitCategory.POSITIVE, status=Status.EXITED
-        ),
+        lambda operation, s, e: attribution.exits(operation, s, e).filter(attribution.validated_positive()),
     ),
 }
 

@@ -13,7 +13,7 @@ class StepTypeInline(admin.TabularInline):
 
 @admin.register(StepCategory)
 class StepCategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "plie", "position"]
+    list_display = ["name", "plie", "position", "remote_follow_up"]
     list_filter = ["plie"]
     inlines = [StepTypeInline]
 

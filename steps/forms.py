@@ -57,7 +57,7 @@ class StepTypeForm(forms.ModelForm):
 class StepCategoryForm(TenantModelForm):
     class Meta:
         model = StepCategory
-        fields = ["name", "position"]
+        fields = ["name", "position", "remote_follow_up"]
 
 
 class GridVersionForm(forms.Form):

@@ -20,6 +20,11 @@ class StepCategory(NaturalKeyMixin, models.Model):
     )
     name = models.CharField("nom", max_length=150)
     position = models.PositiveSmallIntegerField("ordre", default=0)
+    remote_follow_up = models.BooleanField(
+        "entretiens à distance admis pendant ces étapes",
+        default=False,
+        help_text="Étapes d’emploi ou de formation : la fiche admet alors un suivi « à distance » (Grand Périgueux).",
+    )
 
     objects = NaturalKeyManager()
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Commune, TerritoryCommune, Zone
+from .models import Commune, Permanence, TerritoryCommune, Zone
 
 
 @admin.register(Commune)
@@ -18,9 +18,15 @@ class TerritoryCommuneAdmin(admin.ModelAdmin):
     autocomplete_fields = ["commune", "plie"]
 
 
+class PermanenceInline(admin.TabularInline):
+    model = Permanence
+    extra = 0
+
+
 @admin.register(Zone)
 class ZoneAdmin(admin.ModelAdmin):
+    inlines = [PermanenceInline]
     list_display = ["name", "number", "plie", "planned_etp"]
     list_filter = ["plie"]
     search_fields = ["name"]
-    autocomplete_fields = ["communes"]
+    autocomplete_fields = ["communes", "within_commune"]

@@ -1,3 +1,6 @@
+import re
+import unicodedata
+
 from django.db import models
 
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
@@ -85,6 +88,38 @@ class TerritoryCommune(NaturalKeyMixin, models.Model):
         return f"{self.commune} — {self.plie}"
 
 
+class ZoneQuerySet(PlieScopedQuerySet):
+    def for_address(self, plie, commune, address="", *, qpv=False, iris=""):
+        """The zone of a person of `plie` living at `address` in `commune`: a zone drawn inside the commune whose
+        streets hold the address, or whose IRIS list holds `iris`, or its one QPV zone for a QPV resident; else the
+        one zone that covers the whole commune; None when the address leaves a choice to the team."""
+        if commune is None:
+            return None
+        zones = list(
+            self.filter(plie=plie)
+            .filter(models.Q(within_commune=commune) | models.Q(communes=commune))
+            .distinct()
+            .order_by("number", "name")
+        )
+        return pick_zone(zones, commune.pk, address, qpv=qpv, iris=iris)
+
+
+def pick_zone(zones, commune_id, address="", *, qpv=False, iris=""):
+    """Among `zones`, those of the commune `commune_id` (a zone drawn inside a commune also lists it): the part of
+    the commune whose streets hold the address, or whose IRIS list holds `iris`, or its one QPV zone for a QPV
+    resident; else the one zone that covers the whole commune; None when the address leaves a choice to the team."""
+    parts = [zone for zone in zones if zone.within_commune_id == commune_id]
+    folded = f" {fold_street(address)} "
+    for zone in parts:
+        if any(f" {street} " in folded for street in zone.street_list) or (iris and iris in zone.iris_list):
+            return zone
+    qpv_zones = [zone for zone in parts if zone.qpv_name]
+    if qpv and len(qpv_zones) == 1:
+        return qpv_zones[0]
+    whole = [zone for zone in zones if zone.within_commune_id != commune_id]
+    return whole[0] if len(whole) == 1 else None
+
+
 class Zone(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("plie__slug", "name")
 
@@ -100,8 +135,34 @@ class Zone(NaturalKeyMixin, models.Model):
         default=0,
         help_text="Postes de référent prévus sur la zone.",
     )
+    planned_etp_max = models.DecimalField(
+        "ETP prévus au plus",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Pour une fourchette (Cenon : « entre 2 et 3 postes ») ; vide pour un nombre exact.",
+    )
+    # A zone drawn inside one commune (Agen's « quartier politique de la ville Montanou », « centre-ville »): the
+    # participants of that commune whose address is on one of its streets, in one of its IRIS or in its QPV.
+    within_commune = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="partie de la commune",
+        help_text="Pour une zone qui ne couvre qu’une partie d’une commune.",
+    )
+    qpv_name = models.CharField("quartier politique de la ville", max_length=150, blank=True)
+    streets = models.TextField(
+        "rues",
+        blank=True,
+        help_text="Une rue par ligne, telle qu’on l’écrit dans une adresse (« avenue de Montanou »).",
+    )
+    iris_codes = models.TextField("codes IRIS", blank=True, help_text="Un code IRIS (9 chiffres) par ligne.")
 
-    objects = NaturalKeyManager.from_queryset(PlieScopedQuerySet)()
+    objects = NaturalKeyManager.from_queryset(ZoneQuerySet)()
 
     class Meta:
         verbose_name = "zone d’intervention"
@@ -123,7 +184,74 @@ class Zone(NaturalKeyMixin, models.Model):
                 name="zone_planned_etp_not_negative",
                 violation_error_message="Les ETP prévus ne peuvent pas être négatifs.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(planned_etp_max__isnull=True)
+                | models.Q(planned_etp_max__gte=models.F("planned_etp")),
+                name="zone_planned_etp_range_ordered",
+                violation_error_message="Le maximum de la fourchette d’ETP ne peut pas être inférieur au minimum.",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def etp_ceiling(self):
+        return self.planned_etp_max if self.planned_etp_max is not None else self.planned_etp
+
+    @property
+    def street_list(self):
+        return [line for line in (fold_street(s) for s in self.streets.splitlines()) if line]
+
+    @property
+    def iris_list(self):
+        return [line.strip() for line in self.iris_codes.splitlines() if line.strip()]
+
+
+def fold_street(text):
+    """An address or a street reduced to lower-case words without accents or punctuation, for matching."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "par semaine"
+    MONTHLY = "monthly", "par mois"
+
+
+class Permanence(NaturalKeyMixin, models.Model):
+    """A place where referents receive participants of a zone, and how often (Grand Périgueux: 1 to 2 a month in
+    the partners' premises of the southern communes)."""
+
+    NATURAL_KEY = ("zone__plie__slug", "zone__name", "place")
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="permanences", verbose_name="zone")
+    place = models.CharField("lieu", max_length=200)
+    times_min = models.PositiveSmallIntegerField("fois (au moins)", default=1)
+    times_max = models.PositiveSmallIntegerField("fois (au plus)", null=True, blank=True)
+    frequency = models.CharField("fréquence", max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
+    notes = models.TextField("précisions", blank=True)
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        verbose_name = "permanence"
+        verbose_name_plural = "permanences"
+        ordering = ["zone", "place"]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "place"], name="permanence_place_unique_in_zone"),
+            models.CheckConstraint(
+                condition=models.Q(times_min__gte=1)
+                & (models.Q(times_max__isnull=True) | models.Q(times_max__gte=models.F("times_min"))),
+                name="permanence_times_ordered",
+                violation_error_message="Le nombre de fois au plus ne peut pas être inférieur au nombre au moins.",
+            ),
+        ]
+
+    def __str__(self):
+        times = (
+            f"{self.times_min} à {self.times_max}"
+            if self.times_max and self.times_max != self.times_min
+            else str(self.times_min)
+        )
+        return f"{self.place} — {times} fois {self.get_frequency_display()}"

@@ -1,8 +1,10 @@
 """The exit of a parcours: recorded by the referent, validated by the animation team, and the list of those awaiting validation."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,7 +35,16 @@ def parcours_exit(request, pk):
     form = ExitForm(request.POST or None, request.FILES or None, plie=participant.plie)
 
     def action(data):
-        services.record_exit(parcours=parcours, exit_date=data["exit_date"], reason=data["reason"], by=request.user)
+        services.record_exit(
+            parcours=parcours,
+            exit_date=data["exit_date"],
+            reason=data["reason"],
+            by=request.user,
+            contract_months=data["contract_months"],
+            working_time=data["working_time"],
+            months_in_year=data["months_in_year"],
+            training_validated_on=data["training_validated_on"],
+        )
         situation = {field: data[field] for field in Participation.EXIT_FIELDS}
         if any(situation.values()):  # the participations ending that day now exist: the referent confirms
             left = Participation.objects.filter(participant=participant, last_day=data["exit_date"])
@@ -55,7 +66,12 @@ def parcours_validate_exit(request, pk):
     participant = parcours.participant
     if request.method == "POST":
         try:
-            services.validate_exit(parcours=parcours, by=request.user)
+            with transaction.atomic():
+                # A training exit is validated at the training's validation: its date may come with the validation.
+                trained = forms.DateField(required=False).clean(request.POST.get("training_validated_on"))
+                if trained:
+                    services.record_training_validation(parcours=parcours, on=trained, by=request.user)
+                services.validate_exit(parcours=parcours, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("parcours_validate_exit", parcours.pk)

@@ -8,7 +8,7 @@ from operations.models import Referent
 from plie.access import can_edit, get_or_404, require_editor
 from plie.models import Role
 
-from ..alerts import portfolio, with_alerts
+from ..alerts import portfolio, vacancies, with_alerts
 from ..models import (
     OPEN_STATUSES,
     CommissionDecision,
@@ -49,6 +49,7 @@ def my_portfolio(request):
             "referent": referent,
             "rows": rows,
             "alert_count": sum(1 for row in rows if row.alerts),
+            "vacancies": vacancies(referent, today) if referent and _may_have_vacancies(rows) else [],
             "load": load,
             "today": today,
             "referents": referents.order_by("last_name") if can_edit(request.user, request.plie) else [],
@@ -60,8 +61,15 @@ def my_portfolio(request):
     )
 
 
+def _may_have_vacancies(rows):
+    """The vacancy alert is a fiche option: asked of the database only when a fiche of the portfolio has it (or when
+    the portfolio is empty, where a freed place matters most)."""
+    return not rows or any(row.operation is not None and row.operation.vacancy_alert for row in rows)
+
+
 ALERT_KINDS = [
     ("no_entretien", "Pas d’entretien depuis un mois"),
+    ("continuity", "Aucun contact depuis plus de semaines que la fiche ne l’admet"),
     ("follow_up_due", "Suivi de 6 mois à échéance"),
     ("exit_to_validate", "Sortie à valider"),
     ("review_due", "Point de situation à faire"),

@@ -217,3 +217,76 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     assert orm(lambda: followed.participant.entretiens.get().summary) == report
     page.goto(url)
     assert page.locator("#id_summary").input_value() == "", "the draft went once the save was confirmed"
+
+
+@pytest.fixture
+def superuser():
+    from tests.factories import UserFactory
+
+    return UserFactory(email="technique@plie.fr", is_staff=True, is_superuser=True)
+
+
+def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_server, superuser, page, orm):
+    """No developer: the technical administrator creates the PLIE, defines an exit by its fiche's words, writes the
+    fiche with a target in the fiche's wording, joins the PLIE, and reads the fiche in the application."""
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Adresse e-mail").fill(superuser.email)
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+
+    page.goto(f"{live_server.url}/admin/plie/plie/add/")
+    page.locator("#id_name").fill("PLIE du Val de Garonne")
+    page.locator("#id_slug").fill("val-de-garonne")
+    page.locator("input[name=_save]").click()
+
+    page.goto(f"{live_server.url}/admin/operations/exitreason/add/")
+    page.locator("#id_plie").select_option(label="PLIE du Val de Garonne")
+    page.locator("#id_label").fill("CDD de plus de 8 mois")
+    page.locator("#id_category").select_option("positive")
+    page.locator("#id_contract_type").select_option("cdd")
+    page.locator("#id_min_months").fill("8")
+    page.locator("#id_duration_rule").select_option("more_than")
+    page.locator("#id_working_time").select_option("full_or_chosen")
+    page.locator("input[name=_save]").click()
+
+    page.goto(f"{live_server.url}/admin/operations/operation/add/")
+    page.locator("#id_plie").select_option(label="PLIE du Val de Garonne")
+    page.locator("#id_code").fill("FO1")
+    page.locator("#id_title").fill("Accompagnement renforcé 2023")
+    page.locator("#id_start").fill("01/01/2023")
+    page.locator("#id_end").fill("31/12/2023")
+    page.locator("#id_absence_alert_weeks").fill("4")
+    page.locator("#targets-group .add-row a").click()
+    page.locator("#id_targets-0-kind").select_option("entretiens_mensuels")
+    page.locator("#id_targets-0-qualifier").select_option("minimum")
+    page.locator("#id_targets-0-value_min").fill("1")
+    page.locator("#id_targets-0-label").fill("Un entretien physique par mois, à distance en formation")
+    page.locator("#id_targets-0-modalities").fill("physique")
+    page.locator("#id_targets-0-remote_during_steps").check()
+    page.locator("input[name=_save]").click()
+    assert "a été ajouté" in page.locator(".messagelist").inner_text()
+
+    page.goto(f"{live_server.url}/admin/plie/user/{superuser.pk}/change/")
+    page.locator("#memberships-0 .select2-selection").click()
+    page.locator(".select2-search__field").fill("Val de")
+    page.locator(".select2-results__option", has_text="PLIE du Val de Garonne").click()
+    page.locator("#id_memberships-0-role").select_option("admin")
+    page.locator("input[name=_save]").click()
+
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="FO1 — Accompagnement renforcé 2023").click()
+    page.wait_for_url("**/operations/*/")
+    assert "Un entretien physique par mois, à distance en formation" in page.locator("body").inner_text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "douzieme-plie.png", full_page=True)
+
+    from operations.models import ExitReason, Target
+
+    reason = orm(lambda: ExitReason.objects.get(plie__name="PLIE du Val de Garonne", label="CDD de plus de 8 mois"))
+    assert (reason.min_months, reason.duration_rule, reason.working_time) == (8, "more_than", "full_or_chosen")
+    target = orm(lambda: Target.objects.select_related("operation").get(operation__plie__name="PLIE du Val de Garonne"))
+    assert (target.modality_list, target.remote_during_steps, target.operation.absence_alert_weeks) == (
+        ["physique"],
+        True,
+        4,
+    )
