@@ -34,7 +34,7 @@ def next_period(operation):
 @transaction.atomic
 def renew_operation(*, operation, start, end, by):
     """« Reconduire la fiche »: next programming period's fiche of the same code, with this one's zones, caps,
-    targets, planned ETP (moved by whole years), neutralised exit reasons and text, for the team to adjust.
+    targets, eligibility rules, planned ETP (moved by whole years), neutralised exit reasons and text, for the team to adjust.
     ETP periods still running carry on by themselves: a period counts, day by day, for the fiche of its code in
     force that day."""
     renewed = Operation(plie=operation.plie, start=start, end=end, **{f: getattr(operation, f) for f in COPIED_FIELDS})
@@ -51,6 +51,9 @@ def renew_operation(*, operation, start, end, by):
     for cap in operation.cofinancing_caps.all():
         cap.pk, cap.operation = None, renewed
         cap.save()
+    for rule in operation.eligibility_rules.all():
+        rule.pk, rule.operation = None, renewed
+        rule.save()
     for planned in operation.planned_etps.all():
         planned.pk, planned.operation = None, renewed
         planned.start, planned.end = planned.start + shift, planned.end + shift

@@ -24,6 +24,7 @@ from .erasure import erase_participant, erasure_blocker, lift_restriction, restr
 from .forms import (
     AssignmentForm,
     CommissionForm,
+    ContractForm,
     DocumentForm,
     EmploymentForm,
     EntretienForm,
@@ -33,6 +34,7 @@ from .forms import (
     ParticipantForm,
     PrescriptionForm,
     ReceptionForm,
+    WaiverForm,
     WithdrawalForm,
     exit_situation_forms,
 )
@@ -63,13 +65,14 @@ def _parcours(request, pk):
     return get_for_user(Parcours.objects.select_related("participant__plie", "operation"), request.user, pk=pk)
 
 
-def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None):
+def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None, **fields):
     if uploaded:
-        Document.objects.create(
+        return Document.objects.create(
             participant=participant,
             parcours=parcours,
             entretien=entretien,
             kind=kind,
+            **fields,
             file=uploaded,
             original_name=uploaded.name[:200],
             content_type=uploaded.sniffed_type,
@@ -152,9 +155,9 @@ def participant_detail(request, pk):
     participant = _participant(request, pk)
     record_access(participant=participant, user=request.user, what="fiche")
     parcours = list(
-        participant.parcours.select_related("operation", "exit_reason", "exit_validated_by").prefetch_related(
-            "decisions", "assignments__referent", "steps__step_type"
-        )
+        participant.parcours.select_related(
+            "operation", "exit_reason", "exit_validated_by", "eligibility_waiver"
+        ).prefetch_related("decisions", "assignments__referent", "steps__step_type")
     )
     return render(
         request,
@@ -163,7 +166,7 @@ def participant_detail(request, pk):
             "participant": participant,
             "parcours_list": parcours,
             "entretiens": participant.entretiens.select_related("referent").prefetch_related("documents")[:100],
-            "documents": participant.documents.select_related("uploaded_by"),
+            "documents": participant.documents.select_related("uploaded_by", "proof_type"),
             "is_team": can_edit(request.user, participant.plie),
             "today": timezone.localdate(),
         },
@@ -373,6 +376,7 @@ def parcours_integration(request, pk):
             parcours=parcours,
             kind=DocumentKind.CONTRACT,
             by=request.user,
+            attests_on=data["entry_date"],
         )
 
     return _workflow_page(
@@ -385,6 +389,49 @@ def parcours_integration(request, pk):
         loads=loads,
         suggested=suggested,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_contract(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = ContractForm(
+        request.POST or None,
+        initial={
+            "participant_on": parcours.contract_signed_by_participant_on,
+            "referent_on": parcours.contract_signed_by_referent_on,
+            "direction_on": parcours.contract_signed_by_direction_on,
+            "fse_notice_on": parcours.fse_notice_on,
+        },
+    )
+
+    def action(data):
+        services.record_contract(parcours=parcours, by=request.user, **data)
+
+    return _workflow_page(
+        request, parcours, form, "Contrat d’engagement et notice FSE+", action,
+        "Les signatures et la remise de la notice FSE+ sont enregistrées.",
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_waiver(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = WaiverForm(request.POST or None, request.FILES or None)
+
+    def action(data):
+        letter = _attach(
+            data["letter"], participant=parcours.participant, parcours=parcours, kind=DocumentKind.WAIVER,
+            by=request.user, attests_on=data["signed_on"],
+        )  # fmt: skip
+        services.grant_waiver(
+            parcours=parcours, reason=data["reason"], signatory=data["signatory"], signed_on=data["signed_on"],
+            document=letter, by=request.user,
+        )  # fmt: skip
+
+    return _workflow_page(
+        request, parcours, form, "Dérogation d’éligibilité signée par la direction", action,
+        "La dérogation est enregistrée : elle tient lieu de preuve d’éligibilité à l’intégration.",
+    )  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -512,7 +559,7 @@ def entretien_create(request, pk):
 @require_http_methods(["GET", "POST"])
 def document_create(request, pk):
     participant = _participant(request, pk)
-    form = DocumentForm(request.POST or None, request.FILES or None)
+    form = DocumentForm(request.POST or None, request.FILES or None, plie=participant.plie)
     if request.method == "POST" and form.is_valid():
         current = participant.parcours.order_by("-prescription_date").first()
         _attach(
@@ -521,6 +568,8 @@ def document_create(request, pk):
             parcours=current,
             kind=form.cleaned_data["kind"],
             by=request.user,
+            proof_type=form.cleaned_data["proof_type"],
+            attests_on=form.cleaned_data["attests_on"],
         )
         messages.success(request, "Le justificatif est déposé.")
         return redirect(participant)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "reporting",
     "imports",
     "applications",
+    "controls",
 ]
 
 MIDDLEWARE = [
@@ -206,7 +207,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "args": ["retention"],
     },
+    "conservation des dossiers de contrôle": {
+        "task": "plie.tasks.enqueue_job",
+        "schedule": crontab(hour=2, minute=40),
+        "args": ["audit_pack_retention"],
+    },
 }
+# An auditor's pack (controls app) is a copy of proofs about named people: its ZIP goes after this many days, or at
+# the fiche's archiving deadline if that comes first; the record of the draw stays.
+AUDIT_PACK_RETENTION_DAYS = env.int("AUDIT_PACK_RETENTION_DAYS", default=180)
 
 # Security (OWASP ASVS level 2; see SECURITY.md).
 # A second factor (TOTP, with recovery codes) for every account; the demo may go without.

@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("steps.urls")),
     path("", include("reporting.urls")),
     path("", include("applications.urls")),
+    path("", include("controls.urls")),
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]
