@@ -108,6 +108,7 @@ def _convention(application):
 @transaction.atomic
 def record_expense(*, application, category, label, amount, paid_on, proof, by):
     """A realised expense of an accepted application, within the fiche's period, with its proof when there is one."""
+    application = Application.objects.select_related("operation").get(pk=application.pk)
     if not application.is_accepted:
         raise ValidationError("Seule une candidature retenue porte des dépenses réalisées.", code="not_accepted")
     operation = application.operation

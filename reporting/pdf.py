@@ -1,5 +1,7 @@
 """The bilan as the PDF document an FSE+ auditor receives (WeasyPrint)."""
 
+import warnings
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -22,7 +24,10 @@ def write_archival_pdf(html, *, title, progress=None):
     document.metadata.title = title
     if progress:
         progress(90)
-    return document.write_pdf(pdf_variant=PDF_VARIANT), len(document.pages)
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for the PDF/A output intent and never closes it.
+        warnings.filterwarnings("ignore", category=ResourceWarning, message=r"unclosed file .*sRGB2014\.icc")
+        return document.write_pdf(pdf_variant=PDF_VARIANT), len(document.pages)
 
 
 def render_bilan_html(report, *, requested_by=None):
