@@ -87,7 +87,10 @@ def candidate(db):
     return operation, team, referent, parcours
 
 
-def integrate(candidate, on=D(2023, 2, 1)):
+ENTRY_ON = D(2023, 2, 1)
+
+
+def integrate(candidate, on=ENTRY_ON):
     operation, team, referent, parcours = candidate
     return parcours_services.integrate(
         parcours=parcours, entry_date=on, operation=operation, referent=referent, by=team
@@ -503,10 +506,8 @@ def test_the_pack_page_and_the_download_are_the_teams_only(audited, prepare, ope
         for url in pages:
             response = client.get(url)
             response.close()  # the ZIP's file handle
-            if url.startswith("/controle/") and status == 403:
-                status_here = 404  # a pack is not even listed for a referent: not found
-            else:
-                status_here = status
+            # A pack is not even listed for a referent: not found.
+            status_here = 404 if url.startswith("/controle/") and status == 403 else status
             assert response.status_code == status_here, (user.email, url, response.status_code)
             if response.status_code != 200:
                 assert str(audited["bare"].participant) not in response.content.decode(errors="ignore")
