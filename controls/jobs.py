@@ -19,11 +19,3 @@ def _failed(job, message):
 @job_kind("audit_pack", interrupted=_interrupted, failed=_failed)
 def _generate(job):
     generate_pack(job.object_id)
-
-
-@job_kind("audit_pack_retention")
-def _purge(job):
-    """Nightly: the packs past their retention date lose their file (controls.services.purge_expired_packs)."""
-    from .services import purge_expired_packs
-
-    purge_expired_packs()

@@ -295,17 +295,6 @@ class WaiverForm(forms.Form):
         return check_upload(self.cleaned_data["letter"])
 
 
-class WithdrawalForm(forms.Form):
-    """An erasure or a restriction: its reason goes to the journal, which must hold no personal data."""
-
-    reason = forms.CharField(
-        label="Motif",
-        max_length=200,
-        help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
-    )
-    confirm = forms.BooleanField(label="Je confirme cette décision (un effacement, lui, est définitif).", required=True)
-
-
 class ExitSituationForm(forms.Form):
     """The situation upon leaving a fiche (shared/spec/fse.md): four answers, several may be « Oui »."""
 

@@ -39,10 +39,12 @@ INSTALLED_APPS = [
     "operations",
     "participants",
     "steps",
-    "reporting",
-    "imports",
     "applications",
+    "reporting",
     "controls",
+    "privacy",
+    "imports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -206,11 +208,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plie.tasks.enqueue_job",
         "schedule": crontab(hour=2, minute=30),
         "args": ["retention"],
-    },
-    "conservation des dossiers de contrôle": {
-        "task": "plie.tasks.enqueue_job",
-        "schedule": crontab(hour=2, minute=40),
-        "args": ["audit_pack_retention"],
     },
 }
 # An auditor's pack (controls app) is a copy of proofs about named people: its ZIP goes after this many days, or at
