@@ -5,7 +5,7 @@ from django.db import transaction
 
 from plie.audit import save_as
 
-from .models import Operation
+from .models import EligibilityRule, Operation
 
 # What next year's fiche takes from this one; the FSE+ payment year and the legal hold belong to each year's fiche.
 COPIED_FIELDS = [
@@ -72,3 +72,18 @@ def set_retention(*, operation, last_payment_year, legal_hold, by):
     operation.last_payment_year = last_payment_year
     operation.legal_hold = legal_hold
     return save_as(operation, by)
+
+
+@transaction.atomic
+def add_eligibility_rule(*, operation, criterion, proof_type, by):
+    """The fiche now requires `proof_type` for `criterion` ("": of everyone entering); kept in the history."""
+    if proof_type.plie_id != operation.plie_id:
+        raise ValueError("proof type of another PLIE")
+    rule = EligibilityRule.objects.filter(operation=operation, criterion=criterion, proof_type=proof_type).first()
+    return rule or save_as(EligibilityRule(operation=operation, criterion=criterion, proof_type=proof_type), by)
+
+
+@transaction.atomic
+def remove_eligibility_rule(*, rule, by):
+    rule._history_user = by
+    rule.delete()

@@ -598,3 +598,29 @@ def test_the_nightly_retention_deletes_the_expired_packs(audited, prepare, opera
     call_command("apply_retention", "--apply", "--json")
     assert '"audit_packs_deleted": 1' in capsys.readouterr().out
     assert AuditPack.objects.get().status == PackStatus.PURGED
+
+
+def test_the_team_edits_the_proofs_a_fiche_requires_and_others_only_read_them(client_of, copil, outsider):
+    operation = sources()
+    team = MembershipFactory(plie=operation.plie, role=Role.ANIMATION).user
+    reader = MembershipFactory(plie=operation.plie, role=Role.COPIL).user
+    url = reverse("eligibility_rules", args=[operation.pk])
+    client = client_of(team)
+    assert "Attestation de droits au RSA" in client.get(url).content.decode()
+    response = client.post(url, {"add_type": "1", "label": "Attestation Cap emploi", "code": "cap-emploi",
+                                 "validity_months": "6"})  # fmt: skip
+    assert response.status_code == 302
+    added = proof(operation.plie, "cap-emploi")
+    client.post(url, {"add_rule": "1", "criterion": "rqth", "proof_type": added.pk})
+    rule = EligibilityRule.objects.get(operation=operation, proof_type=added)
+    assert rule.history.get().history_user == team
+    client.post(url, {"delete_rule": rule.pk})
+    assert not EligibilityRule.objects.filter(pk=rule.pk).exists()
+    assert client_of(reader).get(url).status_code == 200
+    assert (
+        client_of(reader)
+        .post(url, {"delete_rule": EligibilityRule.objects.filter(operation=operation).first().pk})
+        .status_code
+        == 403
+    )
+    assert client_of(outsider).get(url).status_code == 404
