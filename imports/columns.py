@@ -1,11 +1,12 @@
 """The four kinds of extract (shared/spec/import-format.md), their columns, and how a file's headers are matched."""
 
-import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
 
-from plie.text import fold
+from . import values
+from .values import normalize
 
 
 class Kind(models.TextChoices):
@@ -15,7 +16,6 @@ class Kind(models.TextChoices):
     ENTRETIENS = "entretiens", "Entretiens"
 
 
-# Files are imported in this order whatever the order given: each kind refers to the ones before it.
 # Situation upon leaving, per column: the Participation field it answers (participants.models.Participation).
 EXIT_SITUATION_COLUMNS = {
     "Sortie : en recherche d'emploi": "exit_job_searching",
@@ -24,84 +24,83 @@ EXIT_SITUATION_COLUMNS = {
     "Sortie : en emploi": "exit_employment",
 }
 
+# Files are imported in this order whatever the order given: each kind refers to the ones before it.
 KIND_ORDER = [Kind.REFERENTS, Kind.PARTICIPANTS, Kind.STEPS, Kind.ENTRETIENS]
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the format: its header, whether a row needs it, how a cell is read, and for the columns that
+    copy one-to-one into a model, the field they fill."""
+
     name: str
     required: bool = False
+    parse: Callable = values.text
+    field: str = ""
 
 
 COLUMNS = {
     Kind.PARTICIPANTS: [
         Column("ID participant", True),
         Column("ID parcours"),
-        Column("Nom", True),
-        Column("Prénom", True),
-        Column("Sexe", True),
-        Column("Date de naissance", True),
-        Column("Code INSEE"),
+        Column("Nom", True, field="last_name"),
+        Column("Prénom", True, field="first_name"),
+        Column("Sexe", True, values.sex, "sex"),
+        Column("Date de naissance", True, values.date, "birth_date"),
+        Column("Code INSEE", parse=values.insee),
         Column("Commune"),
-        Column("Code postal"),
-        Column("QPV"),
-        Column("Niveau de formation"),
-        Column("RSA"),
-        Column("RQTH"),
-        Column("DELD"),
-        Column("BPI"),
-        Column("Prescripteur"),
-        Column("Date d'entrée", True),
-        Column("Date de sortie"),
+        Column("Code postal", parse=values.postal_code, field="postal_code"),
+        Column("QPV", parse=values.boolean, field="qpv"),
+        Column("Niveau de formation", parse=values.qualification_level, field="qualification_level"),
+        Column("RSA", parse=values.boolean, field="rsa"),
+        Column("RQTH", parse=values.boolean, field="rqth"),
+        Column("DELD", parse=values.boolean, field="deld"),
+        Column("BPI", parse=values.boolean, field="bpi"),
+        Column("Prescripteur", parse=values.prescriber),
+        Column("Date d'entrée", True, values.date),
+        Column("Date de sortie", parse=values.date),
         Column("Motif de sortie"),
         Column("Référent", True),
         Column("Structure"),
         # The FSE+ entry questionnaire and the situation upon leaving (shared/spec/fse.md), all optional.
-        Column("Situation emploi à l'entrée"),
-        Column("Sans emploi depuis"),
-        Column("Handicap"),
-        Column("Ressortissant pays tiers"),
-        Column("Origine étrangère"),
-        Column("Sans domicile"),
-        *[Column(name) for name in EXIT_SITUATION_COLUMNS],
+        Column("Situation emploi à l'entrée", parse=values.employment_status, field="employment_status"),
+        Column("Sans emploi depuis", parse=values.date, field="unemployed_since"),
+        Column("Handicap", parse=values.answer, field="disability"),
+        Column("Ressortissant pays tiers", parse=values.third_country, field="nationality"),
+        Column("Origine étrangère", parse=values.answer, field="foreign_background"),
+        Column("Sans domicile", parse=values.answer, field="homeless"),
+        *[Column(name, parse=values.answer) for name in EXIT_SITUATION_COLUMNS],
     ],
     Kind.STEPS: [
         Column("ID étape", True),
         Column("ID participant", True),
         Column("ID parcours"),
         Column("Type d'étape", True),
-        Column("Date de début", True),
-        Column("Date de fin"),
-        Column("Statut"),
-        Column("Validée"),
+        Column("Date de début", True, values.date),
+        Column("Date de fin", parse=values.date),
+        Column("Statut", parse=values.step_status),
+        Column("Validée", parse=values.boolean),
         Column("Organisme"),
     ],
     Kind.ENTRETIENS: [
         Column("ID entretien", True),
         Column("ID participant", True),
-        Column("Date", True),
-        Column("Modalité"),
+        Column("Date", True, values.date),
+        Column("Modalité", parse=values.modality),
         Column("Référent"),
-        Column("Émargement"),
+        Column("Émargement", parse=values.boolean),
     ],
     Kind.REFERENTS: [
         Column("Référent", True),
         Column("Structure", True),
         Column("Opération", True),
-        Column("ETP", True),
-        Column("Date de début", True),
-        Column("Date de fin"),
+        Column("ETP", True, values.etp),
+        Column("Date de début", True, values.date),
+        Column("Date de fin", parse=values.date),
         Column("Zone"),
-        Column("Email"),
+        Column("Email", parse=values.email),
     ],
 }
-
-
-@functools.lru_cache(maxsize=100_000)
-def normalize(text):
-    """Case, accents, surrounding and repeated spaces and the kind of apostrophe do not matter."""
-    text = str(text).replace("’", "'").replace("‘", "'").replace("`", "'")
-    return " ".join(fold(text).split())
 
 
 @dataclass

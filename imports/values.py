@@ -5,11 +5,20 @@ import functools
 import re
 from decimal import Decimal, InvalidOperation
 
-from .columns import normalize
+from participants.models import Modality, Nationality, Prescriber
+from plie.text import fold
+from steps.models import StepStatus
 
 
 class InvalidCellError(ValueError):
     pass
+
+
+@functools.lru_cache(maxsize=100_000)
+def normalize(text):
+    """Case, accents, surrounding and repeated spaces and the kind of apostrophe do not matter."""
+    text = str(text).replace("’", "'").replace("‘", "'").replace("`", "'")
+    return " ".join(fold(text).split())
 
 
 def text(value):
@@ -141,3 +150,39 @@ def answer(value):
     if key in FALSE:
         return "no"
     raise InvalidCellError("Oui, Non ou Ne souhaite pas répondre")
+
+
+def options(choices, extra=None):
+    """{normalized label or value: value} of a model's choices, with extra spellings."""
+    found = {normalize(label): value for value, label in choices}
+    found.update({normalize(value): value for value, _ in choices})
+    found.update(extra or {})
+    return found
+
+
+PRESCRIBERS = options(Prescriber.choices, {"pole emploi": Prescriber.FRANCE_TRAVAIL, "ft": Prescriber.FRANCE_TRAVAIL})
+STEP_STATUSES = options(StepStatus.choices, {"prevue": StepStatus.PROPOSED, "proposee": StepStatus.PROPOSED})
+MODALITIES = options(Modality.choices, {"telephonique": Modality.PHONE, "visioconference": Modality.VIDEO})
+step_status = choice(STEP_STATUSES, "Prévue, En cours, Réalisée ou Abandonnée")
+modality = choice(MODALITIES, "Physique, Téléphone, Visio ou Collectif")
+
+
+def third_country(value):
+    return {"yes": Nationality.OUTSIDE_EU, "no": Nationality.FRANCE_OR_EU, "declined": Nationality.DECLINED}[
+        answer(value)
+    ]
+
+
+def prescriber(value):
+    """(prescriber, detail): a known prescriber, or « other » with the name as written."""
+    key = normalize(value)
+    return (PRESCRIBERS[key], "") if key in PRESCRIBERS else (Prescriber.OTHER, value.strip()[:200])
+
+
+def etp(value):
+    number = decimal(value)
+    if not 0 < number <= 1:
+        raise InvalidCellError("un ETP supérieur à 0 et au plus égal à 1, par exemple 0,8")
+    if number != number.quantize(Decimal("0.01")):
+        raise InvalidCellError("un ETP avec au plus deux décimales, par exemple 0,75")
+    return number

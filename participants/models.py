@@ -1,4 +1,5 @@
 import uuid
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -80,7 +81,10 @@ class ParticipantQuerySet(models.QuerySet):
 
 
 class Participant(models.Model):
-    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="participants", verbose_name="PLIE")
+    # No index of its own: the indexes below and the external id's uniqueness all lead with the PLIE.
+    plie = models.ForeignKey(
+        Plie, on_delete=models.PROTECT, related_name="participants", verbose_name="PLIE", db_index=False
+    )
     external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
@@ -91,7 +95,13 @@ class Participant(models.Model):
     address = models.CharField("adresse", max_length=250, blank=True)
     postal_code = models.CharField("code postal", max_length=5, blank=True)
     commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="commune"
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
+        db_index=False,  # a plain index below: no « LIKE » index on a code matched only whole
     )
     qualification_level = models.PositiveSmallIntegerField(
         "niveau de qualification", choices=QUALIFICATION_LEVELS, null=True, blank=True
@@ -161,7 +171,9 @@ class Participant(models.Model):
     )
 
     objects = ParticipantQuerySet.as_manager()
-    history = HistoricalRecords()
+    # History tables keep no index on the foreign keys they copy: they are written by every import and read by object
+    # (id), or by participant or parcours for the participant's history page (those indexes stay).
+    history = HistoricalRecords(no_db_index=["plie", "commune", "archived_by", "restricted_by"])
 
     class Meta:
         verbose_name = "participant"
@@ -170,6 +182,7 @@ class Participant(models.Model):
         indexes = [
             models.Index(fields=["plie", "last_name", "first_name"]),
             models.Index(fields=["plie", "birth_date"]),
+            models.Index(fields=["commune"], name="participant_commune"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -244,6 +257,67 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = [Status.ACTIVE, Status.FOLLOW_UP, Status.EXIT_PENDING]
+
+
+class StepStatus(models.TextChoices):
+    """Where a step of a parcours stands (steps.models.Step.status). Defined here, below steps, because the alerts of
+    a parcours read it (participants/alerts.py); steps.models imports it from here."""
+
+    PROPOSED = "proposed", "Proposée"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Réalisée"
+    ABANDONED = "abandoned", "Abandonnée"
+
+
+RUNNING_STEP_STATUSES = [StepStatus.PROPOSED, StepStatus.IN_PROGRESS]
+
+
+class Action(NamedTuple):
+    label: str
+    url_name: str
+    statuses: frozenset
+    team_only: bool = True  # the animation team (and the admin); the others only for the parcours assigned to them
+    style: str = "btn-outline-primary"
+    post: bool = False
+
+
+# What may be done to a parcours in each state, in one place: the write functions refuse anything else
+# (participants.services, steps.services) and the pages offer exactly these, in this order.
+PARCOURS_ACTIONS = {
+    "reception": Action(
+        "Enregistrer l’accueil", "parcours_reception", frozenset({Status.PRESCRIBED}), style="btn-primary"
+    ),
+    "commission": Action(
+        "Décision de commission",
+        "parcours_commission",
+        frozenset({Status.RECEIVED, Status.POSTPONED}),
+        style="btn-primary",
+    ),
+    "integration": Action(
+        "Intégrer (contrat d’engagement)", "parcours_integration", frozenset({Status.ACCEPTED}), style="btn-primary"
+    ),
+    "assignment": Action("Changer de référent", "parcours_assignment", frozenset(OPEN_STATUSES)),
+    "validate_exit": Action(
+        "Valider la sortie", "parcours_validate_exit", frozenset({Status.EXIT_PENDING}), style="btn-success", post=True
+    ),
+    "step": Action(
+        "Positionner sur une étape",
+        "step_create",
+        frozenset({Status.ACTIVE, Status.FOLLOW_UP}),
+        team_only=False,
+        style="btn-primary",
+    ),
+    "employment": Action(
+        "Emploi trouvé", "parcours_employment", frozenset({Status.ACTIVE, Status.FOLLOW_UP}), team_only=False
+    ),
+    "exit": Action(
+        "Sortie",
+        "parcours_exit",
+        frozenset({Status.ACTIVE, Status.FOLLOW_UP}),
+        team_only=False,
+        style="btn-outline-danger",
+    ),
+}
 
 
 class ContractType(models.TextChoices):
@@ -359,7 +433,7 @@ class Parcours(models.Model):
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     objects = ParcoursQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["operation", "exit_reason", "exit_validated_by"])
 
     class Meta:
         verbose_name = "parcours"
@@ -437,6 +511,17 @@ class Parcours(models.Model):
             self.entry_date is not None and self.entry_date <= day and (self.exit_date is None or day <= self.exit_date)
         )
 
+    def allows(self, action):
+        return self.status in PARCOURS_ACTIONS[action].statuses
+
+    def offered_actions(self, is_team):
+        """The actions of PARCOURS_ACTIONS this parcours is in a state for, as (name, action) pairs for a page."""
+        return [
+            (name, action)
+            for name, action in PARCOURS_ACTIONS.items()
+            if self.status in action.statuses and (is_team or not action.team_only)
+        ]
+
 
 class CommissionOutcome(models.TextChoices):
     ACCEPTED = "accepted", "Admis"
@@ -495,7 +580,7 @@ class ReferentAssignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="affecté par"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["referent", "assigned_by"])
 
     class Meta:
         verbose_name = "affectation à un référent"
@@ -605,7 +690,9 @@ class Participation(models.Model):
     )
 
     objects = ParticipationQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        no_db_index=["participant", "operation", "referent", "commune", "situation_corrected_by", "exit_recorded_by"]
+    )
 
     EXIT_FIELDS = ["exit_job_searching", "exit_training", "exit_qualification", "exit_employment"]
 

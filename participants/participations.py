@@ -12,9 +12,10 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from operations.models import FseResult, Operation
+from plie import bulk
 
 from . import attribution
 from .models import ISCED_BANDS, Answer, Education, EmploymentStatus, Participant, Participation
@@ -33,6 +34,20 @@ SITUATION_FIELDS = [
     "commune_id",
 ]
 DATE_FIELDS = ["entry_date", "last_day", "referent_id"]
+# What situation_of reads of a participant.
+PERSON_FIELDS = [
+    "birth_date",
+    "qualification_declined",
+    "qualification_level",
+    "sex",
+    "employment_status",
+    "unemployed_since",
+    "disability",
+    "nationality",
+    "foreign_background",
+    "homeless",
+    "commune_id",
+]
 
 
 def long_term_unemployed(status, since, entry_date, age):
@@ -87,6 +102,18 @@ def _attributed(operations, participant_ids):
     return found
 
 
+def _people(plie_id, participant_ids, wanted):
+    """{id: participant} of `wanted`, with what situation_of reads. By PLIE rather than by a list of ids when the
+    whole PLIE is synced: a first import attributes a hundred thousand people at once."""
+    people = Participant.objects.filter(plie_id=plie_id).only(*PERSON_FIELDS)
+    if participant_ids is not None:
+        people = people.filter(pk__in=participant_ids)
+    people = {person.pk: person for person in people}
+    missing = wanted - people.keys()
+    people.update(Participant.objects.only(*PERSON_FIELDS).in_bulk(missing) if missing else {})
+    return people
+
+
 @transaction.atomic
 def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     """Creates, moves and deletes the PLIE's participations (or those of `participant_ids`) to match attribution.
@@ -99,7 +126,7 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     if participant_ids is not None:
         existing = existing.filter(participant_id__in=participant_ids)
     existing = {(p.participant_id, p.operation_id): p for p in existing}
-    people = Participant.objects.in_bulk({participant_id for participant_id, _ in found})
+    people = _people(plie_id, participant_ids, {participant_id for participant_id, _ in found})
 
     created, updated = [], []
     for key, (entry, last, referent_id) in found.items():
@@ -107,14 +134,14 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
         participant, operation = people[key[0]], operations[key[1]]
         if participation is None:
             created.append(
-                Participation(
-                    participant_id=key[0],
-                    operation_id=key[1],
-                    entry_date=entry,
-                    last_day=last,
-                    referent_id=referent_id,
+                {
+                    "participant_id": key[0],
+                    "operation_id": key[1],
+                    "entry_date": entry,
+                    "last_day": last,
+                    "referent_id": referent_id,
                     **situation_of(participant, entry),
-                )
+                }
             )
             continue
         before = [getattr(participation, name) for name in DATE_FIELDS + SITUATION_FIELDS]
@@ -137,8 +164,8 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
         if before != [getattr(participation, name) for name in DATE_FIELDS + SITUATION_FIELDS]:
             updated.append(participation)
     reason = "Attribution recalculée"
-    if created:
-        bulk_create_with_history(created, Participation, default_user=by, default_change_reason=reason)
+    # COPY with the history: a first import makes one participation per parcours, hundreds of thousands at once.
+    bulk.create(Participation, created, by=by, reason=reason)
     if updated:
         bulk_update_with_history(
             updated, Participation, DATE_FIELDS + SITUATION_FIELDS, default_user=by, default_change_reason=reason

@@ -27,7 +27,17 @@ from .models import (
 UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
 
 
-def _expect(parcours, *statuses):
+def _expect(parcours, action):
+    if not parcours.allows(action):
+        raise ValidationError(
+            "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
+            params={"status": parcours.get_status_display()},
+            code="wrong_status",
+        )
+
+
+def _expect_status(parcours, *statuses):
+    """For the records about a parcours that are not steps of it (contract signatures, eligibility waiver)."""
     if parcours.status not in statuses:
         raise ValidationError(
             "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
@@ -68,7 +78,7 @@ def prescribe(*, participant, prescriber, prescription_date, by, prescriber_deta
 
 @transaction.atomic
 def record_reception(*, parcours, date, kind, by):
-    _expect(parcours, Status.PRESCRIBED)
+    _expect(parcours, "reception")
     _not_in_future(date, "La date d’accueil")
     if date < parcours.prescription_date:
         raise ValidationError("L’accueil ne peut pas précéder la prescription.", code="before_prescription")
@@ -80,7 +90,7 @@ def record_reception(*, parcours, date, kind, by):
 @transaction.atomic
 def decide_admission(*, parcours, date, outcome, reason, by):
     """The integration commission's decision; refusals and postponements are kept with their reason."""
-    _expect(parcours, Status.RECEIVED, Status.POSTPONED)
+    _expect(parcours, "commission")
     reason = reason.strip()
     _not_in_future(date, "La date de la commission")
     if date < (parcours.reception_date or parcours.prescription_date):
@@ -100,7 +110,7 @@ def decide_admission(*, parcours, date, outcome, reason, by):
 @transaction.atomic
 def integrate(*, parcours, entry_date, operation, referent, by):
     """The contrat d'engagement is signed: the parcours starts on the operation, followed by its referent."""
-    _expect(parcours, Status.ACCEPTED)
+    _expect(parcours, "integration")
     _not_in_future(entry_date, "La date de signature du contrat d’engagement")
     plie_id = parcours.participant.plie_id
     if operation.plie_id != plie_id or referent.plie_id != plie_id:
@@ -140,7 +150,7 @@ def integrate(*, parcours, entry_date, operation, referent, by):
 @transaction.atomic
 def record_contract(*, parcours, participant_on, referent_on, direction_on, fse_notice_on, by):
     """The contrat d'engagement's three signatures and the FSE+ information notice, each with its date."""
-    _expect(parcours, *OPEN_STATUSES, Status.EXITED)
+    _expect_status(parcours, *OPEN_STATUSES, Status.EXITED)
     for day, what in [
         (participant_on, "La signature du participant"),
         (referent_on, "La signature du référent"),
@@ -161,7 +171,7 @@ def record_contract(*, parcours, participant_on, referent_on, direction_on, fse_
 @transaction.atomic
 def grant_waiver(*, parcours, reason, signatory, signed_on, document, by):
     """The PLIE direction's signed exception to the eligibility proofs, kept with its letter."""
-    _expect(parcours, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED)
+    _expect_status(parcours, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED)
     _not_in_future(signed_on, "La date de la dérogation")
     if document.participant_id != parcours.participant_id or document.kind != DocumentKind.WAIVER:
         raise ValidationError("Joignez la dérogation signée de ce participant.", code="no_letter")
@@ -182,7 +192,7 @@ def grant_waiver(*, parcours, reason, signatory, signed_on, document, by):
 @transaction.atomic
 def assign_referent(*, parcours, referent, on, reason, by):
     """A new referent from `on`; the previous assignment ends the day before and stays in the history."""
-    _expect(parcours, *OPEN_STATUSES)
+    _expect(parcours, "assignment")
     if referent.plie_id != parcours.participant.plie_id:
         raise ValidationError("Ce référent n’appartient pas au PLIE.", code="other_plie")
     current = parcours.assignments.select_for_update().filter(end__isnull=True).first()
@@ -207,7 +217,7 @@ def assign_referent(*, parcours, referent, on, reason, by):
 @transaction.atomic
 def start_employment_follow_up(*, parcours, job_start, contract_type, by):
     """The person found a job: the 6-month follow-up in employment starts."""
-    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _expect(parcours, "employment")
     _not_in_future(job_start, "Le début de l’emploi")
     if job_start < parcours.entry_date:
         raise ValidationError("L’emploi ne peut pas commencer avant l’entrée dans le parcours.", code="before_entry")
@@ -219,7 +229,7 @@ def start_employment_follow_up(*, parcours, job_start, contract_type, by):
 @transaction.atomic
 def record_exit(*, parcours, exit_date, reason, by):
     """An exit. A positive exit waits for the animation team's validation, after the 6-month follow-up."""
-    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _expect(parcours, "exit")
     _not_in_future(exit_date, "La date de sortie")
     if reason.plie_id != parcours.participant.plie_id or not reason.is_active:
         raise ValidationError("Ce motif de sortie n’existe pas dans la nomenclature du PLIE.", code="unknown_reason")
@@ -246,7 +256,7 @@ def record_exit(*, parcours, exit_date, reason, by):
 @transaction.atomic
 def validate_exit(*, parcours, by, today=None):
     """The animation team validates a positive exit once the 6-month follow-up in employment is over."""
-    _expect(parcours, Status.EXIT_PENDING)
+    _expect(parcours, "validate_exit")
     due = parcours.follow_up_due_on
     if due and (today or timezone.localdate()) < due:
         raise ValidationError(

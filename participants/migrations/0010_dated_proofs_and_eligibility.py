@@ -16,7 +16,7 @@ no_overlap = importlib.import_module("participants.migrations.0002_parcours_no_o
 class Migration(migrations.Migration):
     dependencies = [
         ("operations", "0008_eligibility_and_staff_time"),
-        ("participants", "0008_erasure_record_documents_deleted"),
+        ("participants", "0009_drop_unused_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

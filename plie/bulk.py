@@ -1,12 +1,14 @@
-"""Set-based writes for large imports: COPY and UPDATE … FROM on PostgreSQL, executemany elsewhere.
+"""Set-based writes for large batches (imports, FSE+ participations): COPY and UPDATE … FROM on PostgreSQL,
+executemany elsewhere.
 
 The ORM's bulk_create builds a model instance and a parameter list per row; for hundreds of thousands of rows that
-is most of the import's time (see `manage.py bench_imports`). These helpers take plain tuples instead, and write the
-audit trail (django-simple-history's tables) with the importer as actor: created rows are copied there from the same
+is most of an import's time (see `manage.py bench_imports`). These helpers take plain tuples or dicts instead, and
+write the audit trail (django-simple-history's tables) with the actor: created rows are copied there from the same
 tuples, updated rows with one INSERT … SELECT per batch.
 """
 
 from django.db import connection
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -46,9 +48,10 @@ def allocate_ids(model, count):
     with connection.cursor() as cursor:
         if _is_postgres():
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)",
+                [table, count],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchone()[0]
         # SQLite (demo and tests): the write lock is taken below, inside the caller's transaction.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {_quote(table)}")
         start = cursor.fetchone()[0]
@@ -124,3 +127,33 @@ def record_history(model, ids, history_type, *, by, reason):
             [timezone.now(), reason[:100], history_type, by.pk if by else None],
         )
         cursor.execute("DROP TABLE import_ids")
+
+
+def create(model, dicts, *, by, reason):
+    """Insert rows given as dicts of field values (attnames), completed with the fields' defaults as the ORM would,
+    with their '+' historical records when the model keeps a history. Returns the new ids, in order."""
+    ids = allocate_ids(model, len(dicts))
+    if dicts:
+        columns, rows = full_rows(model, dicts, ids)
+        history = ("+", by, reason) if hasattr(model, "history") else None
+        insert(model, columns, rows, history=history)
+    return ids
+
+
+def full_rows(model, dicts, ids):
+    """Complete rows for a table: the given values, then the field defaults, as the ORM would fill them."""
+    now = timezone.now()
+    pairs = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            default = now
+        elif f.default is not NOT_PROVIDED:
+            default = f.default() if callable(f.default) else f.default
+        else:
+            default = None if f.null else ""
+        pairs.append((f.attname, default))
+    columns = ["id", *(model._meta.get_field(name).column for name, _ in pairs)]
+    rows = [(pk, *[d.get(name, default) for name, default in pairs]) for pk, d in zip(ids, dicts, strict=True)]
+    return columns, rows

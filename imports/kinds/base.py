@@ -1,0 +1,256 @@
+"""What every kind of extract shares: reading the cells column by column, reporting errors at their line and column,
+comparing a row with what is stored, and writing the plan set-based (plie/bulk.py)."""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from operations.models import Referent, Structure, StructureKind
+from participants.models import Parcours, Participant
+from participants.participations import sync_participations
+from plie import bulk
+from plie.audit import save_as
+
+from .. import values
+from ..columns import COLUMNS
+from ..results import UNCHANGED, UPDATE
+from ..values import normalize
+
+FORMULA = "formule de tableur refusée : enregistrez la valeur calculée, pas la formule"
+MISSING = "valeur obligatoire manquante"
+UNKNOWN_PARTICIPANT = "participant inconnu : il n’est ni dans le fichier des participants de cet import ni dans la base"
+
+
+class Invalid:
+    """A cell that could not be read: what was expected, said once for every cell that holds the same text."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message):
+        self.message = message
+
+
+def read_cell(raw, parse, required):
+    """The value of one cell, None when empty, or Invalid(message)."""
+    raw = raw.strip()
+    if not raw:
+        return Invalid(MISSING) if required else None
+    if raw[0] == "=":
+        return Invalid(FORMULA)
+    try:
+        return parse(raw)
+    except values.InvalidCellError as invalid:
+        return Invalid(f"valeur attendue : {invalid}")
+
+
+class NewReferent:
+    """A referent named in a file, to be created when the file is written (the check phase writes nothing)."""
+
+    def __init__(self, name, structure):
+        self.name, self.structure, self.pk = name, structure, None
+
+
+class Importer:
+    """One file of one kind: parse, then `check` (load what is stored, check the rows, plan), then `write`."""
+
+    kind = None
+
+    def __init__(self, plie, *, by, create_referents, result):
+        self.plie, self.by, self.create_referents, self.result = plie, by, create_referents, result
+        self.by_id = by.pk if by else None
+        self.now = timezone.now()
+        self.reason = f"Import : {result.name}"[:100]
+
+    def run(self, table, recognition, report):
+        self.headers = {name: table.headers[index].strip() for name, index in recognition.positions.items()}
+        self.present = set(recognition.positions)
+        self.positions = recognition.positions
+        report(0, "lecture des lignes")
+        rows = self.parse(table)
+        report(0.3, "contrôle des lignes")
+        plan = self.check(rows)
+        self.result.count(rows, self.label)
+        if self.result.rejected:
+            return
+        report(0.6, "écriture")
+        with transaction.atomic():
+            # A file that changes no row writes nothing: re-importing the same extract costs only its checks.
+            if self.result.created or self.result.updated:
+                self.write(plan)
+                # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+                sync_participations(self.plie.pk, by=self.by)
+            self.after_sync(plan)
+
+    def check(self, rows):
+        known = self.load(rows)
+        self.check_rows(rows, known)
+        return self.plan(rows, known)
+
+    def load(self, rows):
+        """What the rows are compared with, read in a few queries."""
+        return {}
+
+    def check_rows(self, rows, known):
+        """Errors that each row shows by itself or against the stored data."""
+
+    def plan(self, rows, known):
+        raise NotImplementedError
+
+    def write(self, plan):
+        raise NotImplementedError
+
+    def after_sync(self, plan):
+        """What a file says of the participations, once they follow the rows just written."""
+
+    def label(self, row):
+        return ""
+
+    def parse(self, table):
+        """Rows as dicts of values. Column by column, and each distinct text of a column read once: an extract
+        repeats its dates, answers and names many times."""
+        width = max(self.positions.values(), default=-1) + 1
+        rows = []
+        for offset, cells in enumerate(table.rows):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            rows.append({"_line": offset + 2, "_cells": cells})
+        columns = {column.name: column for column in COLUMNS[self.kind]}
+        for name in self.positions:  # in the file's order, as its errors are reported within a line
+            self.parse_column(rows, columns[name])
+        return rows
+
+    def parse_column(self, rows, column):
+        name, index = column.name, self.positions[column.name]
+        texts = [row["_cells"][index] for row in rows]
+        read = {raw: read_cell(raw, column.parse, column.required) for raw in set(texts)}
+        cells = [read[raw] for raw in texts]
+        invalid = any(value.__class__ is Invalid for value in read.values())
+        for row, value in zip(rows, cells, strict=True):
+            row[name] = value
+            if invalid and value.__class__ is Invalid:
+                row[name] = None
+                self.fail(row, name, value.message)
+
+    def fail(self, row, column, message):
+        index = self.positions.get(column)
+        cells = row["_cells"]
+        raw = cells[index].strip() if index is not None and index < len(cells) else ""
+        self.result.error(row["_line"], self.headers.get(column, column), raw, message)
+        row["_failed"] = True
+
+    def duplicates(self, rows, key, column, what):
+        seen = {}
+        for row in rows:
+            value = key(row)
+            if value is None:
+                continue
+            if value in seen:
+                self.fail(row, column, f"{what} en double : déjà à la ligne {seen[value]}")
+            else:
+                seen[value] = row["_line"]
+
+    @staticmethod
+    def status_of(changed):
+        return UPDATE if changed else UNCHANGED
+
+    @staticmethod
+    def diff(current, wanted):
+        """The fields of `wanted` whose value differs from `current` (a referent compared by its id)."""
+        return {
+            name: value
+            for name, value in wanted.items()
+            if current.get(name) != value and (value.__class__ not in REFERENTS or current.get(name) != value.pk)
+        }
+
+    def referents_by_name(self):
+        return {
+            normalize(f"{r.first_name} {r.last_name}"): r
+            for r in Referent.objects.filter(plie=self.plie).only("id", "first_name", "last_name", "structure_id")
+        }
+
+    def resolve_referent(self, row, referents, structure_name=None):
+        name = row.get("Référent")
+        if name is None:
+            return None
+        referent = referents.get(normalize(name))
+        if referent is None and self.create_referents:
+            referent = referents[normalize(name)] = NewReferent(name, structure_name)
+        if referent is None:
+            self.fail(
+                row,
+                "Référent",
+                "référent inconnu dans ce PLIE : importez d’abord le fichier des référents, "
+                "ou demandez la création des référents manquants",
+            )
+        return referent
+
+    def create_new_referents(self, rows):
+        """The referents the file names and the PLIE lacks, created on request, with their structure."""
+        pending = {id(r["_referent"]): r["_referent"] for r in rows if isinstance(r.get("_referent"), NewReferent)}
+        for referent in pending.values():
+            first, _, last = referent.name.strip().partition(" ")
+            name = referent.structure or "Structure non renseignée"
+            structure = Structure.objects.filter(plie=self.plie, name__iexact=name).first() or save_as(
+                Structure(plie=self.plie, name=name, kind=StructureKind.ASSOCIATION), self.by
+            )
+            created = save_as(
+                Referent(plie=self.plie, first_name=first, last_name=last.strip() or first, structure=structure),
+                self.by,
+            )
+            referent.pk = created.pk
+
+    def write_rows(self, model, creates, updates):
+        """`creates`: dicts of field values; `updates`: {id: {field: value}} of changed fields only."""
+        for values_ in [*creates, *updates.values()]:
+            if "referent_id" in values_:
+                values_["referent_id"] = pk_of(values_["referent_id"])
+        ids = bulk.create(model, creates, by=self.by, reason=self.reason)
+        by_columns = defaultdict(list)
+        for pk, changes in updates.items():
+            names = tuple(sorted(changes))
+            by_columns[names].append((pk, *(changes[c] for c in names)))
+        for names, rows in by_columns.items():
+            bulk.update(model, [model._meta.get_field(n).column for n in names], rows)
+        if updates and hasattr(model, "history"):
+            bulk.record_history(model, list(updates), "~", by=self.by, reason=self.reason)
+        return ids
+
+
+def overlaps(items):
+    """(start, end, row, next row) of each (start, end or None, row or None) that the next one overlaps."""
+    items.sort(key=lambda item: item[0])
+    for (start1, end1, row1), (start2, _, row2) in zip(items, items[1:], strict=False):
+        if end1 is None or start2 <= end1:
+            yield start1, end1, row1, row2
+
+
+REFERENTS = (NewReferent, Referent)
+
+
+def pk_of(value):
+    return value.pk if value.__class__ in REFERENTS else value
+
+
+def participant_index(plie):
+    return dict(Participant.objects.filter(plie=plie).exclude(external_id="").values_list("external_id", "id"))
+
+
+def parcours_index(plie):
+    parcours_of = defaultdict(list)
+    for p in (
+        Parcours.objects.filter(participant__plie=plie)
+        .exclude(entry_date=None)
+        .values("id", "participant_id", "external_id", "entry_date", "exit_date")
+        .order_by("entry_date")
+    ):
+        parcours_of[p["participant_id"]].append(p)
+    return parcours_of
+
+
+def active_on(parcours, day):
+    return next(
+        (p for p in parcours if p["entry_date"] <= day and (p["exit_date"] is None or day <= p["exit_date"])), None
+    )

@@ -1,0 +1,114 @@
+"""Steps (étapes): each attached to the participant's parcours named in the row, or to the one active on its start."""
+
+from types import SimpleNamespace
+
+from steps.models import Step, StepStatus, StepType, Validation
+
+from ..columns import Kind
+from ..results import CREATE
+from ..values import normalize
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, parcours_index, participant_index
+
+STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end", "status", "validation", "partner"]
+
+
+class StepsImporter(Importer):
+    kind = Kind.STEPS
+
+    def label(self, row):
+        step_type = row.get("Type d'étape") or "?"
+        return f"{step_type} de {row.get('ID participant') or '?'} ({row.get('ID étape') or '?'})"
+
+    def load(self, rows):
+        known = SimpleNamespace(types={})
+        for pk, label in (
+            StepType.objects.filter(category__plie=self.plie)
+            .order_by("-is_active", "category__position", "pk")
+            .values_list("id", "label")
+        ):
+            known.types.setdefault(normalize(label), pk)
+        known.participants = participant_index(self.plie)
+        known.parcours_of = parcours_index(self.plie)
+        known.existing = {
+            s["external_id"]: s
+            for s in Step.objects.filter(parcours__participant__plie=self.plie)
+            .exclude(external_id="")
+            .values(*STEP_FIELDS)
+        }
+        return known
+
+    def check_rows(self, rows, known):
+        self.duplicates(rows, lambda r: r.get("ID étape"), "ID étape", "identifiant d’étape")
+        types = known.types
+        for row in rows:
+            participant_id = known.participants.get(row.get("ID participant"))
+            if row.get("ID participant") and participant_id is None:
+                self.fail(row, "ID participant", UNKNOWN_PARTICIPANT)
+            row["_type"] = types.get(normalize(row.get("Type d'étape") or ""))
+            if row.get("Type d'étape") and row["_type"] is None:
+                self.fail(
+                    row, "Type d'étape", "type d’étape inconnu de la nomenclature du PLIE (menu Étapes › Nomenclature)"
+                )
+            start, end = row.get("Date de début"), row.get("Date de fin")
+            if start and end and end < start:
+                self.fail(row, "Date de fin", "la fin de l’étape ne peut pas précéder son début")
+            row["_step_status"] = status = row.get("Statut") or StepStatus.IN_PROGRESS
+            if row.get("Validée") and status not in (StepStatus.IN_PROGRESS, StepStatus.DONE):
+                column = "Statut" if row.get("Statut") else "Validée"
+                self.fail(row, column, "une étape validée doit être « En cours » ou « Réalisée »")
+            row["_parcours"] = self.parcours(row, known.parcours_of, participant_id, start)
+
+    def parcours(self, row, parcours_of, participant_id, start):
+        if not (participant_id and start):
+            return None
+        own = parcours_of.get(participant_id, [])
+        if row.get("ID parcours"):
+            parcours = next((p for p in own if p["external_id"] == row["ID parcours"]), None)
+            if parcours is None:
+                self.fail(row, "ID parcours", "parcours inconnu pour ce participant")
+        else:
+            parcours = active_on(own, start)
+            if parcours is None:
+                self.fail(row, "Date de début", "aucun parcours de ce participant ne couvre cette date")
+        return parcours
+
+    def plan(self, rows, known):
+        creates, updates = [], {}
+        for row in rows:
+            if row.get("_failed"):
+                continue
+            current = known.existing.get(row["ID étape"])
+            wanted = self.wanted(row, current)
+            if current is None:
+                wanted.setdefault("status", row["_step_status"])
+                creates.append({**wanted, "external_id": row["ID étape"], "created_by_id": self.by_id})
+                row["_status"] = CREATE
+            else:
+                changes = self.diff(current, wanted)
+                if changes:
+                    updates[current["id"]] = changes
+                row["_status"] = self.status_of(changes)
+        return SimpleNamespace(creates=creates, updates=updates)
+
+    def wanted(self, row, current):
+        wanted = {
+            "parcours_id": row["_parcours"]["id"],
+            "step_type_id": row["_type"],
+            "start": row["Date de début"],
+            "end": row.get("Date de fin"),
+        }
+        if "Statut" in self.present:
+            wanted["status"] = row["_step_status"]
+        if "Organisme" in self.present:
+            wanted["partner"] = (row.get("Organisme") or "")[:200]
+        if "Validée" in self.present:
+            validated = bool(row.get("Validée"))
+            was_validated = current is not None and current["validation"] == Validation.VALIDATED
+            if validated and not was_validated:
+                wanted.update(validation=Validation.VALIDATED, decided_at=self.now, decided_by_id=self.by_id)
+            elif not validated and was_validated:
+                wanted.update(validation=Validation.DRAFT, decided_at=None, decided_by_id=None)
+        return wanted
+
+    def write(self, plan):
+        self.write_rows(Step, plan.creates, plan.updates)
