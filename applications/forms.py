@@ -6,7 +6,7 @@ from operations.models import Structure
 from plie.uploads import check_upload
 from territories.models import Zone
 
-from .models import Application, Outcome, ProposedReferent, RegulationMeeting
+from .models import Application, ExpenseCategory, Outcome, ProposedReferent, RegulationMeeting
 
 
 class ApplicationForm(forms.ModelForm):
@@ -100,3 +100,24 @@ class RegulationForm(forms.ModelForm):
 
     def clean_sheet(self):
         return check_upload(self.cleaned_data.get("sheet"))
+
+
+class ExpenseForm(forms.Form):
+    application = forms.ModelChoiceField(label="Structure (candidature retenue)", queryset=Application.objects.none())
+    category = forms.ChoiceField(label="Catégorie", choices=ExpenseCategory.choices)
+    label = forms.CharField(label="Libellé", max_length=200)
+    amount = forms.DecimalField(
+        label="Montant payé (€)", max_digits=12, decimal_places=2, min_value=0.01, localize=True
+    )
+    paid_on = forms.DateField(label="Payée le", widget=DATE_INPUT)
+    proof = forms.FileField(label="Pièce (facture, état de paie… PDF, JPEG ou PNG)", required=False)
+
+    def __init__(self, *args, operation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = (
+            Application.objects.accepted().filter(operation=operation).select_related("structure")
+        )
+        self.fields["application"].label_from_instance = lambda application: application.structure.name
+
+    def clean_proof(self):
+        return check_upload(self.cleaned_data.get("proof"))

@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -198,3 +199,58 @@ class RegulationMeeting(models.Model):
 
     def __str__(self):
         return f"Régulation avec {self.structure} le {self.date:%d/%m/%Y}"
+
+
+class ExpenseCategory(models.TextChoices):
+    SALARIES = "salaries", "Frais de personnel"
+    OTHER = "other", "Autres coûts directs"
+
+
+def expense_path(expense, filename):
+    return f"expenses/{expense.application.operation.plie_id}/{uuid.uuid4().hex}"
+
+
+class ExpenseQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(application__operation__plie__memberships__user=user)
+
+
+class Expense(models.Model):
+    """An expense actually paid by the structure for the operation, with its proof (facture, bulletin, état de
+    paie…). Indirect costs are not entered: they follow at the application's flat rate on the realised salaries."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="expenses", verbose_name="candidature retenue"
+    )
+    category = models.CharField("catégorie", max_length=20, choices=ExpenseCategory.choices)
+    label = models.CharField("libellé", max_length=200)
+    amount = models.DecimalField("montant payé", max_digits=12, decimal_places=2)
+    paid_on = models.DateField("payé le")
+    proof = models.FileField("pièce", storage=private, upload_to=expense_path, blank=True, max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="saisie par"
+    )
+    recorded_at = models.DateTimeField("saisie le", auto_now_add=True)
+
+    objects = ExpenseQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "dépense réalisée"
+        verbose_name_plural = "dépenses réalisées"
+        ordering = ["application", "paid_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="expense_amount_positive",
+                violation_error_message="Le montant d’une dépense est positif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=ExpenseCategory.values),
+                name="expense_category_valid",
+                violation_error_message="Catégorie inconnue.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.paid_on:%d/%m/%Y})"

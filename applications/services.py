@@ -1,11 +1,13 @@
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from operations.models import Operation, Referent, ReferentPeriod
+from plie.audit import save_as
 from plie.formats import french_number
 
 from .checks import cap_for, euros, granted_total, max_fse
-from .models import ACCEPTED, Application, Outcome
+from .models import ACCEPTED, Application, Expense, Outcome
 
 
 @transaction.atomic
@@ -109,3 +111,24 @@ def _convention(application):
             end=application.end,
             zone=proposed.zone if proposed.zone in zones else None,
         )
+
+
+@transaction.atomic
+def record_expense(*, application, category, label, amount, paid_on, proof, by):
+    """A realised expense of an accepted application, within the fiche's period, with its proof when there is one."""
+    application = Application.objects.select_related("operation").get(pk=application.pk)
+    if not application.is_accepted:
+        raise ValidationError("Seule une candidature retenue porte des dépenses réalisées.", code="not_accepted")
+    operation = application.operation
+    if not operation.start <= paid_on <= operation.end + relativedelta(months=6):
+        raise ValidationError(
+            "La dépense doit être payée pendant la période d’exécution de la fiche (ou dans les six mois qui suivent).",
+            code="outside_operation",
+        )
+    expense = Expense(
+        application=application, category=category, label=label, amount=amount, paid_on=paid_on, recorded_by=by
+    )
+    if proof:
+        expense.proof = proof
+    expense.full_clean()
+    return save_as(expense, by)

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("operations/<int:pk>/financement/", views.funding, name="funding"),
+    path("operations/<int:pk>/bilan-financier/", views.financial_bilan_page, name="financial_bilan"),
     path("operations/<int:pk>/financement.csv", views.funding_export, name="funding_export"),
     path("operations/<int:pk>/candidatures/nouvelle/", views.application_create, name="application_create"),
     path("operations/<int:pk>/regulation/nouvelle/", views.regulation_create, name="regulation_create"),

@@ -16,8 +16,9 @@ from plie.text import download_name
 
 from . import services
 from .checks import application_checks, cap_for, granted_total, operation_checks
-from .forms import ApplicationForm, DecisionForm, ProposedReferentFormSet, RegulationForm
-from .models import Application, Outcome, RegulationMeeting
+from .finance import financial_bilan
+from .forms import ApplicationForm, DecisionForm, ExpenseForm, ProposedReferentFormSet, RegulationForm
+from .models import Application, Expense, Outcome, RegulationMeeting
 
 
 def _operation(request, pk):
@@ -204,3 +205,32 @@ def funding_export(request, pk):
 
 def _amount(value):
     return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+@require_http_methods(["GET", "POST"])
+def financial_bilan_page(request, pk):
+    """The bilan financier of the fiche (no personal data: the steering committee reads it too); the team records the
+    realised expenses here."""
+    operation = _operation(request, pk)
+    editable = can_edit(request.user, operation.plie)
+    form = ExpenseForm(request.POST or None, request.FILES or None, operation=operation) if editable else None
+    if request.method == "POST":
+        require_editor(request.user, operation.plie)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_expense(
+                    application=data["application"], category=data["category"], label=data["label"],
+                    amount=data["amount"], paid_on=data["paid_on"], proof=data["proof"], by=request.user,
+                )  # fmt: skip
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "La dépense est enregistrée.")
+                return redirect("financial_bilan", pk=operation.pk)
+    expenses = Expense.objects.filter(application__operation=operation).select_related("application__structure")
+    return render(
+        request,
+        "applications/financial_bilan.html",
+        {"operation": operation, "bilan": financial_bilan(operation), "form": form, "expenses": expenses},
+    )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
-from operations.models import ExitCategory, ExitReason, ExitValidation, Operation, ReferentPeriod
+from operations.models import IDENTITY_PROOF, ExitCategory, ExitReason, ExitValidation, Operation, ReferentPeriod
 from participants import services
 from participants.models import (
     Answer,
@@ -146,6 +146,7 @@ def _tiny_pdf(text):
 
 CONTRACT_PDF = _tiny_pdf("Contrat d'engagement - document fictif de demonstration")
 EMPLOYMENT_PDF = _tiny_pdf("Contrat de travail - document fictif de demonstration")
+PROOF_PDF = _tiny_pdf("Justificatif d'eligibilite - document fictif de demonstration")
 
 
 def create_demo_participants(*, plie, count, by, seed=2023, today=None, window_start=WINDOW_START):
@@ -180,6 +181,7 @@ class _Builder:
         self.today = min(today or DEFAULT_TODAY, self.real_today)
         self.entretiens, self.documents = [], []
         self.loads = Counter()
+        self.rules = {}
         self.running = 0
         self.external_ids = set()
         self._load_referentials()
@@ -490,13 +492,22 @@ class _Builder:
             self.decide(parcours, postponed_on, CommissionOutcome.POSTPONED)
         self.decide(parcours, commission, CommissionOutcome.ACCEPTED)
         period = self.referent_period(entry, zone, commune)
+        operation = self.fiche_on(period, entry)
+        self.prove_eligibility(parcours, operation, commission)
         services.integrate(
             parcours=parcours,
             entry_date=entry,
-            operation=self.fiche_on(period, entry),
+            operation=operation,
             referent=period.referent,
             by=self.by,
         )
+        if rng.random() < 0.92:  # the three signatures and the FSE+ notice, on the day of entry, most of the time
+            Parcours.objects.filter(pk=parcours.pk).update(
+                contract_signed_by_participant_on=entry,
+                contract_signed_by_referent_on=entry,
+                contract_signed_by_direction_on=entry + datetime.timedelta(days=rng.randint(0, 10)),
+                fse_notice_on=entry,
+            )
         timeline = [[entry, period.referent]]  # (start, referent), as ReferentAssignment rows
         self.loads[period.referent.pk] += 1
         if rng.random() < 0.9:  # the FSE+ questionnaire is signed with the contrat d'engagement, most of the time
@@ -620,11 +631,30 @@ class _Builder:
             self.loads[referent.pk] -= 1
             self.loads[current.pk] += 1
 
-    def attach(self, parcours, kind, content, name):
+    def prove_eligibility(self, parcours, operation, on):
+        """The proofs the fiche asks (operations.EligibilityRule), dated on the commission's day: the general ones and
+        those of the person's first criterion the fiche accepts."""
+        if operation.pk not in self.rules:
+            self.rules[operation.pk] = list(operation.eligibility_rules.select_related("proof_type"))
+        rules = self.rules[operation.pk]
+        held = next((r.criterion for r in rules if r.criterion and getattr(parcours.participant, r.criterion)), None)
+        for proof_type in {rule.proof_type for rule in rules if rule.criterion in ("", held)}:
+            identity = proof_type.code == IDENTITY_PROOF
+            self.attach(
+                parcours,
+                DocumentKind.IDENTITY if identity else DocumentKind.ELIGIBILITY,
+                PROOF_PDF,
+                f"{proof_type.code}.pdf",
+                proof_type=proof_type,
+                attests_on=on,
+            )
+
+    def attach(self, parcours, kind, content, name, **fields):
         document = Document(
             participant=parcours.participant,
             parcours=parcours,
             kind=kind,
+            **fields,
             file=ContentFile(content, name=name),
             original_name=name,
             content_type="application/pdf",

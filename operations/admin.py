@@ -3,7 +3,18 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from plie.admin import PersonalDataAdmin
 
-from .models import CofinancingCap, ExitReason, Operation, PlannedEtp, Referent, ReferentPeriod, Structure, Target
+from .models import (
+    CofinancingCap,
+    EligibilityRule,
+    ExitReason,
+    Operation,
+    PlannedEtp,
+    ProofType,
+    Referent,
+    ReferentPeriod,
+    Structure,
+    Target,
+)
 
 
 class TargetInline(admin.TabularInline):
@@ -21,12 +32,17 @@ class PlannedEtpInline(admin.TabularInline):
     extra = 0
 
 
+class EligibilityRuleInline(admin.TabularInline):
+    model = EligibilityRule
+    extra = 0
+
+
 @admin.register(Operation)
 class OperationAdmin(SimpleHistoryAdmin):
     list_display = ["code", "title", "plie", "start", "end", "fse_ceiling"]
     list_filter = ["plie"]
     search_fields = ["code", "title"]
-    inlines = [CofinancingCapInline, PlannedEtpInline, TargetInline]
+    inlines = [CofinancingCapInline, PlannedEtpInline, TargetInline, EligibilityRuleInline]
     filter_horizontal = ["zones", "neutralised_exit_reasons"]
 
 
@@ -83,3 +99,10 @@ class ExitReasonAdmin(admin.ModelAdmin):
 class TargetAdmin(SimpleHistoryAdmin):
     list_display = ["operation", "kind", "scope", "value_min", "value_max", "basis"]
     list_filter = ["operation__plie", "kind"]
+
+
+@admin.register(ProofType)
+class ProofTypeAdmin(SimpleHistoryAdmin):
+    list_display = ["label", "code", "validity_months", "plie"]
+    list_filter = ["plie"]
+    search_fields = ["label", "code"]

@@ -6,10 +6,12 @@ from plie.versions import VersionedFormMixin
 from territories.models import Commune, Zone
 
 from .models import (
+    CRITERIA,
     CofinancingCap,
     ExitReason,
     Operation,
     PlannedEtp,
+    ProofType,
     Referent,
     ReferentPeriod,
     StepsCounted,
@@ -267,3 +269,26 @@ class ReferentPeriodForm(TenantModelForm):
                     code="overlap",
                 )
         return cleaned
+
+
+class EligibilityRuleForm(forms.Form):
+    criterion = forms.ChoiceField(
+        label="Pour", choices=[("", "Toute personne qui entre sur la fiche"), *CRITERIA], required=False
+    )
+    proof_type = forms.ModelChoiceField(label="Justificatif exigé", queryset=ProofType.objects.none())
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proof_type"].queryset = ProofType.objects.filter(plie=plie)
+
+
+class ProofTypeForm(forms.ModelForm):
+    class Meta:
+        model = ProofType
+        fields = ["label", "code", "validity_months"]
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if ProofType.objects.filter(plie=self.instance.plie, code=code).exists():
+            raise forms.ValidationError("Ce code de justificatif existe déjà dans ce PLIE.")
+        return code

@@ -1,6 +1,9 @@
 import datetime
+import uuid
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -9,7 +12,24 @@ from simple_history.models import HistoricalRecords
 
 from plie.formats import french_number
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
+from plie.storage import private
 from territories.models import Zone
+
+# The eligibility criteria a commission checks, as booleans so that bilans count them with plain aggregates.
+CRITERIA = [
+    ("rsa", "Bénéficiaire du RSA"),
+    ("deld", "Demandeur d’emploi de longue durée (12 à 24 mois)"),
+    ("detld", "Demandeur d’emploi de très longue durée (24 mois et plus)"),
+    ("rqth", "Reconnaissance de la qualité de travailleur handicapé (RQTH)"),
+    ("qpv", "Résident d’un quartier prioritaire (QPV)"),
+    ("senior", "Senior de 50 ans et plus"),
+    ("young", "Jeune de moins de 26 ans"),
+    ("low_qualification", "Niveau de qualification 3 (CAP/BEP) ou infra"),
+    ("bpi", "Bénéficiaire d’une protection internationale"),
+    ("single_parent", "Parent isolé"),
+    ("badly_housed", "Sans domicile ou mal logé"),
+    ("other_criterion", "Autre critère"),
+]
 
 
 class StructureKind(models.TextChoices):
@@ -842,3 +862,150 @@ class ReferentPeriod(NaturalKeyMixin, models.Model):
     def days_within(self, operation):
         """(first, last) days of this period that count for the fiche `operation` (see `counting_for`)."""
         return max(self.start, operation.start), min(self.end or operation.end, operation.end)
+
+
+# The proof type that is the identity document: filed as « Pièce d'identité », it serves the audit's identity item too.
+IDENTITY_PROOF = "piece-identite"
+
+
+class ProofType(NaturalKeyMixin, models.Model):
+    """A kind of proof the PLIE accepts (attestation de droits au RSA, notification RQTH…) and how long it stays
+    valid: a certificate dated more than `validity_months` before the entry does not prove eligibility at entry."""
+
+    NATURAL_KEY = ("plie__slug", "code")
+
+    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, related_name="proof_types", verbose_name="PLIE")
+    code = models.SlugField("code", max_length=40)
+    label = models.CharField("libellé", max_length=200)
+    validity_months = models.PositiveSmallIntegerField(
+        "validité (mois)",
+        null=True,
+        blank=True,
+        help_text="La pièce doit être datée de moins de tant de mois à l’entrée ; vide : sans limite.",
+    )
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "type de justificatif d’éligibilité"
+        verbose_name_plural = "types de justificatifs d’éligibilité"
+        ordering = ["plie", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plie", "code"],
+                name="proof_type_code_unique_in_plie",
+                violation_error_message="Ce code de justificatif existe déjà dans ce PLIE.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def valid_for(self, attests_on, entry_date):
+        """A proof dated on or before the entry and, if it has a validity, within it."""
+        if attests_on is None or attests_on > entry_date:
+            return False
+        return self.validity_months is None or attests_on >= entry_date - relativedelta(months=self.validity_months)
+
+
+class EligibilityRule(NaturalKeyMixin, models.Model):
+    """One proof a fiche requires: for everyone entering (no criterion), or to hold one of the eligibility criteria
+    it accepts. A person is eligible when every general proof is there and one of their criteria the fiche accepts
+    is fully proven (participants/eligibility.py)."""
+
+    NATURAL_KEY = ("operation__plie__slug", "operation__code", "operation__start", "criterion", "proof_type__code")
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="eligibility_rules", verbose_name="fiche opération"
+    )
+    criterion = models.CharField(
+        "critère d’éligibilité",
+        max_length=30,
+        choices=CRITERIA,
+        blank=True,
+        help_text="Vide : pièce exigée de toute personne qui entre sur la fiche.",
+    )
+    proof_type = models.ForeignKey(
+        ProofType, on_delete=models.PROTECT, related_name="rules", verbose_name="justificatif exigé"
+    )
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "règle d’éligibilité"
+        verbose_name_plural = "règles d’éligibilité"
+        ordering = ["operation", "criterion", "proof_type__label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "criterion", "proof_type"],
+                name="eligibility_rule_unique",
+                violation_error_message="Cette pièce est déjà exigée pour ce critère sur cette fiche.",
+            ),
+            models.CheckConstraint(
+                condition=Q(criterion="") | Q(criterion__in=[code for code, _ in CRITERIA]),
+                name="eligibility_rule_criterion_valid",
+                violation_error_message="Critère d’éligibilité inconnu.",
+            ),
+        ]
+
+    def __str__(self):
+        who = self.get_criterion_display() if self.criterion else "Toute entrée"
+        return f"{who} : {self.proof_type}"
+
+
+class StaffProofKind(models.TextChoices):
+    TIME_SHEET = "time_sheet", "Fiche de temps"
+    PAY_SLIP = "pay_slip", "Bulletin de paie"
+
+
+def staff_proof_path(proof, filename):
+    return f"staff/{proof.period.referent.plie_id}/{uuid.uuid4().hex}"
+
+
+class StaffTimeProofQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(period__referent__plie__memberships__user=user).distinct()
+
+
+class StaffTimeProof(models.Model):
+    """A month of a referent's ETP period, attested by a time sheet or a pay slip (what the controller asks to
+    justify the staff costs charged to the operation)."""
+
+    period = models.ForeignKey(
+        ReferentPeriod, on_delete=models.CASCADE, related_name="time_proofs", verbose_name="période d’ETP"
+    )
+    month = models.DateField("mois", help_text="Le premier jour du mois attesté.")
+    kind = models.CharField("nature", max_length=20, choices=StaffProofKind.choices)
+    hours = models.DecimalField(
+        "heures consacrées à l’opération", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    file = models.FileField("fichier", storage=private, upload_to=staff_proof_path, max_length=200)
+    original_name = models.CharField("nom du fichier", max_length=200)
+    content_type = models.CharField("format", max_length=50)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="déposé par"
+    )
+    uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
+
+    objects = StaffTimeProofQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "justificatif de temps"
+        verbose_name_plural = "justificatifs de temps"
+        ordering = ["period", "month", "kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__day=1), name="staff_proof_month_first_day", violation_error_message="Un mois."
+            ),
+            models.UniqueConstraint(
+                fields=["period", "month", "kind"],
+                name="staff_proof_one_per_month_and_kind",
+                violation_error_message="Ce mois a déjà ce justificatif.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} de {self.month:%m/%Y} — {self.period.referent}"

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from plie.audit import save_as
 
-from .models import Operation
+from .models import EligibilityRule, Operation
 
 # What next year's fiche takes from this one; the FSE+ payment year and the legal hold belong to each year's fiche.
 COPIED_FIELDS = [
@@ -34,7 +34,7 @@ def next_period(operation):
 @transaction.atomic
 def renew_operation(*, operation, start, end, by):
     """« Reconduire la fiche »: next programming period's fiche of the same code, with this one's zones, caps,
-    targets, planned ETP (moved by whole years), neutralised exit reasons and text, for the team to adjust.
+    targets, eligibility rules, planned ETP (moved by whole years), neutralised exit reasons and text, for the team to adjust.
     ETP periods still running carry on by themselves: a period counts, day by day, for the fiche of its code in
     force that day."""
     renewed = Operation(plie=operation.plie, start=start, end=end, **{f: getattr(operation, f) for f in COPIED_FIELDS})
@@ -51,6 +51,9 @@ def renew_operation(*, operation, start, end, by):
     for cap in operation.cofinancing_caps.all():
         cap.pk, cap.operation = None, renewed
         cap.save()
+    for rule in operation.eligibility_rules.all():
+        rule.pk, rule.operation = None, renewed
+        rule.save()
     for planned in operation.planned_etps.all():
         planned.pk, planned.operation = None, renewed
         planned.start, planned.end = planned.start + shift, planned.end + shift
@@ -69,3 +72,18 @@ def set_retention(*, operation, last_payment_year, legal_hold, by):
     operation.last_payment_year = last_payment_year
     operation.legal_hold = legal_hold
     return save_as(operation, by)
+
+
+@transaction.atomic
+def add_eligibility_rule(*, operation, criterion, proof_type, by):
+    """The fiche now requires `proof_type` for `criterion` ("": of everyone entering); kept in the history."""
+    if proof_type.plie_id != operation.plie_id:
+        raise ValueError("proof type of another PLIE")
+    rule = EligibilityRule.objects.filter(operation=operation, criterion=criterion, proof_type=proof_type).first()
+    return rule or save_as(EligibilityRule(operation=operation, criterion=criterion, proof_type=proof_type), by)
+
+
+@transaction.atomic
+def remove_eligibility_rule(*, rule, by):
+    rule._history_user = by
+    rule.delete()

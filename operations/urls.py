@@ -8,6 +8,7 @@ urlpatterns = [
     path("operations/<int:pk>/", views.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/modifier/", views.operation_edit, name="operation_edit"),
     path("operations/<int:pk>/reconduire/", views.operation_renew, name="operation_renew"),
+    path("operations/<int:pk>/eligibilite/", views.eligibility_rules, name="eligibility_rules"),
     path("operations/<int:pk>/conservation/", views.operation_retention, name="operation_retention"),
     path("zones/nouvelle/", views.zone_create, name="zone_create"),
     path("zones/<int:pk>/modifier/", views.zone_edit, name="zone_edit"),

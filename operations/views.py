@@ -10,8 +10,10 @@ from territories.models import Commune, Zone
 from . import services
 from .forms import (
     CofinancingCapFormSet,
+    EligibilityRuleForm,
     OperationForm,
     PlannedEtpFormSet,
+    ProofTypeForm,
     ReferentForm,
     ReferentPeriodForm,
     RenewalForm,
@@ -20,7 +22,7 @@ from .forms import (
     TargetFormSet,
     ZoneForm,
 )
-from .models import Operation, Referent, ReferentPeriod, Structure, Target
+from .models import EligibilityRule, Operation, ProofType, Referent, ReferentPeriod, Structure, Target
 from .services import next_period, renew_operation
 from .targets import EtpPeriod, targets_by_year
 
@@ -62,6 +64,46 @@ def operation_detail(request, pk):
         "is_admin": role_in(request.user, operation.plie) == Role.ADMIN,
     }
     return render(request, "operations/operation_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def eligibility_rules(request, pk):
+    """What the fiche accepts as eligibility and the proofs each criterion needs (the integration gate reads these
+    rows, participants/eligibility.py); the team edits them, everyone of the PLIE reads them."""
+    operation = get_for_user(Operation.objects.select_related("plie"), request.user, pk=pk)
+    rule_form = EligibilityRuleForm(request.POST if "add_rule" in request.POST else None, plie=operation.plie)
+    type_form = ProofTypeForm(
+        request.POST if "add_type" in request.POST else None, instance=ProofType(plie=operation.plie)
+    )
+    if request.method == "POST":
+        require_editor(request.user, operation.plie)
+        if "delete_rule" in request.POST:
+            rule = EligibilityRule.objects.filter(operation=operation, pk=request.POST["delete_rule"]).first()
+            if rule:
+                services.remove_eligibility_rule(rule=rule, by=request.user)
+                messages.success(request, f"« {rule} » n’est plus exigé.")
+            return redirect("eligibility_rules", pk=operation.pk)
+        if "add_rule" in request.POST and rule_form.is_valid():
+            services.add_eligibility_rule(operation=operation, by=request.user, **rule_form.cleaned_data)
+            messages.success(request, "Le justificatif est exigé pour ce critère.")
+            return redirect("eligibility_rules", pk=operation.pk)
+        if "add_type" in request.POST and type_form.is_valid():
+            type_form.instance._history_user = request.user
+            type_form.save()
+            messages.success(request, f"Le justificatif « {type_form.instance} » est ajouté à la liste du PLIE.")
+            return redirect("eligibility_rules", pk=operation.pk)
+    rules = operation.eligibility_rules.select_related("proof_type").order_by("criterion", "proof_type__label")
+    return render(
+        request,
+        "operations/eligibility_rules.html",
+        {
+            "operation": operation,
+            "rules": rules,
+            "rule_form": rule_form,
+            "type_form": type_form,
+            "can_edit": can_edit(request.user, operation.plie),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

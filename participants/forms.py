@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from operations.forms import DATE_INPUT
-from operations.models import ExitReason, Operation, Referent
+from operations.models import IDENTITY_PROOF, ExitReason, Operation, ProofType, Referent
 from plie.forms import TenantModelForm
 from plie.text import french_key, gendered
 from plie.uploads import check_upload
@@ -16,6 +16,7 @@ from .models import (
     CommissionOutcome,
     ContractType,
     Document,
+    DocumentKind,
     Entretien,
     Participant,
     Participation,
@@ -270,11 +271,55 @@ class EntretienForm(forms.ModelForm):
 class DocumentForm(forms.ModelForm):
     class Meta:
         model = Document
-        fields = ["kind", "file"]
+        fields = ["kind", "proof_type", "attests_on", "file"]
         labels = {"file": "Fichier (PDF, JPEG ou PNG)"}
+        widgets = {"attests_on": DATE_INPUT}
+
+    def __init__(self, *args, plie, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proof_type"].queryset = ProofType.objects.filter(plie=plie)
+        self.fields["proof_type"].label = "Pièce d’éligibilité (si c’en est une)"
+        self.fields["kind"].required = False
 
     def clean_file(self):
         return check_upload(self.cleaned_data["file"])
+
+    def clean(self):
+        """A proof of eligibility files itself (identity document or proof of eligibility) and must be dated: the
+        controller judges it by the date it attests."""
+        cleaned = super().clean()
+        proof_type = cleaned.get("proof_type")
+        if proof_type:
+            cleaned["kind"] = DocumentKind.IDENTITY if proof_type.code == IDENTITY_PROOF else DocumentKind.ELIGIBILITY
+            if not cleaned.get("attests_on"):
+                self.add_error("attests_on", "Indiquez la date du document : elle compte pour l’éligibilité.")
+        elif not cleaned.get("kind"):
+            self.add_error("kind", "Choisissez le type de justificatif.")
+        if cleaned.get("attests_on") and cleaned["attests_on"] > timezone.localdate():
+            self.add_error("attests_on", "La date du document ne peut pas être dans le futur.")
+        return cleaned
+
+
+class ContractForm(forms.Form):
+    participant_on = forms.DateField(label="Signé par le participant le", widget=DATE_INPUT, required=False)
+    referent_on = forms.DateField(label="Signé par le référent le", widget=DATE_INPUT, required=False)
+    direction_on = forms.DateField(label="Signé par la direction du PLIE le", widget=DATE_INPUT, required=False)
+    fse_notice_on = forms.DateField(
+        label="Notice d’information FSE+ remise le",
+        widget=DATE_INPUT,
+        required=False,
+        help_text="Le participant est informé du concours du Fonds social européen+ à son parcours.",
+    )
+
+
+class WaiverForm(forms.Form):
+    reason = forms.CharField(label="Motif de la dérogation", widget=forms.Textarea(attrs={"rows": 3}))
+    signatory = forms.CharField(label="Signée par (direction du PLIE)", max_length=150)
+    signed_on = forms.DateField(label="Signée le", widget=DATE_INPUT)
+    letter = forms.FileField(label="Dérogation signée (PDF, JPEG ou PNG)")
+
+    def clean_letter(self):
+        return check_upload(self.cleaned_data["letter"])
 
 
 class ExitSituationForm(forms.Form):

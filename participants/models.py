@@ -12,11 +12,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from operations.models import (  # noqa: F401 (ContractType, Modality: the names this app has always exported)
+    CRITERIA,
     ContractType,
     ExitReason,
     ExitValidation,
     Modality,
     Operation,
+    ProofType,
     Referent,
     WorkingTime,
 )
@@ -66,22 +68,6 @@ QUALIFICATION_LEVELS = [
 
 # FSE+ common indicators count education by ISCED band; the French level maps onto it (CAP/BEP is ISCED 3).
 ISCED_BANDS = {1: "0-2", 2: "0-2", 3: "3-4", 4: "3-4", 5: "5-8", 6: "5-8", 7: "5-8", 8: "5-8"}
-
-# The eligibility criteria a commission checks, as booleans so that bilans count them with plain aggregates.
-CRITERIA = [
-    ("rsa", "Bénéficiaire du RSA"),
-    ("deld", "Demandeur d’emploi de longue durée (12 à 24 mois)"),
-    ("detld", "Demandeur d’emploi de très longue durée (24 mois et plus)"),
-    ("rqth", "Reconnaissance de la qualité de travailleur handicapé (RQTH)"),
-    ("qpv", "Résident d’un quartier prioritaire (QPV)"),
-    ("senior", "Senior de 50 ans et plus"),
-    ("young", "Jeune de moins de 26 ans"),
-    ("low_qualification", "Niveau de qualification 3 (CAP/BEP) ou infra"),
-    ("bpi", "Bénéficiaire d’une protection internationale"),
-    ("single_parent", "Parent isolé"),
-    ("badly_housed", "Sans domicile ou mal logé"),
-    ("other_criterion", "Autre critère"),
-]
 
 
 LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
@@ -503,6 +489,27 @@ class Parcours(models.Model):
         "mois travaillés sur l’année", null=True, blank=True, help_text="Pour le travail saisonnier."
     )
     training_validated_on = models.DateField("formation validée le", null=True, blank=True)
+    eligibility_basis = models.CharField(
+        "éligibilité vérifiée sur",
+        max_length=30,
+        blank=True,
+        help_text="Le critère prouvé à l’intégration, « general », ou « derogation » ; vide pour un parcours importé.",
+    )
+    fse_notice_on = models.DateField(
+        "notice d’information FSE+ remise le",
+        null=True,
+        blank=True,
+        help_text="Le participant est informé du concours du FSE+ à son parcours.",
+    )
+    contract_signed_by_participant_on = models.DateField(
+        "contrat d’engagement signé par le participant le", null=True, blank=True
+    )
+    contract_signed_by_referent_on = models.DateField(
+        "contrat d’engagement signé par le référent le", null=True, blank=True
+    )
+    contract_signed_by_direction_on = models.DateField(
+        "contrat d’engagement signé par la direction du PLIE le", null=True, blank=True
+    )
     exit_validated_at = models.DateTimeField("sortie validée le", null=True, blank=True)
     exit_validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -581,6 +588,21 @@ class Parcours(models.Model):
         """The point de situation some fiches ask for (24 months after entry at the Graves and Hauts de Garonne)."""
         months = self.operation.review_after_months if self.operation else None
         return self.entry_date + relativedelta(months=months) if months and self.entry_date else None
+
+    CONTRACT_SIGNATURES = [
+        ("contract_signed_by_participant_on", "le participant"),
+        ("contract_signed_by_referent_on", "le référent"),
+        ("contract_signed_by_direction_on", "la direction du PLIE"),
+    ]
+
+    @property
+    def waiver(self):
+        """The direction's signed exception to the eligibility proofs, if any (EligibilityWaiver)."""
+        return getattr(self, "eligibility_waiver", None)
+
+    @property
+    def missing_contract_signatures(self):
+        return [who for field, who in self.CONTRACT_SIGNATURES if getattr(self, field) is None]
 
     def is_active_on(self, day):
         return (
@@ -851,6 +873,8 @@ class DocumentKind(models.TextChoices):
     ASSESSMENT = "bilan", "Bilan (de stage, de PMSMP, d’action)"
     DIPLOMA = "diplome", "Certificat ou diplôme"
     CORRESPONDENCE = "courrier", "Courrier ou e-mail"
+    FSE_NOTICE = "notice_fse", "Notice d’information FSE+ signée"
+    WAIVER = "derogation", "Dérogation d’éligibilité signée par la direction du PLIE"
     OTHER = "autre", "Autre justificatif"
 
 
@@ -870,6 +894,21 @@ class Document(models.Model):
         Entretien, on_delete=models.CASCADE, null=True, blank=True, related_name="documents", verbose_name="entretien"
     )
     kind = models.CharField("type de justificatif", max_length=30, choices=DocumentKind.choices)
+    proof_type = models.ForeignKey(
+        ProofType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name="justificatif d’éligibilité",
+        help_text="Pour une preuve d’éligibilité : la pièce de la liste du PLIE qu’est ce document.",
+    )
+    attests_on = models.DateField(
+        "date du document",
+        null=True,
+        blank=True,
+        help_text="La date qu’il atteste (date de l’attestation, de la signature…) ; c’est elle qui compte au contrôle.",
+    )
     file = models.FileField("fichier", storage=private, upload_to=document_path, max_length=200)
     original_name = models.CharField("nom du fichier", max_length=200)
     content_type = models.CharField("format", max_length=50)
@@ -892,6 +931,37 @@ class Document(models.Model):
 
     def get_absolute_url(self):
         return reverse("document_download", args=[self.pk])
+
+
+class EligibilityWaiver(models.Model):
+    """A documented exception: the PLIE direction signs that a person enters although a proof is missing; the signed
+    letter is kept as the proof (a Document of kind « dérogation »)."""
+
+    parcours = models.OneToOneField(
+        Parcours, on_delete=models.CASCADE, related_name="eligibility_waiver", verbose_name="parcours"
+    )
+    reason = models.TextField("motif de la dérogation")
+    signatory = models.CharField("signée par (direction du PLIE)", max_length=150)
+    signed_on = models.DateField("signée le")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+", verbose_name="dérogation signée")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistrée par"
+    )
+    recorded_at = models.DateTimeField("enregistrée le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "dérogation d’éligibilité"
+        verbose_name_plural = "dérogations d’éligibilité"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="waiver_has_reason", violation_error_message="Indiquez le motif."
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dérogation signée par {self.signatory} le {self.signed_on:%d/%m/%Y}"
 
 
 class FileAccess(models.Model):

@@ -11,11 +11,14 @@ from django.utils import timezone
 from operations.models import ExitCategory, ExitValidation
 from plie.audit import save_as
 
+from . import eligibility
 from .models import (
     OPEN_STATUSES,
     AssignmentReason,
     CommissionDecision,
     CommissionOutcome,
+    DocumentKind,
+    EligibilityWaiver,
     Parcours,
     ReferentAssignment,
     Status,
@@ -26,6 +29,16 @@ UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEP
 
 def _expect(parcours, action):
     if not parcours.allows(action):
+        raise ValidationError(
+            "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
+            params={"status": parcours.get_status_display()},
+            code="wrong_status",
+        )
+
+
+def _expect_status(parcours, *statuses):
+    """For the records about a parcours that are not steps of it (contract signatures, eligibility waiver)."""
+    if parcours.status not in statuses:
         raise ValidationError(
             "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
             params={"status": parcours.get_status_display()},
@@ -111,7 +124,19 @@ def integrate(*, parcours, entry_date, operation, referent, by):
             params={"start": f"{operation.start:%d/%m/%Y}", "end": f"{operation.end:%d/%m/%Y}"},
             code="outside_operation",
         )
+    verdict = eligibility.check(parcours=parcours, operation=operation, entry_date=entry_date)
+    if not verdict.eligible:
+        raise ValidationError(
+            [
+                ValidationError(
+                    "Intégration impossible : les justificatifs d’éligibilité exigés par la fiche ne sont pas tous là.",
+                    code="not_eligible",
+                ),
+                *(ValidationError(gap, code="missing_proof") for gap in verdict.missing),
+            ]
+        )
     parcours.entry_date, parcours.operation, parcours.status = entry_date, operation, Status.ACTIVE
+    parcours.eligibility_basis = verdict.basis
     save_as(parcours, by)
     save_as(
         ReferentAssignment(
@@ -120,6 +145,48 @@ def integrate(*, parcours, entry_date, operation, referent, by):
         by,
     )
     return parcours
+
+
+@transaction.atomic
+def record_contract(*, parcours, participant_on, referent_on, direction_on, fse_notice_on, by):
+    """The contrat d'engagement's three signatures and the FSE+ information notice, each with its date."""
+    _expect_status(parcours, *OPEN_STATUSES, Status.EXITED)
+    for day, what in [
+        (participant_on, "La signature du participant"),
+        (referent_on, "La signature du référent"),
+        (direction_on, "La signature de la direction du PLIE"),
+        (fse_notice_on, "La remise de la notice FSE+"),
+    ]:
+        if day is not None:
+            _not_in_future(day, what)
+            if day < parcours.prescription_date:
+                raise ValidationError(f"{what} ne peut pas précéder la prescription.", code="before_prescription")
+    parcours.contract_signed_by_participant_on = participant_on
+    parcours.contract_signed_by_referent_on = referent_on
+    parcours.contract_signed_by_direction_on = direction_on
+    parcours.fse_notice_on = fse_notice_on
+    return save_as(parcours, by)
+
+
+@transaction.atomic
+def grant_waiver(*, parcours, reason, signatory, signed_on, document, by):
+    """The PLIE direction's signed exception to the eligibility proofs, kept with its letter."""
+    _expect_status(parcours, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED)
+    _not_in_future(signed_on, "La date de la dérogation")
+    if document.participant_id != parcours.participant_id or document.kind != DocumentKind.WAIVER:
+        raise ValidationError("Joignez la dérogation signée de ce participant.", code="no_letter")
+    if not reason.strip() or not signatory.strip():
+        raise ValidationError("Indiquez le motif et le signataire de la dérogation.", code="incomplete")
+    waiver = EligibilityWaiver(
+        parcours=parcours,
+        reason=reason.strip(),
+        signatory=signatory.strip(),
+        signed_on=signed_on,
+        document=document,
+        recorded_by=by,
+    )
+    waiver.full_clean()
+    return save_as(waiver, by)
 
 
 @transaction.atomic

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "steps",
     "applications",
     "reporting",
+    "controls",
     "privacy",
     "imports",
     "demo",
@@ -210,6 +211,9 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["retention"],
     },
 }
+# An auditor's pack (controls app) is a copy of proofs about named people: its ZIP goes after this many days, or at
+# the fiche's archiving deadline if that comes first; the record of the draw stays.
+AUDIT_PACK_RETENTION_DAYS = env.int("AUDIT_PACK_RETENTION_DAYS", default=180)
 
 # Security (OWASP ASVS level 2; see SECURITY.md).
 # A second factor (TOTP, with recovery codes) for every account; the demo may go without.

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("steps.urls")),
     path("", include("applications.urls")),
     path("", include("reporting.urls")),
+    path("", include("controls.urls")),
     path("", include("privacy.urls")),
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),

@@ -1,13 +1,14 @@
 from django.db import transaction
 from django.utils import timezone
 
+from controls.services import purge_expired_packs
 from plie.jobs import job_kind
 from privacy import retention
 
 
 @job_kind("retention")
 def apply_retention(job):
-    """The nightly archiving and anonymisation, as `manage.py apply_retention --apply` does them: run twice, the
+    """The nightly archiving and anonymisation (and the expired auditor's packs), as `manage.py apply_retention --apply` does them: run twice, the
     second run finds nothing left to do."""
     plan = retention.plan(timezone.localdate())
     with transaction.atomic():
@@ -15,3 +16,4 @@ def apply_retention(job):
             retention.archive_participant(participant=participant, by=None)
         for participant in plan.to_anonymise:
             retention.anonymise_participant(participant=participant, by=None)
+        purge_expired_packs()

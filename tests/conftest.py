@@ -37,7 +37,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     They are serialized with the communes so that transactional tests (`serialized_rollback=True`) get them back."""
     with django_db_blocker.unblock():
-        call_command("loaddata", "fiches_2023", verbosity=0)
+        call_command("loaddata", "fiches_2023", "eligibility_2023", verbosity=0)
         connection._test_serialized_contents = connection.creation.serialize_db_to_string()
 
 

@@ -6,9 +6,11 @@ from .exits import exits_to_validate, parcours_exit, parcours_validate_exit
 from .parcours import (
     parcours_assignment,
     parcours_commission,
+    parcours_contract,
     parcours_employment,
     parcours_integration,
     parcours_reception,
+    parcours_waiver,
     prescription_create,
 )
 from .participant import participant_create, participant_detail, participant_edit, participant_history, participant_list
@@ -26,6 +28,8 @@ __all__ = [
     "parcours_commission",
     "parcours_integration",
     "parcours_assignment",
+    "parcours_contract",
+    "parcours_waiver",
     "parcours_employment",
     "parcours_exit",
     "parcours_validate_exit",

@@ -27,13 +27,14 @@ def _parcours(request, pk):
     return get_for_user(Parcours.objects.select_related("participant__plie", "operation"), request.user, pk=pk)
 
 
-def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None):
+def _attach(uploaded, *, participant, kind, by, parcours=None, entretien=None, **fields):
     if uploaded:
-        Document.objects.create(
+        return Document.objects.create(
             participant=participant,
             parcours=parcours,
             entretien=entretien,
             kind=kind,
+            **fields,
             file=uploaded,
             original_name=uploaded.name[:200],
             content_type=uploaded.sniffed_type,

@@ -20,7 +20,7 @@ from .common import _attach, _participant
 @require_http_methods(["GET", "POST"])
 def document_create(request, pk):
     participant = _participant(request, pk)
-    form = DocumentForm(request.POST or None, request.FILES or None)
+    form = DocumentForm(request.POST or None, request.FILES or None, plie=participant.plie)
     if request.method == "POST" and form.is_valid():
         current = participant.parcours.order_by("-prescription_date").first()
         _attach(
@@ -29,6 +29,8 @@ def document_create(request, pk):
             parcours=current,
             kind=form.cleaned_data["kind"],
             by=request.user,
+            proof_type=form.cleaned_data["proof_type"],
+            attests_on=form.cleaned_data["attests_on"],
         )
         messages.success(request, "Le justificatif est déposé.")
         return redirect(participant)

@@ -14,10 +14,12 @@ from .. import services
 from ..forms import (
     AssignmentForm,
     CommissionForm,
+    ContractForm,
     EmploymentForm,
     IntegrationForm,
     PrescriptionForm,
     ReceptionForm,
+    WaiverForm,
 )
 from ..models import (
     DocumentKind,
@@ -123,6 +125,7 @@ def parcours_integration(request, pk):
             parcours=parcours,
             kind=DocumentKind.CONTRACT,
             by=request.user,
+            attests_on=data["entry_date"],
         )
 
     return _workflow_page(
@@ -135,6 +138,65 @@ def parcours_integration(request, pk):
         f"{gendered(parcours.participant.sex, 'intégré', 'intégrée')} au PLIE.",
         loads=loads,
         suggested=suggested,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_contract(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = ContractForm(
+        request.POST or None,
+        initial={
+            "participant_on": parcours.contract_signed_by_participant_on,
+            "referent_on": parcours.contract_signed_by_referent_on,
+            "direction_on": parcours.contract_signed_by_direction_on,
+            "fse_notice_on": parcours.fse_notice_on,
+        },
+    )
+
+    def action(data):
+        services.record_contract(parcours=parcours, by=request.user, **data)
+
+    return _workflow_page(
+        request,
+        parcours,
+        form,
+        "Contrat d’engagement et notice FSE+",
+        action,
+        "Les signatures et la remise de la notice FSE+ sont enregistrées.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parcours_waiver(request, pk):
+    parcours = _team_parcours(request, pk)
+    form = WaiverForm(request.POST or None, request.FILES or None)
+
+    def action(data):
+        letter = _attach(
+            data["letter"],
+            participant=parcours.participant,
+            parcours=parcours,
+            kind=DocumentKind.WAIVER,
+            by=request.user,
+            attests_on=data["signed_on"],
+        )
+        services.grant_waiver(
+            parcours=parcours,
+            reason=data["reason"],
+            signatory=data["signatory"],
+            signed_on=data["signed_on"],
+            document=letter,
+            by=request.user,
+        )
+
+    return _workflow_page(
+        request,
+        parcours,
+        form,
+        "Dérogation d’éligibilité signée par la direction",
+        action,
+        "La dérogation est enregistrée : elle tient lieu de preuve d’éligibilité à l’intégration.",
     )
 
 

@@ -97,9 +97,9 @@ def participant_detail(request, pk):
     participant = _participant(request, pk)
     record_access(participant=participant, user=request.user, what="fiche")
     parcours = list(
-        participant.parcours.select_related("operation", "exit_reason", "exit_validated_by").prefetch_related(
-            "decisions", "assignments__referent", "steps__step_type"
-        )
+        participant.parcours.select_related(
+            "operation", "exit_reason", "exit_validated_by", "eligibility_waiver"
+        ).prefetch_related("decisions", "assignments__referent", "steps__step_type")
     )
     is_team = can_edit(request.user, participant.plie)
     for one in parcours:
@@ -111,7 +111,7 @@ def participant_detail(request, pk):
             "participant": participant,
             "parcours_list": parcours,
             "entretiens": participant.entretiens.select_related("referent").prefetch_related("documents")[:100],
-            "documents": participant.documents.select_related("uploaded_by"),
+            "documents": participant.documents.select_related("uploaded_by", "proof_type"),
             "is_team": is_team,
             "today": timezone.localdate(),
         },

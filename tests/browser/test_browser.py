@@ -3,7 +3,7 @@
 import pytest
 
 from plie.models import Plie, Role
-from tests.browser import check_page
+from tests.browser import SCREENSHOTS, check_page
 from tests.factories import MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -290,3 +290,81 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
         True,
         4,
     )
+
+
+@pytest.fixture
+def candidate(tmp_path, monkeypatch):
+    """A person on RSA known to the PLIE des Sources, whose fiche asks an identity document and an RSA certificate
+    dated within three months of entry; created before Playwright starts, like `user`."""
+    from operations.models import Operation
+    from tests.factories import ReferentFactory, ReferentPeriodFactory
+    from tests.factories.participants import ParticipantFactory, isolate_private_storage
+
+    isolate_private_storage(monkeypatch, tmp_path)
+    operation = Operation.objects.get(plie__slug="sources", code="FO1")
+    team = MembershipFactory(plie=operation.plie, role=Role.ANIMATION, user__email="equipe@plie-sources.fr").user
+    ReferentPeriodFactory(
+        referent=ReferentFactory(plie=operation.plie, first_name="Sonia", last_name="Garcia"), operation=operation
+    )
+    ParticipantFactory(plie=operation.plie, last_name="Mercier", first_name="Yanis", rsa=True)
+    return team
+
+
+def test_the_team_takes_a_person_from_prescription_to_integration_through_the_eligibility_gate(
+    live_server, candidate, page
+):
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Adresse e-mail").fill(candidate.email)
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Participants").click()
+    page.get_by_role("searchbox").fill("mercier")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="MERCIER Yanis").click()
+    profile_url = page.url
+
+    page.get_by_role("link", name="Nouvelle prescription").click()
+    page.locator("#id_prescriber").select_option("france_travail")
+    page.locator("#id_prescription_date").fill("2023-01-05")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("link", name="Enregistrer l’accueil").click()
+    page.locator("#id_date").fill("2023-01-10")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("link", name="Décision de commission").click()
+    page.locator("#id_date").fill("2023-01-20")
+    page.locator("input[name=outcome][value=accepted]").check()
+    page.get_by_role("button", name="Enregistrer").click()
+
+    def integrate():
+        page.get_by_role("link", name="Intégrer (contrat d’engagement)").click()
+        page.locator("#id_entry_date").fill("2023-02-01")
+        page.locator("#id_operation").select_option(
+            label="FO1 2023 — Accompagnement renforcé pour l’accès à l’emploi et à la formation PLIE des Sources"
+        )
+        page.locator("#id_referent").select_option(index=1)
+        page.get_by_role("button", name="Enregistrer").click()
+
+    integrate()
+    refusal = page.locator(".alert-danger").inner_text()
+    assert "Intégration impossible" in refusal
+    assert "Pièce d’identité ou titre de séjour en cours de validité : pièce manquante" in refusal
+    assert "Attestation de droits au RSA (CAF ou MSA) datée de moins de 3 mois à l’entrée : pièce manquante" in refusal
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "integration-refusee.png", full_page=True)
+
+    for proof_type, day in [("Pièce d’identité ou titre de séjour en cours de validité", "2021-06-01"),
+                            ("Attestation de droits au RSA (CAF ou MSA)", "2023-01-12")]:  # fmt: skip
+        page.goto(profile_url)
+        page.get_by_role("link", name="Déposer un justificatif").click()
+        page.locator("#id_proof_type").select_option(label=proof_type)
+        page.locator("#id_attests_on").fill(day)
+        page.locator("#id_file").set_input_files(
+            files=[{"name": "piece.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
+        )
+        page.get_by_role("button", name="Enregistrer").click()
+        assert "Le justificatif est déposé." in page.locator(".alert").inner_text()
+
+    integrate()
+    assert "Yanis Mercier est intégr" in page.locator(".alert").inner_text()
+    assert "En parcours" in page.locator("body").inner_text()
+    page.screenshot(path=SCREENSHOTS / "integration-acceptee.png", full_page=True)

@@ -130,3 +130,36 @@ def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_wor
     assert (run.status, run.error, Job.objects.get().state) == ("uploaded", "", "done")
     assert run.files.get().report["created"] == 3
     assert ImportRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_auditors_pack_is_prepared_by_the_worker(real_worker, operation, animation, referent_a):
+    """The pack's job goes through Redis to the worker, which writes the ZIP with its progress; a missing piece is
+    named in the index."""
+    import datetime
+    import io
+    import zipfile
+
+    from controls.models import AuditPack
+    from controls.services import request_pack
+    from participants.participations import sync_participations
+    from tests.factories.participants import profile
+    from tests.reporting.test_indicators import enrol
+
+    for month in (2, 3, 4):
+        enrol(profile(referent_a), datetime.date(2023, month, 1))
+    sync_participations(operation.plie_id)
+    pack = request_pack(operation=operation, by=animation, size=2, seed=42)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        pack.refresh_from_db()
+        if pack.status in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert (pack.status, pack.error, pack.progress) == ("done", "", 100)
+    with pack.file.open("rb") as handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    assert archive.read("index.pdf")[:5] == b"%PDF-"
+    assert pack.missing > 0 and len(pack.sample) == 2
+    pack.file.delete(save=False)
+    assert AuditPack.objects.count() == 1

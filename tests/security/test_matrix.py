@@ -68,6 +68,7 @@ FOLLOWED = codes("200 200 200 404 404 404")  # the person's file: the team and t
 TEAM_ON_FOLLOWED = codes("200 200 403 404 404 404")  # team steps of a parcours: the referent sees the file, may not act
 ADMIN_ONLY = codes("200 403 403 403")
 ANNEX = codes("200 200 404 404 404 404")  # a bilan with the nominative annex is invisible outside the team
+TEAM_CONTROL = codes("200 200 403 403 404 404")  # what the FSE+ controller receives: team only, copil 404
 COPIL_DOCUMENT = codes("200 200 404 404 200 404")  # a bilan written for the copil: not for referents
 
 # url name → Rule, or a list of Rules (one per kind of object). Columns: PK_COLUMNS for rules with a kind, else
@@ -127,6 +128,8 @@ RULES = {
     "parcours_commission": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_integration": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_assignment": Rule("parcours", TEAM_ON_FOLLOWED),
+    "parcours_contract": Rule("parcours", TEAM_ON_FOLLOWED),
+    "parcours_waiver": Rule("parcours", TEAM_ON_FOLLOWED),
     "parcours_employment": Rule("parcours", FOLLOWED),
     "parcours_exit": Rule("parcours", FOLLOWED),
     "parcours_validate_exit": Rule(
@@ -179,6 +182,17 @@ RULES = {
     # applications
     "funding": Rule("operation", EVERY_MEMBER),
     "funding_export": Rule("operation", EVERY_MEMBER),
+    "financial_bilan": Rule("operation", EVERY_MEMBER, post=codes("200 200 403 403 403 404")),  # POST = an expense
+    "eligibility_rules": Rule("operation", EVERY_MEMBER, post=codes("200 200 403 403 403 404")),
+    # The contrôle de service fait names people: the team only; the copil does not even learn the page exists.
+    "completeness": Rule("operation", TEAM_CONTROL),
+    "audit_pack_request": Rule("operation", TEAM_CONTROL),
+    "staff_time": Rule("operation", TEAM_CONTROL),
+    "staff_time_upload": Rule("period", TEAM_CONTROL),
+    # Packs and staff time proofs are not in the world (tests/controls/test_controls.py checks them by role).
+    "staff_time_download": Rule(get=codes("404 404 404 404"), args=((999999,),)),
+    "audit_pack_detail": Rule(get=codes("404 404 404 404"), args=((999999,),)),
+    "audit_pack_download": Rule(get=codes("404 404 404 404"), args=((999999,),)),
     "application_create": Rule("operation", EDIT_IN_PLIE),
     "regulation_create": Rule("operation", EDIT_IN_PLIE),
     "application_detail": Rule("application", EVERY_MEMBER, post=codes("200 200 403 403 403 404")),  # POST = decision

@@ -91,7 +91,7 @@ class Command(BaseCommand):
 
     def build(self):
         if not Plie.objects.filter(slug=DEMO_PLIE).exists():
-            call_command("loaddata", "fiches_2023", verbosity=0)
+            call_command("loaddata", "fiches_2023", "eligibility_2023", verbosity=0)
         plie = Plie.objects.get(slug=DEMO_PLIE)
         users = {}
         for email, first_name, last_name, role, others in ACCOUNTS:

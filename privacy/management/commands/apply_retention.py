@@ -1,11 +1,13 @@
 """`python manage.py apply_retention [--plie SLUG] [--today AAAA-MM-JJ] [--apply] [--json]`, to run every night (cron).
 
 Archives the people without contact for more than two years and anonymises archived people once the FSE+ audit
-deadline of their operations has passed (privacy/retention.py). Simulation unless --apply is given."""
+deadline of their operations has passed (privacy/retention.py), and deletes the auditor's packs past their
+retention date (controls/services.py). Simulation unless --apply is given."""
 
 from django.db import transaction
 from django.utils import timezone
 
+from controls.services import purge_expired_packs
 from plie.commands import PlieCommand, get_plie, parse_date
 from privacy import retention
 
@@ -37,6 +39,9 @@ class Command(PlieCommand):
                 for participant in plan.to_anonymise:
                     documents += retention.anonymise_participant(participant=participant, by=None).documents_forgotten
                 retention.forget_prospects(plan.prospects)
+        # Auditor's packs (controls app) past their retention date lose their ZIP; for every PLIE, a pack is no
+        # file about one person.
+        packs = purge_expired_packs(today=today, apply=options["apply"])
         summary = {
             "today": today.isoformat(),
             "applied": options["apply"],
@@ -46,10 +51,11 @@ class Command(PlieCommand):
             "held": [{**_person(p), "reason": reason} for p, reason in plan.held],
             "prospects_forgotten": len(plan.prospects),
             "bilans_deleted": documents,
+            "audit_packs_deleted": packs,
         }
-        self.report(summary, lambda: self.readable(plan, options["apply"], documents), options=options)
+        self.report(summary, lambda: self.readable(plan, options["apply"], documents, packs), options=options)
 
-    def readable(self, plan, applied, documents):
+    def readable(self, plan, applied, documents, packs):
         verb = (lambda done, todo: done) if applied else (lambda done, todo: todo)
         lines = [
             f"Conservation des dossiers au {plan.today:%d/%m/%Y} (contact le plus récent avant le "
@@ -59,6 +65,7 @@ class Command(PlieCommand):
             f"{len(plan.to_anonymise)} dossier(s) {verb('anonymisé(s)', 'à anonymiser')}"
             + (f", {documents} bilan(s) avec annexe nominative supprimé(s) avec eux." if applied else "."),
             f"{len(plan.prospects)} personne(s) hors parcours {verb('oubliée(s)', 'à oublier')} (nom et contact).",
+            f"{packs} dossier(s) de contrôle FSE+ arrivé(s) à échéance {verb('supprimé(s)', 'à supprimer')}.",
         ]
         if plan.open_without_contact:
             lines.append(
