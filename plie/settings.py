@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "reporting",
     "imports",
     "applications",
+    "agenda",
+    "printouts",
 ]
 
 MIDDLEWARE = [
@@ -206,7 +208,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "args": ["retention"],
     },
+    "rappels de rendez-vous": {
+        "task": "agenda.tasks.send_due_reminders",
+        "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
+    },
 }
+# A participant with an e-mail address is reminded of a rendez-vous this many hours before it (agenda/services.py).
+REMINDER_HOURS = env.int("REMINDER_HOURS", default=24)
 
 # Security (OWASP ASVS level 2; see SECURITY.md).
 # A second factor (TOTP, with recovery codes) for every account; the demo may go without.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agenda import views as agenda
 from operations import views as operations
 from plie import mfa
 from plie import views as plie
@@ -12,7 +13,8 @@ admin.site.site_title = "Administration PLIE"
 admin.site.index_title = "Toutes les données"
 
 urlpatterns = [
-    path("", operations.home, name="home"),
+    path("", agenda.home, name="home"),
+    path("configuration/", operations.home, name="configuration"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
@@ -55,6 +57,8 @@ urlpatterns = [
     path("", include("reporting.urls")),
     path("", include("applications.urls")),
     path("", include("imports.urls")),
+    path("", include("printouts.urls")),
+    path("", include("agenda.urls")),
     path("admin/", admin.site.urls),
 ]
 
