@@ -25,8 +25,11 @@ class AppointmentForm(forms.Form):
     )
     purpose = forms.CharField(label="Objet", max_length=200, required=False)
 
-    def __init__(self, *args, participants, referents, fixed_participant=None, fixed_referent=None, **kwargs):
+    def __init__(
+        self, *args, participants, referents, fixed_participant=None, fixed_referent=None, editing=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.editing = editing
         self.fields["participant"].queryset = participants
         self.fields["referent"].queryset = referents
         if fixed_participant is not None:
@@ -56,7 +59,7 @@ class AppointmentForm(forms.Form):
             starts_at = datetime.datetime.combine(
                 cleaned["day"], cleaned["time"], tzinfo=timezone.get_current_timezone()
             )
-            if starts_at < timezone.now() - datetime.timedelta(minutes=5) and not self.initial.get("day"):
+            if starts_at < timezone.now() - datetime.timedelta(minutes=5) and not self.editing:
                 self.add_error("day", "Un rendez-vous se planifie à venir ; un entretien passé se saisit sur la fiche.")
             cleaned["starts_at"] = starts_at
         participant = cleaned.get("participant")

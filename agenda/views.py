@@ -283,6 +283,7 @@ def appointment_edit(request, pk):
         fixed_participant=appointment.participant,
         fixed_referent=appointment.referent if not can_edit(request.user, request.plie) else None,
         initial=AppointmentForm.initial_from(appointment),
+        editing=True,
     )
     if request.method == "POST" and form.is_valid():
         try:

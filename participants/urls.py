@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import entretiens, views
 
 urlpatterns = [
     path("participants/", views.participant_list, name="participant_list"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("archives/<int:pk>/", views.archive_detail, name="archive_detail"),
     path("participants/<int:pk>/prescription/", views.prescription_create, name="prescription_create"),
     path("participants/<int:pk>/entretiens/nouveau/", views.entretien_create, name="entretien_create"),
+    path("entretiens/<int:pk>/", entretiens.entretien_detail, name="entretien_detail"),
+    path("entretiens/<int:pk>/corriger/", entretiens.entretien_edit, name="entretien_edit"),
     path("participants/<int:pk>/justificatifs/nouveau/", views.document_create, name="document_create"),
     path("justificatifs/<int:pk>/", views.document_download, name="document_download"),
     path("parcours/<int:pk>/accueil/", views.parcours_reception, name="parcours_reception"),

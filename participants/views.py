@@ -477,9 +477,11 @@ def parcours_validate_exit(request, pk):
 @require_http_methods(["GET", "POST"])
 def entretien_create(request, pk):
     participant = _participant(request, pk)
-    form = EntretienForm(
-        request.POST or None, request.FILES or None, participant=participant, initial={"date": timezone.localdate()}
-    )
+    initial = {"date": timezone.localdate()}
+    for field, param in (("date", "date"), ("modality", "modalite")):  # from an appointment marked as held
+        if request.GET.get(param):
+            initial[field] = request.GET[param]
+    form = EntretienForm(request.POST or None, request.FILES or None, participant=participant, initial=initial)
     if request.method == "POST" and form.is_valid():
         entretien = form.save(commit=False)
         entretien.participant, entretien.created_by = participant, request.user
@@ -496,6 +498,15 @@ def entretien_create(request, pk):
             by=request.user,
         )
         messages.success(request, f"L’entretien du {entretien.date:%d/%m/%Y} est enregistré.")
+        if entretien.next_appointment:
+            # The next rendez-vous becomes an appointment of the agenda: its hour and place are asked for now.
+            messages.info(
+                request, "Précisez l’heure et le lieu du prochain rendez-vous : la personne en sera rappelée."
+            )
+            return redirect(
+                f"{reverse('appointment_create')}?participant={participant.pk}"
+                f"&date={entretien.next_appointment:%Y-%m-%d}&modalite={entretien.modality}"
+            )
         return redirect(participant)
     return render(
         request,
