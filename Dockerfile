@@ -12,8 +12,11 @@ COPY territories territories
 COPY operations operations
 COPY participants participants
 COPY steps steps
+COPY applications applications
 COPY reporting reporting
+COPY privacy privacy
 COPY imports imports
+COPY demo demo
 RUN pip install -c requirements.lock .
 
 COPY . .

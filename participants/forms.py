@@ -250,17 +250,6 @@ class DocumentForm(forms.ModelForm):
         return check_upload(self.cleaned_data["file"])
 
 
-class WithdrawalForm(forms.Form):
-    """An erasure or a restriction: its reason goes to the journal, which must hold no personal data."""
-
-    reason = forms.CharField(
-        label="Motif",
-        max_length=200,
-        help_text="Sans donnée personnelle, par exemple : « Demande écrite reçue le 03/02/2026, réf. 2026-014 ».",
-    )
-    confirm = forms.BooleanField(label="Je confirme cette décision (un effacement, lui, est définitif).", required=True)
-
-
 class ExitSituationForm(forms.Form):
     """The situation upon leaving a fiche (shared/spec/fse.md): four answers, several may be « Oui »."""
 
@@ -305,3 +294,23 @@ class EntrySituationForm(forms.ModelForm):
             "homeless",
         ]  # fmt: skip
         widgets = {"unemployed_since": DATE_INPUT}
+
+
+class EntretienCorrectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        label="Motif de la correction",
+        max_length=100,
+        help_text="Gardé dans l’historique avec le texte d’avant (faute de frappe, erreur de date, demande de la personne…).",
+    )
+
+    class Meta:
+        model = Entretien
+        fields = ["modality", "duration", "summary", "signed"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 10})}
+
+
+class SheetForm(forms.Form):
+    sheet = forms.FileField(label="Feuille d’émargement signée (PDF, JPEG ou PNG)")
+
+    def clean_sheet(self):
+        return check_upload(self.cleaned_data["sheet"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import entretiens, views
+from . import views
 
 urlpatterns = [
     path("participants/", views.participant_list, name="participant_list"),
@@ -8,21 +8,10 @@ urlpatterns = [
     path("participants/<int:pk>/", views.participant_detail, name="participant_detail"),
     path("participants/<int:pk>/modifier/", views.participant_edit, name="participant_edit"),
     path("participants/<int:pk>/historique/", views.participant_history, name="participant_history"),
-    path("participants/<int:pk>/export/", views.participant_export, name="participant_export"),
-    path("participants/<int:pk>/effacement/", views.participant_erase, name="participant_erase"),
-    path("participants/<int:pk>/gel/", views.participant_legal_hold, name="participant_legal_hold"),
-    path("participants/<int:pk>/limitation/", views.participant_restrict, name="participant_restrict"),
-    path(
-        "participants/<int:pk>/levee-limitation/",
-        views.participant_lift_restriction,
-        name="participant_lift_restriction",
-    ),
-    path("archives/", views.archive_list, name="archive_list"),
-    path("archives/<int:pk>/", views.archive_detail, name="archive_detail"),
     path("participants/<int:pk>/prescription/", views.prescription_create, name="prescription_create"),
     path("participants/<int:pk>/entretiens/nouveau/", views.entretien_create, name="entretien_create"),
-    path("entretiens/<int:pk>/", entretiens.entretien_detail, name="entretien_detail"),
-    path("entretiens/<int:pk>/corriger/", entretiens.entretien_edit, name="entretien_edit"),
+    path("entretiens/<int:pk>/", views.entretien_detail, name="entretien_detail"),
+    path("entretiens/<int:pk>/corriger/", views.entretien_edit, name="entretien_edit"),
     path("participants/<int:pk>/justificatifs/nouveau/", views.document_create, name="document_create"),
     path("justificatifs/<int:pk>/", views.document_download, name="document_download"),
     path("parcours/<int:pk>/accueil/", views.parcours_reception, name="parcours_reception"),

@@ -39,11 +39,13 @@ INSTALLED_APPS = [
     "operations",
     "participants",
     "steps",
-    "reporting",
-    "imports",
     "applications",
+    "reporting",
+    "privacy",
+    "imports",
     "agenda",
     "printouts",
+    "demo",
 ]
 
 MIDDLEWARE = [

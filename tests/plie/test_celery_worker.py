@@ -1,0 +1,132 @@
+"""End to end through Redis and a real Celery worker: run by .ci/run, skipped where no broker is configured."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from plie.celery import app as celery_app
+from plie.tasks import send_email
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db]
+
+
+@pytest.fixture
+def real_worker():
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("Pas de broker configuré (CELERY_BROKER_URL) : les tâches s’exécutent dans le processus.")
+    celery_app.conf.task_always_eager = False
+    try:
+        assert celery_app.control.broadcast("ping", reply=True, limit=1, timeout=30), (
+            "Aucun worker Celery ne répond sur le broker."
+        )
+        yield Path(os.environ["EMAIL_FILE_PATH"])
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
+def mail_sizes(mail_dir):
+    return {path: path.stat().st_size for path in mail_dir.glob("*.log")}
+
+
+def wait_for_mail(mail_dir, seen, timeout=60):
+    """What the worker wrote since `seen` (file sizes): the file backend appends to the file of the same second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        written = "".join(
+            path.read_bytes()[seen.get(path, 0) :].decode()
+            for path, size in mail_sizes(mail_dir).items()
+            if size > seen.get(path, 0)
+        )
+        if written:
+            return written
+        time.sleep(0.2)
+    raise AssertionError("Le worker n’a écrit aucun e-mail.")
+
+
+def test_a_task_result_comes_back_from_the_worker(real_worker):
+    result = send_email.delay(subject="Essai", body="Bonjour", to=["essai@exemple.fr"])
+    assert result.get(timeout=60) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_worker):
+    """Committed for real: the e-mail is a job row the worker reads (plie/jobs.py)."""
+    seen = mail_sizes(real_worker)
+    response = client.post(reverse("password_reset"), {"email": animation.email})
+    assert response.status_code == 302
+    mail = wait_for_mail(real_worker, seen)
+    assert "Choisir un nouveau mot de passe" in mail
+    assert f"To: {animation.email}" in mail
+    assert "/mot-de-passe/nouveau/" in mail
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bilan_pdf_is_prepared_by_the_worker(real_worker, operation, animation):
+    """The worker reads the test database (.ci/run points it there) and writes the PDF the page then offers."""
+    from reporting.models import BilanRequest
+    from reporting.services import request_bilan
+
+    bilan = request_bilan(operation=operation, start=operation.start, end=operation.end, with_annex=False, by=animation)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        bilan.refresh_from_db()
+        if bilan.status in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert (bilan.status, bilan.error) == ("done", "")
+    with bilan.file.open("rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    bilan.file.delete(save=False)
+    assert BilanRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker, operation, admin_user):
+    from django.db import transaction
+
+    from imports.models import ImportRun
+    from imports.services import deposit_files, queue
+    from participants.models import Participant
+    from tests.imports.files import PARTICIPANTS, REFERENTS, csv_bytes
+
+    files = [("referents.csv", csv_bytes(REFERENTS)), ("participants.csv", csv_bytes(PARTICIPANTS, encoding="cp1252"))]
+    run = deposit_files(plie=operation.plie, files=files, create_referents=False, by=admin_user)
+    with transaction.atomic():
+        queue(run=run)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_finished:
+            break
+        time.sleep(0.5)
+    assert (run.status, run.progress, run.error) == ("done", 100, "")
+    assert [(f.kind, f.created) for f in run.files.all()] == [("référents", 2), ("participants", 3)]
+    assert Participant.objects.filter(plie=operation.plie).count() == 3
+    assert ImportRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_worker, operation, admin_user):
+    from django.db import transaction
+
+    from imports.models import ImportRun
+    from imports.services import deposit_files, request_preview
+    from plie.models import Job
+    from tests.imports.files import PARTICIPANTS, csv_bytes
+
+    run = deposit_files(
+        plie=operation.plie, files=[("participants.csv", csv_bytes(PARTICIPANTS))], create_referents=True, by=admin_user
+    )
+    with transaction.atomic():
+        request_preview(run=run)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and Job.objects.get().state not in ("done", "failed"):
+        time.sleep(0.5)
+    run.refresh_from_db()
+    assert (run.status, run.error, Job.objects.get().state) == ("uploaded", "", "done")
+    assert run.files.get().report["created"] == 3
+    assert ImportRun.objects.count() == 1
