@@ -68,7 +68,12 @@ class Appointment(models.Model):
     status = models.CharField("suite", max_length=20, choices=AppointmentStatus.choices, default="planned")
     reminder_sent_at = models.DateTimeField("rappel envoyé le", null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="planifié par"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="planifié par",
     )
     created_at = models.DateTimeField("planifié le", auto_now_add=True)
 

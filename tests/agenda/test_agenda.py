@@ -14,7 +14,6 @@ from agenda.models import Appointment, AppointmentStatus, CalendarFeed, Commissi
 from participants.models import Status
 from plie.models import Role
 from tests.factories import MembershipFactory, ReferentFactory
-
 from tests.factories.participants import ParticipantFactory, make_parcours, profile
 from tests.factories.steps import make_step, submitted_step
 
@@ -134,9 +133,15 @@ class TestOutcome:
 
 
 class TestViews:
-    def test_the_week_shows_each_day_and_only_the_referents_own(self, client_of, referent_a, plie, followed, animation):
+    def test_the_week_shows_each_day_and_only_the_referents_own(
+        self, client_of, referent_a, plie, operation, followed, animation
+    ):
         other = make_parcours(
-            ParticipantFactory(plie=plie, last_name="Noël"), "active", by=animation, referent=ReferentFactory(plie=plie)
+            ParticipantFactory(plie=plie, last_name="Noël"),
+            "active",
+            by=animation,
+            operation=operation,
+            referent=ReferentFactory(plie=plie),
         )
         today = timezone.localdate()
         at = datetime.datetime.combine(today, datetime.time(10, 0), tzinfo=timezone.get_current_timezone())
@@ -214,7 +219,13 @@ class TestHomes:
 class TestReminders:
     def test_a_reminder_is_sent_once_to_a_participant_with_an_address(self, plie, followed, animation):
         soon = appointment(followed, timezone.now() + 2 * HOUR, place="Maison de l’emploi")
-        silent = make_parcours(ParticipantFactory(plie=plie, email=""), "active", by=animation, referent=soon.referent)
+        silent = make_parcours(
+            ParticipantFactory(plie=plie, email=""),
+            "active",
+            by=animation,
+            operation=followed.operation,
+            referent=soon.referent,
+        )
         appointment(silent, timezone.now() + 2 * HOUR)
         appointment(followed, timezone.now() + 30 * HOUR)  # too early to remind
         assert services.send_due_reminders() == 1
