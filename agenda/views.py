@@ -3,21 +3,17 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from imports.models import ImportRun
 from operations.models import Referent
-from participants.alerts import portfolio, with_alerts
-from participants.models import Document, DocumentKind, Parcours, Participant, Status, record_access
+from participants.models import Parcours, Participant, Status, record_access
 from plie.access import can_edit, get_for_user, get_or_404, require_editor
-from plie.models import Membership, Role
-from steps.models import Step, StepStatus, Validation
+from plie.models import Role
 
 from . import calendar, services
 from .forms import AppointmentForm, CommissionSessionForm, DecisionForm, FeedForm, appointments_initial_day
@@ -26,11 +22,11 @@ from .models import Appointment, AppointmentStatus, CalendarFeed, CommissionSess
 WAITING_FOR_COMMISSION = [Status.RECEIVED, Status.POSTPONED]
 
 
-def _my_referent(request):
+def my_referent(request):
     return Referent.objects.filter(plie=request.plie, user=request.user).first()
 
 
-def _appointments(request):
+def visible_appointments(request):
     """The PLIE's appointments the user may see, with what a list shows."""
     return (
         Appointment.objects.for_user(request.user)
@@ -39,93 +35,7 @@ def _appointments(request):
     )
 
 
-def home(request):
-    """The landing page after login: what this role does today."""
-    if request.plie is None:
-        return render(request, "operations/no_plie.html")
-    if request.role == Role.COPIL:
-        return redirect("dashboard")
-    today = timezone.localdate()
-    if request.role == Role.REFERENT:
-        return _referent_home(request, today)
-    context = {"today": today, "queues": team_queues(request.plie, today)}
-    if request.role == Role.ADMIN:
-        context["imports"] = (
-            ImportRun.objects.filter(plie=request.plie).select_related("created_by").order_by("-created_at")[:5]
-        )
-        context["accounts"] = (
-            Membership.objects.filter(plie=request.plie)
-            .select_related("user")
-            .annotate(totp=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)))
-            .order_by("role", "user__last_name", "user__email")
-        )
-    context["appointments"] = list(_appointments(request).on(today))
-    _journal(request, "accueil", len(context["appointments"]))
-    return render(request, "agenda/home_team.html", context)
-
-
-def team_queues(plie, today):
-    """The team's queues and their counts, one aggregate query per table."""
-    parcours = Parcours.objects.in_use().filter(participant__plie=plie)
-    counts = parcours.aggregate(
-        commission=Count("pk", filter=Q(status__in=WAITING_FOR_COMMISSION)),
-        exits=Count("pk", filter=Q(status=Status.EXIT_PENDING)),
-        accepted=Count("pk", filter=Q(status=Status.ACCEPTED)),
-        without_contract=Count(
-            "pk",
-            filter=Q(status__in=[Status.ACTIVE, Status.FOLLOW_UP])
-            & ~Q(Exists(Document.objects.filter(parcours=OuterRef("pk"), kind=DocumentKind.CONTRACT))),
-        ),
-    )
-    counts["steps"] = Step.objects.filter(parcours__in=parcours, validation=Validation.SUBMITTED).count()
-    counts["next_session"] = (
-        CommissionSession.objects.filter(plie=plie, date__gte=today, held_at__isnull=True).order_by("date").first()
-    )
-    return counts
-
-
-def _referent_home(request, today):
-    referent = _my_referent(request)
-    mine = (
-        Parcours.objects.in_use().filter(assignments__referent=referent, assignments__end__isnull=True)
-        if referent
-        else Parcours.objects.none()
-    )
-    rows = [row for row in with_alerts(portfolio(mine, request.plie, today), today) if row.alerts]
-    steps = (
-        Step.objects.filter(parcours__in=mine, validation=Validation.DRAFT)
-        .filter(Q(status=StepStatus.DONE) | Q(status=StepStatus.IN_PROGRESS, end__lte=today))
-        .select_related("parcours__participant", "step_type")
-        .order_by("end", "pk")
-    )
-    appointments = list(_appointments(request).filter(referent=referent).on(today)) if referent else []
-    week_start = today - datetime.timedelta(days=today.weekday())
-    week = (
-        _appointments(request)
-        .filter(referent=referent)
-        .planned()
-        .between(today + datetime.timedelta(days=1), week_start + datetime.timedelta(days=6))
-        .count()
-        if referent
-        else 0
-    )
-    _journal(request, "accueil", len(rows) + len(appointments))
-    return render(
-        request,
-        "agenda/home_referent.html",
-        {
-            "today": today,
-            "referent": referent,
-            "appointments": appointments,
-            "rest_of_week": week,
-            "alert_rows": rows,
-            "steps": list(steps),
-            "now": timezone.now(),
-        },
-    )
-
-
-def _journal(request, what, shown):
+def journal_list(request, what, shown):
     record_access(user=request.user, plie=request.plie, what=what, detail=f"{shown} ligne(s)")
 
 
@@ -148,12 +58,12 @@ def agenda(request):
     elif team:
         referent = get_or_404(referents, pk=chosen)
     else:
-        referent = _my_referent(request)
+        referent = my_referent(request)
         if referent is None:
             raise Http404
     start = day if view == "jour" else _week_start(day)
     end = day if view == "jour" else start + datetime.timedelta(days=6)
-    appointments = _appointments(request).between(start, end)
+    appointments = visible_appointments(request).between(start, end)
     if referent is not None:
         appointments = appointments.filter(referent=referent)
     appointments = list(appointments)
@@ -167,7 +77,7 @@ def agenda(request):
             }
         )
     step = datetime.timedelta(days=1 if view == "jour" else 7)
-    _journal(request, "agenda", len(appointments))
+    journal_list(request, "agenda", len(appointments))
     return render(
         request,
         "agenda/agenda.html",
@@ -341,7 +251,7 @@ def feed_settings(request):
     """A referent's subscription address for their calendar application: shown once, renewed or revoked."""
     if request.plie is None:
         raise Http404
-    referent = _my_referent(request)
+    referent = my_referent(request)
     if referent is None:
         raise Http404
     form = FeedForm(request.POST or None)
@@ -478,7 +388,7 @@ def session_detail(request, pk):
                         f"{len(recorded)} décision(s) enregistrée(s) pour la séance du {session.date:%d/%m/%Y}.",
                     )
                     return redirect(session)
-    _journal(request, "commission", len(rows))
+    journal_list(request, "commission", len(rows))
     return render(
         request,
         "agenda/session_detail.html",

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "imports",
     "agenda",
     "printouts",
+    "home",
     "demo",
 ]
 
