@@ -26,7 +26,7 @@ def home(request):
     today = timezone.localdate()
     if request.role == Role.REFERENT:
         return _referent_home(request, today)
-    context = {"today": today, "queues": team_queues(request.plie, today)}
+    context = {"today": today, "now": timezone.now(), "queues": team_queues(request.plie, today)}
     if request.role == Role.ADMIN:
         context["imports"] = (
             ImportRun.objects.filter(plie=request.plie).select_related("created_by").order_by("-created_at")[:5]
