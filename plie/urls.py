@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from home import views as home
 from plie import mfa
 from plie import views as plie
 from plie.forms import LoginForm
@@ -12,7 +11,7 @@ admin.site.site_title = "Administration PLIE"
 admin.site.index_title = "Toutes les données"
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", include("home.urls")),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
