@@ -23,12 +23,22 @@ run: install .env
 	@echo "\nL’application est servie sur http://127.0.0.1:$(PORT)/ (Ctrl+C pour arrêter)."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# In parallel (pytest-xdist, PYTEST_WORKERS processes). With a broker, the tests that reach a real Celery worker run
+# afterwards in one process: the worker reads the database pytest creates (test_ + name), which xdist would rename.
+PYTEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$CELERY_BROKER_URL$$REDIS_URL" ]; then \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not celery_worker" $(PYTEST_ARGS) && \
+		$(PY) -m pytest -p no:xdist -m celery_worker $(PYTEST_ARGS); \
+	else \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
+	fi
 
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	SECRET_KEY=lint DATABASE_URL=sqlite:// $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(PY) -m ruff check --fix .

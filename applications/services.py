@@ -34,39 +34,7 @@ def decide_application(*, application, outcome, decided_on, by, etp_granted=None
         notes,
     )
     if outcome in ACCEPTED:
-        etp_granted = application.etp_proposed if etp_granted is None else etp_granted
-        fse_granted = application.fse_requested if fse_granted is None else fse_granted
-        if etp_granted > application.etp_proposed:
-            raise ValidationError(
-                "ETP accordés (%(granted)s) supérieurs aux ETP proposés par la structure (%(proposed)s).",
-                params={"granted": french_number(etp_granted), "proposed": french_number(application.etp_proposed)},
-                code="etp",
-            )
-        cap = cap_for(operation, application.structure.kind)
-        ceiling = max_fse(application, cap)
-        if ceiling is not None and fse_granted > ceiling:
-            raise ValidationError(
-                "FSE+ accordé %(granted)s au-delà du plafond de cofinancement : %(cap)s %% de %(cost)s = %(ceiling)s.",
-                params={
-                    "granted": euros(fse_granted),
-                    "cap": french_number(cap),
-                    "cost": euros(application.eligible_cost),
-                    "ceiling": euros(ceiling),
-                },
-                code="cap",
-            )
-        already = granted_total(operation, exclude=application)
-        if operation.fse_ceiling is not None and already + fse_granted > operation.fse_ceiling:
-            raise ValidationError(
-                "FSE+ accordé %(granted)s : il ne reste que %(remaining)s sous le plafond de la fiche (%(ceiling)s, déjà accordé %(already)s).",
-                params={
-                    "granted": euros(fse_granted),
-                    "remaining": euros(operation.fse_ceiling - already),
-                    "ceiling": euros(operation.fse_ceiling),
-                    "already": euros(already),
-                },
-                code="ceiling",
-            )
+        etp_granted, fse_granted = _granted(application, etp_granted, fse_granted)
         application.etp_granted, application.fse_granted = etp_granted, fse_granted
     application._history_user = by
     application.save()
@@ -74,6 +42,46 @@ def decide_application(*, application, outcome, decided_on, by, etp_granted=None
         application.zones_granted.set(zones or application.zones_requested.all())
         _convention(application)
     return application
+
+
+def _granted(application, etp_granted, fse_granted):
+    """The ETP and FSE+ granted (by default what was asked), within what was proposed, the cofinancing cap of the
+    structure's kind and what remains under the fiche's FSE+ ceiling."""
+    operation = application.operation
+    etp_granted = application.etp_proposed if etp_granted is None else etp_granted
+    fse_granted = application.fse_requested if fse_granted is None else fse_granted
+    if etp_granted > application.etp_proposed:
+        raise ValidationError(
+            "ETP accordés (%(granted)s) supérieurs aux ETP proposés par la structure (%(proposed)s).",
+            params={"granted": french_number(etp_granted), "proposed": french_number(application.etp_proposed)},
+            code="etp",
+        )
+    cap = cap_for(operation, application.structure.kind)
+    ceiling = max_fse(application, cap)
+    if ceiling is not None and fse_granted > ceiling:
+        raise ValidationError(
+            "FSE+ accordé %(granted)s au-delà du plafond de cofinancement : %(cap)s %% de %(cost)s = %(ceiling)s.",
+            params={
+                "granted": euros(fse_granted),
+                "cap": french_number(cap),
+                "cost": euros(application.eligible_cost),
+                "ceiling": euros(ceiling),
+            },
+            code="cap",
+        )
+    already = granted_total(operation, exclude=application)
+    if operation.fse_ceiling is not None and already + fse_granted > operation.fse_ceiling:
+        raise ValidationError(
+            "FSE+ accordé %(granted)s : il ne reste que %(remaining)s sous le plafond de la fiche (%(ceiling)s, déjà accordé %(already)s).",
+            params={
+                "granted": euros(fse_granted),
+                "remaining": euros(operation.fse_ceiling - already),
+                "ceiling": euros(operation.fse_ceiling),
+                "already": euros(already),
+            },
+            code="ceiling",
+        )
+    return etp_granted, fse_granted
 
 
 def _convention(application):

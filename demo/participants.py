@@ -307,15 +307,7 @@ class _Builder:
         age = rng.choices([rng.randint(18, 25), rng.randint(26, 49), rng.randint(50, 62)], weights=[20, 56, 24])[0]
         birth_date = reference - relativedelta(years=age) - datetime.timedelta(days=rng.randint(1, 364))
         level = rng.choices(range(1, 9), weights=[12, 15, 33, 20, 10, 6, 3, 1])[0]
-        status = self.pick(
-            {EmploymentStatus.UNEMPLOYED: 85, EmploymentStatus.INACTIVE: 12, EmploymentStatus.EMPLOYED: 3}
-        )
-        unemployed_since, months = None, 0
-        if status == EmploymentStatus.UNEMPLOYED:
-            months = rng.choices([rng.randint(2, 11), rng.randint(12, 23), rng.randint(24, 72)], weights=[35, 30, 35])[
-                0
-            ]
-            unemployed_since = reference - relativedelta(months=months) - datetime.timedelta(days=rng.randint(0, 27))
+        status, unemployed_since, months = self.employment(reference)
         rqth = rng.random() < 0.1
         bpi = rng.random() < 0.03
         badly_housed = rng.random() < 0.08
@@ -349,14 +341,7 @@ class _Builder:
             bpi=bpi,
             single_parent=single_parent,
             badly_housed=badly_housed,
-            disability=Answer.YES if rqth else self.pick({Answer.NO: 88, Answer.DECLINED: 8, Answer.YES: 4}),
-            nationality=Nationality.OUTSIDE_EU
-            if bpi
-            else self.pick(
-                {Nationality.FRANCE: 82, Nationality.EU: 4, Nationality.OUTSIDE_EU: 10, Nationality.DECLINED: 4}
-            ),
-            foreign_background=self.pick({Answer.NO: 64, Answer.YES: 26, Answer.DECLINED: 10}),
-            homeless=Answer.YES if badly_housed else self.pick({Answer.NO: 93, Answer.DECLINED: 7}),
+            **self.questionnaire(rqth, bpi, badly_housed),
             dependent_children=children,
         )
         criteria = (participant.rsa, participant.deld, participant.detld, rqth, participant.qpv, bpi, badly_housed)
@@ -365,6 +350,33 @@ class _Builder:
             participant.other_criterion_detail = rng.choice(OTHER_CRITERIA)
         participant.save()
         return participant
+
+    def employment(self, reference):
+        """(status, unemployed since, months of unemployment) on the day of the prescription."""
+        rng = self.rng
+        status = self.pick(
+            {EmploymentStatus.UNEMPLOYED: 85, EmploymentStatus.INACTIVE: 12, EmploymentStatus.EMPLOYED: 3}
+        )
+        unemployed_since, months = None, 0
+        if status == EmploymentStatus.UNEMPLOYED:
+            months = rng.choices([rng.randint(2, 11), rng.randint(12, 23), rng.randint(24, 72)], weights=[35, 30, 35])[
+                0
+            ]
+            unemployed_since = reference - relativedelta(months=months) - datetime.timedelta(days=rng.randint(0, 27))
+        return status, unemployed_since, months
+
+    def questionnaire(self, rqth, bpi, badly_housed):
+        """The answers of the FSE+ questionnaire that follow from the person's situation, or are drawn."""
+        return {
+            "disability": Answer.YES if rqth else self.pick({Answer.NO: 88, Answer.DECLINED: 8, Answer.YES: 4}),
+            "nationality": Nationality.OUTSIDE_EU
+            if bpi
+            else self.pick(
+                {Nationality.FRANCE: 82, Nationality.EU: 4, Nationality.OUTSIDE_EU: 10, Nationality.DECLINED: 4}
+            ),
+            "foreign_background": self.pick({Answer.NO: 64, Answer.YES: 26, Answer.DECLINED: 10}),
+            "homeless": Answer.YES if badly_housed else self.pick({Answer.NO: 93, Answer.DECLINED: 7}),
+        }
 
     def new_external_id(self):
         while True:
@@ -440,7 +452,28 @@ class _Builder:
     # --- The parcours of an integrated participant.
 
     def integrated_participant(self, zone, commune):
-        rng, today = self.rng, self.today
+        parcours, entry, timeline = self.admitted_parcours(zone, commune)
+        job_start, exit_date, reason, contract, validate = self.fate(entry)
+        end = exit_date or self.today
+        # A few parcours change referent: portfolios rebalanced, or a referent's absence (and back).
+        if (end - entry).days > 75 and self.rng.random() < 0.14:
+            self.reassign(parcours, timeline, entry, end)
+        if job_start:
+            services.start_employment_follow_up(
+                parcours=parcours, job_start=job_start, contract_type=contract, by=self.by
+            )
+        if exit_date:
+            self.close(parcours, job_start, exit_date, reason, validate)
+        # Documents: most signed contracts are scanned, half of the employment contracts too.
+        if self.rng.random() < 0.7:
+            self.attach(parcours, DocumentKind.CONTRACT, CONTRACT_PDF, "contrat-engagement.pdf")
+        if reason is not None and reason.category == ExitCategory.POSITIVE and self.rng.random() < 0.5:
+            self.attach(parcours, DocumentKind.EMPLOYMENT_CONTRACT, EMPLOYMENT_PDF, "contrat-de-travail.pdf")
+        self.follow(parcours, timeline, entry, end, job_start, exit_date)
+
+    def admitted_parcours(self, zone, commune):
+        """Prescribed, received, admitted in commission and integrated with a referent of the zone."""
+        rng = self.rng
         entry = self.entry_days[int(len(self.entry_days) * rng.random() ** 1.3)]
         commission = self.tuesday_before(entry - datetime.timedelta(days=rng.randint(0, 21)))
         postponed_on = None
@@ -468,8 +501,11 @@ class _Builder:
         self.loads[period.referent.pk] += 1
         if rng.random() < 0.9:  # the FSE+ questionnaire is signed with the contrat d'engagement, most of the time
             Participant.objects.filter(pk=parcours.participant_id).update(questionnaire_date=entry)
+        return parcours, entry, timeline
 
-        # What happens next, more likely the longer the parcours has run by `today`.
+    def fate(self, entry):
+        """What happens next, more likely the longer the parcours has run by `today`."""
+        rng, today = self.rng, self.today
         months = (today - entry).days / 30.4
         draw = rng.random()
         p_positive, p_other = min(0.55, 0.054 * months), min(0.22, 0.023 * months)
@@ -500,36 +536,26 @@ class _Builder:
                 contract = ContractType.CDD if "CDD" in reason.label else ContractType.IAE
                 job_start = exit_date - datetime.timedelta(days=rng.randint(0, min(30, (exit_date - entry).days - 1)))
                 job_start = self.workday(job_start, entry, exit_date)
-        end = exit_date or today
+        return job_start, exit_date, reason, contract, validate
 
-        # A few parcours change referent: portfolios rebalanced, or a referent's absence (and back).
-        if (end - entry).days > 75 and rng.random() < 0.14:
-            self.reassign(parcours, timeline, entry, end)
-        if job_start:
-            services.start_employment_follow_up(
-                parcours=parcours, job_start=job_start, contract_type=contract, by=self.by
-            )
-        if exit_date:
-            services.record_exit(parcours=parcours, exit_date=exit_date, reason=reason, by=self.by)
-            closed_on = None
-            if reason.category != ExitCategory.POSITIVE:  # closed at once
-                closed_on = min(exit_date + datetime.timedelta(days=rng.randint(0, 3)), today)
-            elif validate:
-                services.validate_exit(parcours=parcours, by=self.by, today=today)
-                due = job_start + relativedelta(months=6)
-                closed_on = min(max(due, exit_date) + datetime.timedelta(days=rng.randint(1, 20)), today)
-            if closed_on:
-                # The services stamp the real now; the demo tells the story of 2023.
-                at = datetime.datetime.combine(closed_on, datetime.time(rng.randint(9, 17), rng.randint(0, 59)))
-                Parcours.objects.filter(pk=parcours.pk).update(exit_validated_at=timezone.make_aware(at))
+    def close(self, parcours, job_start, exit_date, reason, validate):
+        rng, today = self.rng, self.today
+        services.record_exit(parcours=parcours, exit_date=exit_date, reason=reason, by=self.by)
+        closed_on = None
+        if reason.category != ExitCategory.POSITIVE:  # closed at once
+            closed_on = min(exit_date + datetime.timedelta(days=rng.randint(0, 3)), today)
+        elif validate:
+            services.validate_exit(parcours=parcours, by=self.by, today=today)
+            due = job_start + relativedelta(months=6)
+            closed_on = min(max(due, exit_date) + datetime.timedelta(days=rng.randint(1, 20)), today)
+        if closed_on:
+            # The services stamp the real now; the demo tells the story of 2023.
+            at = datetime.datetime.combine(closed_on, datetime.time(rng.randint(9, 17), rng.randint(0, 59)))
+            Parcours.objects.filter(pk=parcours.pk).update(exit_validated_at=timezone.make_aware(at))
 
-        # Documents: most signed contracts are scanned, half of the employment contracts too.
-        if rng.random() < 0.7:
-            self.attach(parcours, DocumentKind.CONTRACT, CONTRACT_PDF, "contrat-engagement.pdf")
-        if reason is not None and reason.category == ExitCategory.POSITIVE and rng.random() < 0.5:
-            self.attach(parcours, DocumentKind.EMPLOYMENT_CONTRACT, EMPLOYMENT_PDF, "contrat-de-travail.pdf")
-
-        # Entretiens: until the exit, or `today`; some running parcours are still followed nowadays.
+    def follow(self, parcours, timeline, entry, end, job_start, exit_date):
+        """Entretiens: until the exit, or `today`; some running parcours are still followed nowadays."""
+        rng, today = self.rng, self.today
         recent = False
         if exit_date is None and job_start is None and self.real_today > today + datetime.timedelta(days=45):
             self.running += 1

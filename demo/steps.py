@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from participants.models import OPEN_STATUSES, Parcours
+from participants.models import Parcours
 from plie.models import Membership, Role
 from steps import services
 from steps.models import GridVersion, Step, StepStatus, StepType
@@ -42,23 +42,7 @@ def create_demo_steps(*, plie, by, seed=2023, year=2023, until=None):
     if GridVersion.objects.filter(plie=plie).exists():
         return 0
     types = {t.label: t for t in StepType.objects.filter(category__plie=plie).select_related("category")}
-    rules = {types[label]: (criteria, proofs) for label, criteria, proofs in GRID_2023 if label in types}
-    services.create_grid_version(
-        plie=plie,
-        approved_on=datetime.date(year - 1, 12, 15),
-        notes=f"Grille de la programmation {year}.",
-        rules=rules,
-        by=by,
-    )
-    if "PMSMP" in types:
-        rules[types["PMSMP"]] = (rules[types["PMSMP"]][0], PMSMP_FROM_JULY)
-    services.create_grid_version(
-        plie=plie,
-        approved_on=datetime.date(year, 7, 1),
-        notes=f"Comité de pilotage du 1er juillet {year} : l’attestation de l’employeur est exigée pour les PMSMP.",
-        rules=rules,
-        by=by,
-    )
+    rules = _create_grids(plie, types, year, by)
     rng = random.Random(f"{seed}-{plie.slug}-steps")
     labels = ("PMSMP", "Stage", "Formation qualifiante", "CDD", "Intérim", "Atelier TRE", "Mobilité", "Accompagnement")
     choices = [types[label] for label in labels if label in types]
@@ -83,24 +67,54 @@ def create_demo_steps(*, plie, by, seed=2023, year=2023, until=None):
                 status=StepStatus.DONE if end < year_end - datetime.timedelta(days=30) else StepStatus.IN_PROGRESS,
                 partner=rng.choice(partners),
             )
-            if parcours.status in OPEN_STATUSES:
-                services.save_step(step=step, by=by)
-            else:  # save_step only positions people still in parcours; a closed parcours keeps its past steps
-                services.check_step(step)
-                step.created_by, step._history_user = by, by
-                step.save()
+            _save(step, by)
             created += 1
-            fate = rng.random()
-            if fate < 0.2:
-                continue
-            required = rules.get(step.step_type, ("", []))[1]
-            for kind in required if fate > 0.35 else required[:1]:
-                services.attach_proof(step=step, uploaded=_pdf(kind), kind=kind, by=by)
-            services.submit_step(step=step, by=by)
-            if fate > 0.5 and validator is not None:
-                with contextlib.suppress(ValidationError):  # a proof the July grid asks is missing: left in the queue
-                    services.validate_step(step=step, by=validator)
+            _submit(step, rules, rng.random(), by, validator)
     return created
+
+
+def _create_grids(plie, types, year, by):
+    """The programming year's grid, then the one the copil approved on 1 July; returns the rules of the latter."""
+    rules = {types[label]: (criteria, proofs) for label, criteria, proofs in GRID_2023 if label in types}
+    services.create_grid_version(
+        plie=plie,
+        approved_on=datetime.date(year - 1, 12, 15),
+        notes=f"Grille de la programmation {year}.",
+        rules=rules,
+        by=by,
+    )
+    if "PMSMP" in types:
+        rules[types["PMSMP"]] = (rules[types["PMSMP"]][0], PMSMP_FROM_JULY)
+    services.create_grid_version(
+        plie=plie,
+        approved_on=datetime.date(year, 7, 1),
+        notes=f"Comité de pilotage du 1er juillet {year} : l’attestation de l’employeur est exigée pour les PMSMP.",
+        rules=rules,
+        by=by,
+    )
+    return rules
+
+
+def _save(step, by):
+    if step.parcours.allows("step"):
+        services.save_step(step=step, by=by)
+    else:  # save_step only positions people still in parcours; a closed parcours keeps its past steps
+        services.check_step(step)
+        step.created_by, step._history_user = by, by
+        step.save()
+
+
+def _submit(step, rules, fate, by, validator):
+    """Most steps get their proofs and are submitted; half of them are validated."""
+    if fate < 0.2:
+        return
+    required = rules.get(step.step_type, ("", []))[1]
+    for kind in required if fate > 0.35 else required[:1]:
+        services.attach_proof(step=step, uploaded=_pdf(kind), kind=kind, by=by)
+    services.submit_step(step=step, by=by)
+    if fate > 0.5 and validator is not None:
+        with contextlib.suppress(ValidationError):  # a proof the July grid asks is missing: left in the queue
+            services.validate_step(step=step, by=validator)
 
 
 def _pdf(kind):

@@ -111,6 +111,12 @@ def steps_objective(rate, basis_value):
     return Decimal(rate) * Decimal(basis_value)
 
 
+def steps_objective_of(target, figures):
+    """The steps target of a fiche as a number of steps, on the basis it names: `figures` gives the value of each
+    StepBasis (file active moyenne, participants accompagnés)."""
+    return steps_objective(target.value_min, figures.get(target.basis))
+
+
 @dataclass
 class TargetLine:
     target: object
@@ -127,7 +133,7 @@ def operation_targets(targets, periods, start, end):
         if line.target.kind == TargetKind.STEPS:
             basis = per_etp.get(BASIS_KIND[StepBasis(line.target.basis)])
             if basis is not None:
-                line.steps = basis * line.target.value_min
+                line.steps = basis.map(lambda value, target=line.target: steps_objective(target.value_min, value))
     return lines
 
 

@@ -8,7 +8,15 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 
 from territories.models import Zone
 
-from .models import OPEN_STATUSES, Document, DocumentKind, ReferentAssignment, Status
+from .models import (
+    OPEN_STATUSES,
+    RUNNING_STEP_STATUSES,
+    Document,
+    DocumentKind,
+    ReferentAssignment,
+    Status,
+    StepStatus,
+)
 
 EXIT_PROOFS = [DocumentKind.EMPLOYMENT_CONTRACT, DocumentKind.CERTIFICATE]
 
@@ -22,7 +30,7 @@ class Alert:
 
 def portfolio(parcours, plie, today):
     """Open parcours with what the portfolio shows: last entretien, next appointment, steps, proofs, zone, referent."""
-    running = Q(steps__status__in=["proposed", "in_progress"])
+    running = Q(steps__status__in=RUNNING_STEP_STATUSES)
     return (
         parcours.filter(status__in=OPEN_STATUSES)
         .select_related("participant__commune", "operation", "exit_reason")
@@ -36,7 +44,7 @@ def portfolio(parcours, plie, today):
         )
         .annotate(
             last_entretien=Max("entretiens__date"),
-            steps_in_progress=Count("steps", filter=Q(steps__status="in_progress"), distinct=True),
+            steps_in_progress=Count("steps", filter=Q(steps__status=StepStatus.IN_PROGRESS), distinct=True),
             steps_ending_soon=Count(
                 "steps",
                 filter=running & Q(steps__end__gte=today, steps__end__lte=today + datetime.timedelta(days=7)),

@@ -1,4 +1,5 @@
 import uuid
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -262,6 +263,67 @@ class Status(models.TextChoices):
 OPEN_STATUSES = [Status.ACTIVE, Status.FOLLOW_UP, Status.EXIT_PENDING]
 
 
+class StepStatus(models.TextChoices):
+    """Where a step of a parcours stands (steps.models.Step.status). Defined here, below steps, because the alerts of
+    a parcours read it (participants/alerts.py); steps.models imports it from here."""
+
+    PROPOSED = "proposed", "Proposée"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Réalisée"
+    ABANDONED = "abandoned", "Abandonnée"
+
+
+RUNNING_STEP_STATUSES = [StepStatus.PROPOSED, StepStatus.IN_PROGRESS]
+
+
+class Action(NamedTuple):
+    label: str
+    url_name: str
+    statuses: frozenset
+    team_only: bool = True  # the animation team (and the admin); the others only for the parcours assigned to them
+    style: str = "btn-outline-primary"
+    post: bool = False
+
+
+# What may be done to a parcours in each state, in one place: the write functions refuse anything else
+# (participants.services, steps.services) and the pages offer exactly these, in this order.
+PARCOURS_ACTIONS = {
+    "reception": Action(
+        "Enregistrer l’accueil", "parcours_reception", frozenset({Status.PRESCRIBED}), style="btn-primary"
+    ),
+    "commission": Action(
+        "Décision de commission",
+        "parcours_commission",
+        frozenset({Status.RECEIVED, Status.POSTPONED}),
+        style="btn-primary",
+    ),
+    "integration": Action(
+        "Intégrer (contrat d’engagement)", "parcours_integration", frozenset({Status.ACCEPTED}), style="btn-primary"
+    ),
+    "assignment": Action("Changer de référent", "parcours_assignment", frozenset(OPEN_STATUSES)),
+    "validate_exit": Action(
+        "Valider la sortie", "parcours_validate_exit", frozenset({Status.EXIT_PENDING}), style="btn-success", post=True
+    ),
+    "step": Action(
+        "Positionner sur une étape",
+        "step_create",
+        frozenset({Status.ACTIVE, Status.FOLLOW_UP}),
+        team_only=False,
+        style="btn-primary",
+    ),
+    "employment": Action(
+        "Emploi trouvé", "parcours_employment", frozenset({Status.ACTIVE, Status.FOLLOW_UP}), team_only=False
+    ),
+    "exit": Action(
+        "Sortie",
+        "parcours_exit",
+        frozenset({Status.ACTIVE, Status.FOLLOW_UP}),
+        team_only=False,
+        style="btn-outline-danger",
+    ),
+}
+
+
 class ContractType(models.TextChoices):
     CDI = "cdi", "CDI"
     CDD = "cdd", "CDD"
@@ -416,6 +478,17 @@ class Parcours(models.Model):
         return (
             self.entry_date is not None and self.entry_date <= day and (self.exit_date is None or day <= self.exit_date)
         )
+
+    def allows(self, action):
+        return self.status in PARCOURS_ACTIONS[action].statuses
+
+    def offered_actions(self, is_team):
+        """The actions of PARCOURS_ACTIONS this parcours is in a state for, as (name, action) pairs for a page."""
+        return [
+            (name, action)
+            for name, action in PARCOURS_ACTIONS.items()
+            if self.status in action.statuses and (is_team or not action.team_only)
+        ]
 
 
 class CommissionOutcome(models.TextChoices):

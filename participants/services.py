@@ -26,8 +26,8 @@ from .models import (
 UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
 
 
-def _expect(parcours, *statuses):
-    if parcours.status not in statuses:
+def _expect(parcours, action):
+    if not parcours.allows(action):
         raise ValidationError(
             "Ce parcours est à l’étape « %(status)s » : cette action n’est pas possible maintenant.",
             params={"status": parcours.get_status_display()},
@@ -67,7 +67,7 @@ def prescribe(*, participant, prescriber, prescription_date, by, prescriber_deta
 
 @transaction.atomic
 def record_reception(*, parcours, date, kind, by):
-    _expect(parcours, Status.PRESCRIBED)
+    _expect(parcours, "reception")
     _not_in_future(date, "La date d’accueil")
     if date < parcours.prescription_date:
         raise ValidationError("L’accueil ne peut pas précéder la prescription.", code="before_prescription")
@@ -79,7 +79,7 @@ def record_reception(*, parcours, date, kind, by):
 @transaction.atomic
 def decide_admission(*, parcours, date, outcome, reason, by):
     """The integration commission's decision; refusals and postponements are kept with their reason."""
-    _expect(parcours, Status.RECEIVED, Status.POSTPONED)
+    _expect(parcours, "commission")
     reason = reason.strip()
     _not_in_future(date, "La date de la commission")
     if date < (parcours.reception_date or parcours.prescription_date):
@@ -99,7 +99,7 @@ def decide_admission(*, parcours, date, outcome, reason, by):
 @transaction.atomic
 def integrate(*, parcours, entry_date, operation, referent, by):
     """The contrat d'engagement is signed: the parcours starts on the operation, followed by its referent."""
-    _expect(parcours, Status.ACCEPTED)
+    _expect(parcours, "integration")
     _not_in_future(entry_date, "La date de signature du contrat d’engagement")
     plie_id = parcours.participant.plie_id
     if operation.plie_id != plie_id or referent.plie_id != plie_id:
@@ -127,7 +127,7 @@ def integrate(*, parcours, entry_date, operation, referent, by):
 @transaction.atomic
 def assign_referent(*, parcours, referent, on, reason, by):
     """A new referent from `on`; the previous assignment ends the day before and stays in the history."""
-    _expect(parcours, *OPEN_STATUSES)
+    _expect(parcours, "assignment")
     if referent.plie_id != parcours.participant.plie_id:
         raise ValidationError("Ce référent n’appartient pas au PLIE.", code="other_plie")
     current = parcours.assignments.select_for_update().filter(end__isnull=True).first()
@@ -152,7 +152,7 @@ def assign_referent(*, parcours, referent, on, reason, by):
 @transaction.atomic
 def start_employment_follow_up(*, parcours, job_start, contract_type, by):
     """The person found a job: the 6-month follow-up in employment starts."""
-    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _expect(parcours, "employment")
     _not_in_future(job_start, "Le début de l’emploi")
     if job_start < parcours.entry_date:
         raise ValidationError("L’emploi ne peut pas commencer avant l’entrée dans le parcours.", code="before_entry")
@@ -164,7 +164,7 @@ def start_employment_follow_up(*, parcours, job_start, contract_type, by):
 @transaction.atomic
 def record_exit(*, parcours, exit_date, reason, by):
     """An exit. A positive exit waits for the animation team's validation, after the 6-month follow-up."""
-    _expect(parcours, Status.ACTIVE, Status.FOLLOW_UP)
+    _expect(parcours, "exit")
     _not_in_future(exit_date, "La date de sortie")
     if reason.plie_id != parcours.participant.plie_id or not reason.is_active:
         raise ValidationError("Ce motif de sortie n’existe pas dans la nomenclature du PLIE.", code="unknown_reason")
@@ -191,7 +191,7 @@ def record_exit(*, parcours, exit_date, reason, by):
 @transaction.atomic
 def validate_exit(*, parcours, by, today=None):
     """The animation team validates a positive exit once the 6-month follow-up in employment is over."""
-    _expect(parcours, Status.EXIT_PENDING)
+    _expect(parcours, "validate_exit")
     due = parcours.follow_up_due_on
     if due and (today or timezone.localdate()) < due:
         raise ValidationError(

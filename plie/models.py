@@ -104,6 +104,11 @@ class Plie(NaturalKeyMixin, models.Model):
     slug = models.SlugField("identifiant", unique=True)
     name = models.CharField("nom", max_length=200, unique=True)
     description = models.TextField("présentation", blank=True)
+    default_file_active_per_etp = models.PositiveSmallIntegerField(
+        "file active par ETP à défaut d’objectif de la fiche",
+        default=70,
+        help_text="Charge d’un référent à temps plein quand sa fiche opération ne fixe pas d’objectif de file active.",
+    )
 
     objects = NaturalKeyManager()
 

@@ -61,7 +61,16 @@ def last_contacts(participants):
                 if day and (pk not in latest or day > latest[pk]):
                     latest[pk] = day
 
-    take(
+    for rows in _contact_dates(pks):
+        take(rows)
+    # Without any parcours, the file's creation; not otherwise: an import of old files creates them today.
+    take(Participant.objects.filter(pk__in=set(pks) - set(latest)).values_list("pk", "created_at"))
+    return latest
+
+
+def _contact_dates(pks):
+    """(participant pk, date, date…) rows, one query per kind of contact."""
+    yield (
         Parcours.objects.filter(participant__in=pks)
         .values("participant")
         .annotate(
@@ -80,33 +89,30 @@ def last_contacts(participants):
             "exit_date__max",
         )
     )
-    take(
+    yield (
         CommissionDecision.objects.filter(parcours__participant__in=pks)
         .values("parcours__participant")
         .annotate(last=Max("date"))
         .values_list("parcours__participant", "last")
     )
-    take(
+    yield (
         Entretien.objects.filter(participant__in=pks)
         .values("participant")
         .annotate(Max("date"), Max("next_appointment"))
         .values_list("participant", "date__max", "next_appointment__max")
     )
-    take(
+    yield (
         Step.objects.filter(parcours__participant__in=pks)
         .values("parcours__participant")
         .annotate(Max("start"), Max("end"))
         .values_list("parcours__participant", "start__max", "end__max")
     )
-    take(
+    yield (
         Attendance.objects.filter(participant__in=pks, present=True)
         .values("participant")
         .annotate(last=Max("session__date"))
         .values_list("participant", "last")
     )
-    # Without any parcours, the file's creation; not otherwise: an import of old files creates them today.
-    take(Participant.objects.filter(pk__in=set(pks) - set(latest)).values_list("pk", "created_at"))
-    return latest
 
 
 def anonymisation_blocker(participant, today):

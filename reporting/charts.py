@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from plie.formats import french_number, percent_of  # noqa: E402
+
 plt.rcParams.update(
     {
         "font.family": "DejaVu Sans",
@@ -46,7 +48,7 @@ def targets_chart(lines):
     figure = Figure(figsize=(7, 0.45 * max(len(rows), 1) + 0.8))
     axes = figure.subplots()
     labels = [str(line.target.get_kind_display()) for line in rows]
-    values = [min(line.result / float(line.goal.low) * 100, 200) for line in rows]
+    values = [min(percent_of(line.result / float(line.goal.low)), 200) for line in rows]
     colors = [
         GREEN if line.status in ("reached", "within", "above") else ORANGE if line.status == "on_track" else BLUE
         for line in rows
@@ -57,7 +59,7 @@ def targets_chart(lines):
     axes.invert_yaxis()
     axes.set_xlabel("Résultat en % de l’objectif de la période")
     for index, value in enumerate(values):
-        axes.text(value + 2, index, f"{value:.0f} %".replace(".", ","), va="center")
+        axes.text(value + 2, index, f"{french_number(round(value))} %", va="center")
     axes.set_xlim(0, max([120, *[v + 25 for v in values]]))
     if not rows:
         axes.text(0.5, 0.5, "Aucun objectif chiffré à comparer", transform=axes.transAxes, ha="center")

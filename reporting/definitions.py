@@ -1,6 +1,6 @@
 """The indicators as the users read them: label, definition (shared/spec/indicators.md) and format."""
 
-from plie.formats import french_number
+from plie.formats import french_number, french_percent
 
 from .disclosure import Hidden
 
@@ -83,7 +83,7 @@ def display(value, kind):
     if isinstance(value, Hidden):
         return str(value)
     if kind == "rate":
-        return f"{french_number(round(value * 100, 1))}\u00a0%"
+        return french_percent(value)
     return french_number(value)
 
 

@@ -49,50 +49,57 @@ def tables(report, *, referents=None):
                 [[row["referent"], row["structure"], *[row.get(key) for key in keys]] for row in referents],
             )
         )
-    structure_keys = [
-        "etp_moyen",
-        "file_active_moyenne",
-        "participants_accompagnes",
-        "nouvelles_integrations",
-        "etapes_validees",
-        "sorties",
-        "sorties_positives",
-        "taux_sorties_positives",
-    ]
-    result.append(
-        (
-            "Par structure",
-            ["Structure", *structure_keys],
-            [[row["structure"], *[masked(row.get(key)) for key in structure_keys]] for row in report["structures"]],
-        )
-    )
+    result.append(_structures_table(report))
     for short, (_, rows) in zip(("FSE+ entrées", "FSE+ sorties"), report["fse_sections"], strict=False):
-        result.append(
-            (
-                short,
-                [
-                    "Code",
-                    "Indicateur",
-                    "Total",
-                    "Femmes",
-                    "Hommes",
-                    "Non binaire / non renseigné",
-                    "Ne souhaite pas répondre",
-                    "Non renseigné",
-                ],
-                [
-                    [r["code"], r["label"], r["note"]]
-                    if r["note"]
-                    else [
-                        r["code"],
-                        r["label"],
-                        *[masked(r[key]) for key in ("total", "femmes", "hommes", "autres", "declined", "missing")],
-                    ]
-                    for r in rows
-                ],
-            )
-        )
+        result.append(_fse_table(short, rows))
     return result
+
+
+STRUCTURE_KEYS = [
+    "etp_moyen",
+    "file_active_moyenne",
+    "participants_accompagnes",
+    "nouvelles_integrations",
+    "etapes_validees",
+    "sorties",
+    "sorties_positives",
+    "taux_sorties_positives",
+]
+FSE_HEADER = [
+    "Code",
+    "Indicateur",
+    "Total",
+    "Femmes",
+    "Hommes",
+    "Non binaire / non renseigné",
+    "Ne souhaite pas répondre",
+    "Non renseigné",
+]
+
+
+def _structures_table(report):
+    return (
+        "Par structure",
+        ["Structure", *STRUCTURE_KEYS],
+        [[row["structure"], *[masked(row.get(key)) for key in STRUCTURE_KEYS]] for row in report["structures"]],
+    )
+
+
+def _fse_table(short, rows):
+    return (
+        short,
+        FSE_HEADER,
+        [
+            [r["code"], r["label"], r["note"]]
+            if r["note"]
+            else [
+                r["code"],
+                r["label"],
+                *[masked(r[key]) for key in ("total", "femmes", "hommes", "autres", "declined", "missing")],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def to_csv(report, *, referents=None):

@@ -39,8 +39,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
 
-from operations.models import ExitCategory, ReferentPeriod, Target, TargetKind, TargetScope
-from operations.targets import EtpPeriod, days, etp_moyen, steps_objective
+from operations.models import ExitCategory, ReferentPeriod, StepBasis, Target, TargetKind, TargetScope
+from operations.targets import EtpPeriod, days, etp_moyen, steps_objective_of
 from participants import attribution
 from participants.models import Entretien, Status
 from plie.text import fold
@@ -192,8 +192,8 @@ def indicators(figures, period_days, month_count, step_target):
     file_active_moyenne = Decimal(figures.active_days) / Decimal(period_days)
     objective = None
     if step_target is not None:
-        basis = file_active_moyenne if step_target.basis == "file_active_moyenne" else figures.participants
-        objective = float(steps_objective(step_target.value_min, basis))
+        bases = {StepBasis.FILE_ACTIVE: file_active_moyenne, StepBasis.PARTICIPANTS: figures.participants}
+        objective = float(steps_objective_of(step_target, bases))
     counted_exits = figures.exits - figures.neutralised_exits
     return {
         "etp_moyen": float(figures.etp),

@@ -55,7 +55,7 @@ def _with_exit_dates(participations, today):
 def target_lines(operation, start, end, *, today=None, bilan=None):
     bilan = bilan or compute_bilan(operation, start, end, today=today)
     targets = sorted(operation.targets.all(), key=lambda t: t.display_order())
-    return targets_vs_results(operation, targets, etp_periods_of(operation), bilan["totals"], start, end, today)
+    return targets_vs_results(targets, etp_periods_of(operation), bilan["totals"], start, end, today)
 
 
 def build_report(operation, start, end, *, persons=False, today=None):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from operations.models import Nature, ReferentPeriod, TargetKind, TargetScope
 from operations.targets import Amount, EtpPeriod, operation_targets
+from plie.formats import percent_of
 
 # Which figure of the bilan answers each kind of target; rates are compared in percent.
 RESULT_OF = {
@@ -54,16 +55,16 @@ class ResultLine:
 def _result(kind, totals):
     if kind == TargetKind.EXIT_RATE:
         accompanied = totals["participants_accompagnes"]
-        return totals["sorties"] / accompanied * 100 if accompanied else None
+        return percent_of(totals["sorties"] / accompanied) if accompanied else None
     value = totals.get(RESULT_OF.get(kind, ""))
     if value is None:
         return None
     if kind in (TargetKind.POSITIVE_EXIT_RATE, TargetKind.MONTHLY_INTERVIEWS):
-        return value * 100
+        return percent_of(value)
     return float(value)
 
 
-def targets_vs_results(operation, targets, periods, totals, start, end, today=None):
+def targets_vs_results(targets, periods, totals, start, end, today=None):
     """One line per target. `periods` are the ETP periods of the referents counted, `totals` the bilan's figures."""
     today = min(today or datetime.date.today(), end)
     lines = []

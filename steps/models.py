@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from participants.models import Document, DocumentKind, Parcours, Participant
+from participants.models import Document, DocumentKind, Parcours, Participant, StepStatus
 from plie.access import can_edit
 from plie.models import NaturalKeyManager, NaturalKeyMixin, Plie, PlieScopedQuerySet
 
@@ -142,18 +142,15 @@ class GridRule(models.Model):
         return [DocumentKind(kind).label for kind in self.required_proofs]
 
 
-class StepStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposée"
-    IN_PROGRESS = "in_progress", "En cours"
-    DONE = "done", "Réalisée"
-    ABANDONED = "abandoned", "Abandonnée"
-
-
 class Validation(models.TextChoices):
     DRAFT = "draft", "À soumettre"
     SUBMITTED = "submitted", "Soumise à validation"
     VALIDATED = "validated", "Validée"
     REFUSED = "refused", "Refusée"
+
+
+SUBMITTABLE = (Validation.DRAFT, Validation.REFUSED)
+VALIDATION_BADGES = {Validation.VALIDATED: "success", Validation.REFUSED: "warning", Validation.SUBMITTED: "info"}
 
 
 class StepQuerySet(models.QuerySet):
@@ -241,6 +238,22 @@ class Step(models.Model):
         rule = rule if rule is not None else self.grid_rule()
         present = {document.kind for document in self.proofs.all()}
         return [kind for kind in (rule.required_proofs if rule else []) if kind not in present]
+
+    @property
+    def is_validated(self):
+        return self.validation == Validation.VALIDATED
+
+    @property
+    def is_refused(self):
+        return self.validation == Validation.REFUSED
+
+    @property
+    def is_submittable(self):
+        return self.validation in SUBMITTABLE
+
+    @property
+    def validation_badge(self):
+        return VALIDATION_BADGES.get(self.validation, "light border")
 
     def can_be_validated_by(self, user):
         """The animation team validates; nobody validates a step they submitted or follow as a referent."""

@@ -48,7 +48,7 @@ def save_step(*, step, by):
             "L’étape est en cours de validation par l’équipe d’animation : attendez sa décision pour la modifier.",
             code="submitted",
         )
-    if step.pk is None and step.parcours.status not in OPEN_STATUSES:
+    if step.pk is None and not step.parcours.allows("step"):
         raise ValidationError("On ne positionne une personne sur une étape que pendant son parcours.", code="closed")
     check_step(step)
     if step.pk is None:
@@ -77,7 +77,7 @@ def attach_proof(*, step, uploaded, kind, by):
 
 @transaction.atomic
 def submit_step(*, step, by):
-    if step.validation not in (Validation.DRAFT, Validation.REFUSED):
+    if not step.is_submittable:
         raise ValidationError(
             "Cette étape est déjà %(state)s.", params={"state": step.get_validation_display().lower()}
         )

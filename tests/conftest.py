@@ -1,12 +1,14 @@
 """Personas: the team of one PLIE (admin, animation, two referents, copil) and an outsider from another PLIE."""
 
 import pytest
+from django.core import management
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
 from plie.models import Role
+from tests.database import migrate_from_template
 from tests.factories import (
     CofinancingCapFactory,
     MembershipFactory,
@@ -19,6 +21,14 @@ from tests.factories import (
 )
 
 PESSAC, CESTAS, CANEJAN, AGEN, MARMANDE = "33318", "33122", "33090", "47001", "47157"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """An in-memory SQLite test database is copied from a template instead of migrated (tests/database.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(management, "call_command", migrate_from_template(management.call_command))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,8 @@ def _team_parcours(request, pk):
 
 
 def referent_loads(plie, day):
-    """Each referent's open parcours today against the fiche's file active target for their ETP (70 × ETP by default)."""
+    """Each referent's open parcours today against the fiche's file active target for their ETP (by default the
+    PLIE's `default_file_active_per_etp` × ETP)."""
     loads = dict(
         Parcours.objects.filter(
             status__in=OPEN_STATUSES, assignments__end__isnull=True, assignments__referent__plie=plie
@@ -101,7 +102,7 @@ def referent_loads(plie, day):
     capacity = {}
     for period in periods:
         capacity[period.referent_id] = capacity.get(period.referent_id, 0) + period.etp * targets.get(
-            period.operation_id, 70
+            period.operation_id, plie.default_file_active_per_etp
         )
     return {
         referent: {"load": loads.get(referent.pk, 0), "target": capacity.get(referent.pk)}

@@ -105,6 +105,9 @@ def participant_detail(request, pk):
             "decisions", "assignments__referent", "steps__step_type"
         )
     )
+    is_team = can_edit(request.user, participant.plie)
+    for one in parcours:
+        one.actions = one.offered_actions(is_team)
     return render(
         request,
         "participants/participant_detail.html",
@@ -113,7 +116,7 @@ def participant_detail(request, pk):
             "parcours_list": parcours,
             "entretiens": participant.entretiens.select_related("referent").prefetch_related("documents")[:100],
             "documents": participant.documents.select_related("uploaded_by"),
-            "is_team": can_edit(request.user, participant.plie),
+            "is_team": is_team,
             "today": timezone.localdate(),
         },
     )

@@ -88,6 +88,8 @@ def commission_agenda(request):
         .order_by("-date", "-pk")[:50]
     )
     waiting = list(waiting)
+    for parcours in waiting:
+        parcours.actions = parcours.offered_actions(is_team=True)
     _record_list(request, "liste", len(waiting))
     return render(request, "participants/commission_agenda.html", {"waiting": waiting, "decisions": decisions})
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from plie.formats import NBSP, french_number
+from plie.formats import NBSP, french_number, french_percent
 
 register = template.Library()
 
@@ -61,4 +61,4 @@ def rate(value):
         return "—"
     if _withheld(value):
         return str(value)
-    return f"{french_number(round(value * 100, 1))}{NBSP}%"
+    return french_percent(value)

@@ -2,7 +2,7 @@
 for its own objects, a colleague's and another PLIE's, answers as the role allows — and no response ever shows a
 canary string the persona must not see (HTML, CSV, XLSX, justificatifs, bilan PDFs, headers).
 
-The world (tests/security/personas.py) is built once per class inside a transaction that is rolled back at the end;
+The world (tests/security/personas.py) is built once per module inside a transaction that is rolled back at the end;
 each test runs in its own savepoint and each request in one more, rolled back at once, so that every persona asks the
 same world (a validation or a deletion by the admin does not change what the copil gets next).
 
@@ -321,9 +321,10 @@ def quiet(*names):
             logger.setLevel(level)
 
 
-@pytest.fixture(scope="class")
+@pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The personas and their objects, built once for the class in a transaction rolled back afterwards."""
+    """The personas and their objects, built once for the module (once per xdist worker) in a transaction rolled back
+    afterwards; every test runs in a savepoint of it, so no test sees what another one changed."""
     storage = FileSystemStorage(location=tmp_path_factory.mktemp("private"), base_url=None)
     with pytest.MonkeyPatch.context() as patch, quiet("django.request", "django.security", "axes", "celery"):
         patch.setattr(Document._meta.get_field("file"), "storage", storage)

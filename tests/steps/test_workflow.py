@@ -86,7 +86,8 @@ class TestPositioning:
         )
         assert not Step.objects.exists()
 
-    def test_a_step_after_the_exit_is_refused(self, plie, operation, animation, referent_a):
+    def test_no_step_is_positioned_once_the_exit_is_declared(self, plie, operation, animation, referent_a):
+        """The exit awaits validation: the parcours is over for new steps (participants.models.PARCOURS_ACTIONS)."""
         parcours = make_parcours(
             ParticipantFactory(plie=plie),
             "exit_pending",
@@ -94,12 +95,12 @@ class TestPositioning:
             operation=operation,
             referent=profile(referent_a),
         )
-        refused_with(
-            "L’étape doit commencer pendant le parcours (du 01/02/2023 au 30/06/2023).",
-            lambda: make_step(parcours, by=referent_a, start=D(2023, 7, 1), end=None),
-        )
-        assert make_step(parcours, by=referent_a, start=EXIT_ON, end=None).pk
-        assert parcours.steps.count() == 1
+        for start in (D(2023, 7, 1), EXIT_ON):
+            refused_with(
+                "On ne positionne une personne sur une étape que pendant son parcours.",
+                lambda start=start: make_step(parcours, by=referent_a, start=start, end=None),
+            )
+        assert not parcours.steps.exists()
 
     def test_an_end_before_the_start_is_refused(self, parcours, referent_a):
         refused_with(

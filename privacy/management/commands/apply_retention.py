@@ -3,40 +3,31 @@
 Archives the people without contact for more than two years and anonymises archived people once the FSE+ audit
 deadline of their operations has passed (privacy/retention.py). Simulation unless --apply is given."""
 
-import json
-
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from plie.models import Plie
+from plie.commands import PlieCommand, get_plie, parse_date
 from privacy import retention
-from reporting.management.commands.bilan import parse_date
 
 
 def _person(participant):
     return {"id": participant.pk, "plie": participant.plie.slug}
 
 
-class Command(BaseCommand):
+class Command(PlieCommand):
     help = (
         "Archive les dossiers sans contact depuis plus de deux ans et anonymise les dossiers archivés dont "
         "l’échéance de contrôle FSE+ est passée (simulation sans --apply)."
     )
 
-    def add_arguments(self, parser):
+    def add_options(self, parser):
         parser.add_argument("--plie", help="Identifiant d’un seul PLIE (par défaut : tous).")
         parser.add_argument("--today", help="Date du jour à retenir, AAAA-MM-JJ (par défaut : aujourd’hui).")
         parser.add_argument("--apply", "--appliquer", action="store_true", help="Applique (sinon : simulation).")
-        parser.add_argument("--json", action="store_true", help="Écrit le résumé en JSON sur la sortie standard.")
 
     def handle(self, *args, **options):
         today = parse_date(options["today"], "--today") if options["today"] else timezone.localdate()
-        plie = None
-        if options["plie"]:
-            plie = Plie.objects.filter(slug=options["plie"]).first()
-            if plie is None:
-                raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
+        plie = get_plie(options["plie"]) if options["plie"] else None
         plan = retention.plan(today, plie)
         documents = 0
         if options["apply"]:
@@ -56,10 +47,7 @@ class Command(BaseCommand):
             "prospects_forgotten": len(plan.prospects),
             "bilans_deleted": documents,
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(summary, ensure_ascii=False))
-        else:
-            self.stdout.write(self.readable(plan, options["apply"], documents))
+        self.report(summary, lambda: self.readable(plan, options["apply"], documents), options=options)
 
     def readable(self, plan, applied, documents):
         verb = (lambda done, todo: done) if applied else (lambda done, todo: todo)

@@ -3,30 +3,26 @@
 Makes the journal of erasures whole again (ERASURE_JOURNAL_PATH ↔ database) and applies each erasure or restriction
 again to the people the backup brought back. Simulation unless --apply is given."""
 
-import json
-
-from django.core.management.base import BaseCommand
-
+from plie.commands import PlieCommand
 from privacy.erasure import replay_erasures
 
 OUTCOMES = {"deleted": "supprimé", "anonymised": "anonymisé", "restricted": "traitement limité"}
 
 
-class Command(BaseCommand):
+class Command(PlieCommand):
     help = (
         "Après une restauration : applique de nouveau le journal des effacements et limitations aux personnes "
         "revenues avec la sauvegarde (simulation sans --apply)."
     )
 
-    def add_arguments(self, parser):
+    def add_options(self, parser):
         parser.add_argument("--apply", "--appliquer", action="store_true", help="Applique (sinon : simulation).")
-        parser.add_argument("--json", action="store_true", help="Écrit le résumé en JSON sur la sortie standard.")
 
     def handle(self, *args, **options):
         summary = replay_erasures(apply=options["apply"])
-        if options["json"]:
-            self.stdout.write(json.dumps({"applied": options["apply"], **summary}, ensure_ascii=False))
-            return
+        self.report({"applied": options["apply"], **summary}, lambda: self.readable(summary, options), options=options)
+
+    def readable(self, summary, options):
         prefix = "" if options["apply"] else "Simulation : rien n’est modifié (ajoutez --apply). "
         lines = [
             f"{prefix}{summary['journal_entries_restored']} entrée(s) du journal "
@@ -34,4 +30,4 @@ class Command(BaseCommand):
             f"{len(summary['applied'])} dossier(s) {'traité(s)' if options['apply'] else 'à traiter'}."
         ]
         lines += [f"Dossier n° {row['participant']} : {OUTCOMES[row['outcome']]}." for row in summary["applied"]]
-        self.stdout.write("\n".join(lines))
+        return "\n".join(lines)

@@ -107,6 +107,47 @@ class Command(BaseCommand):
     def make_plie(self, index, per_year):
         rng = self.rng
         plie = Plie.objects.create(slug=f"bench-{index}", name=f"PLIE synthétique n°{index}")
+        operation, referents = self.make_operation(plie, per_year)
+        reasons = list(ExitReason.objects.filter(plie=plie))
+        total = per_year * len(YEARS)
+        participants = Participant.objects.bulk_create(
+            [
+                Participant(
+                    plie=plie,
+                    last_name=f"Nom{i}",
+                    first_name="Prénom",
+                    sex=rng.choice("FH"),
+                    birth_date=datetime.date(rng.randint(1965, 2003), rng.randint(1, 12), rng.randint(1, 28)),
+                )
+                for i in range(total)
+            ],
+            batch_size=2000,
+        )
+        parcours = []
+        for person in participants:
+            year = rng.choice(YEARS)
+            entry = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
+            exit_day = entry + datetime.timedelta(days=rng.randint(60, 700)) if rng.random() < 0.6 else None
+            if exit_day and exit_day > operation.end:
+                exit_day = None
+            parcours.append(
+                Parcours(
+                    participant=person,
+                    operation=operation,
+                    prescriber="france_travail",
+                    prescription_date=entry - datetime.timedelta(days=20),
+                    entry_date=entry,
+                    exit_date=exit_day,
+                    exit_reason=rng.choice(reasons) if exit_day else None,
+                    status=Status.EXITED if exit_day else Status.ACTIVE,
+                )
+            )
+        Parcours.objects.bulk_create(parcours, batch_size=2000)
+        self.make_follow_up(plie, operation, referents, parcours)
+        return plie
+
+    def make_operation(self, plie, per_year):
+        """One fiche over YEARS with its targets, one structure and one full-time referent per 100 people a year."""
         operation = Operation.objects.create(
             plie=plie,
             code="FO1",
@@ -131,42 +172,13 @@ class Command(BaseCommand):
             ]
         )
         PlannedEtp.objects.create(operation=operation, start=operation.start, end=operation.end, etp=n_referents)
-        reasons = list(ExitReason.objects.filter(plie=plie))
+        return operation, referents
+
+    def make_follow_up(self, plie, operation, referents, parcours):
+        """For each parcours: its referent, an entretien every 25 to 60 days and up to three steps."""
+        rng = self.rng
         step_types = list(StepType.objects.filter(category__plie=plie))
-        total = per_year * len(YEARS)
-        participants = Participant.objects.bulk_create(
-            [
-                Participant(
-                    plie=plie,
-                    last_name=f"Nom{i}",
-                    first_name="Prénom",
-                    sex=rng.choice("FH"),
-                    birth_date=datetime.date(rng.randint(1965, 2003), rng.randint(1, 12), rng.randint(1, 28)),
-                )
-                for i in range(total)
-            ],
-            batch_size=2000,
-        )
-        parcours, assignments, entretiens, steps = [], [], [], []
-        for person in participants:
-            year = rng.choice(YEARS)
-            entry = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
-            exit_day = entry + datetime.timedelta(days=rng.randint(60, 700)) if rng.random() < 0.6 else None
-            if exit_day and exit_day > operation.end:
-                exit_day = None
-            parcours.append(
-                Parcours(
-                    participant=person,
-                    operation=operation,
-                    prescriber="france_travail",
-                    prescription_date=entry - datetime.timedelta(days=20),
-                    entry_date=entry,
-                    exit_date=exit_day,
-                    exit_reason=rng.choice(reasons) if exit_day else None,
-                    status=Status.EXITED if exit_day else Status.ACTIVE,
-                )
-            )
-        Parcours.objects.bulk_create(parcours, batch_size=2000)
+        assignments, entretiens, steps = [], [], []
         for item in parcours:
             referent = rng.choice(referents)
             assignments.append(
@@ -195,53 +207,17 @@ class Command(BaseCommand):
         ReferentAssignment.objects.bulk_create(assignments, batch_size=2000)
         Entretien.objects.bulk_create(entretiens, batch_size=5000)
         Step.objects.bulk_create(steps, batch_size=5000)
-        return plie
 
     def load_test(self, plie, operation, requests, concurrency):
         """The dashboard served by gunicorn on loopback: one request alone, then `concurrency` at a time."""
-        user, _ = User.objects.get_or_create(email="bench@plie.localhost")
-        Membership.objects.get_or_create(user=user, plie=plie, defaults={"role": Role.COPIL})
-        session = SessionStore()
-        session.update(
-            {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
-        )
-        session.create()
+        session_key = self.copil_session(plie)
         os.makedirs(settings.STATIC_ROOT, exist_ok=True)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = {
-            **os.environ,
-            "DEBUG": "off",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_COOKIES": "off",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            # plain HTTP on loopback, and a session opened here without a second factor
-            "SECURE_SSL_REDIRECT": "off",
-            "MFA_REQUIRED": "off",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "plie.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(concurrency),
-                "--log-level",
-                "warning",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-        )
+        server = self.serve(port, concurrency)
         url = f"http://127.0.0.1:{port}/tableau-de-bord/?operation={operation.pk}&kind=year&year=2023"
-        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
 
         def get():
             began = time.perf_counter()
@@ -259,25 +235,10 @@ class Command(BaseCommand):
                 except OSError:
                     time.sleep(0.2)
             alone = statistics.median([get() for _ in range(5)])
-            timings, lock = [], threading.Lock()
-
-            def worker(count):
-                for _ in range(count):
-                    elapsed = get()
-                    with lock:
-                        timings.append(elapsed)
-
-            threads = [threading.Thread(target=worker, args=(requests // concurrency,)) for _ in range(concurrency)]
-            began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            wall = time.perf_counter() - began
+            timings, wall = self.under_load(get, requests, concurrency)
         finally:
             server.terminate()
             server.wait(timeout=10)
-        timings.sort()
         return {
             "tableau_de_bord_seul_s": round(alone, 3),
             "tableau_de_bord_charge_mediane_s": round(statistics.median(timings), 3),
@@ -285,3 +246,68 @@ class Command(BaseCommand):
             "tableau_de_bord_requetes_par_s": round(len(timings) / wall, 1),
             "ratio_charge_sur_seul": round(statistics.median(timings) / alone, 2),
         }
+
+    @staticmethod
+    def copil_session(plie):
+        """The key of a session opened for a copil member of `plie`, as after a login."""
+        user, _ = User.objects.get_or_create(email="bench@plie.localhost")
+        Membership.objects.get_or_create(user=user, plie=plie, defaults={"role": Role.COPIL})
+        session = SessionStore()
+        session.update(
+            {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+        )
+        session.create()
+        return session.session_key
+
+    @staticmethod
+    def serve(port, concurrency):
+        """gunicorn on loopback with `concurrency` workers, production settings but plain HTTP."""
+        env = {
+            **os.environ,
+            "DEBUG": "off",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_COOKIES": "off",
+            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            # plain HTTP on loopback, and a session opened here without a second factor
+            "SECURE_SSL_REDIRECT": "off",
+            "MFA_REQUIRED": "off",
+        }
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "plie.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(concurrency),
+                "--log-level",
+                "warning",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+        )
+
+    @staticmethod
+    def under_load(get, requests, concurrency):
+        """`requests` calls of `get`, `concurrency` at a time: (sorted timings, wall time)."""
+        timings, lock = [], threading.Lock()
+
+        def worker(count):
+            for _ in range(count):
+                elapsed = get()
+                with lock:
+                    timings.append(elapsed)
+
+        threads = [threading.Thread(target=worker, args=(requests // concurrency,)) for _ in range(concurrency)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sorted(timings), time.perf_counter() - began

@@ -4,33 +4,20 @@ The contract is shared/spec/interfaces.md; the figures come from reporting.indic
 """
 
 import datetime
-import json
-import re
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from operations.models import Operation
-from plie.models import Plie
+from plie.commands import PlieCommand, get_plie, parse_date
 from reporting.definitions import INDICATORS, display
 from reporting.indicators import compute_bilan
 
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-
-def parse_date(value, option):
-    try:
-        if not ISO_DATE.match(value):
-            raise ValueError
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"Date invalide pour {option} : « {value} ». Indiquez une date au format AAAA-MM-JJ, par exemple 2023-01-31."
-        ) from None
-
-
-class Command(BaseCommand):
+class Command(PlieCommand):
     help = "Calcule le bilan d’une fiche opération sur une période : indicateurs de l’opération et de chaque référent."
+
+    json_help = None  # --json and --pdf exclude each other
 
     def add_arguments(self, parser):
         parser.add_argument("--plie", required=True, help="Identifiant du PLIE (par exemple sources).")
@@ -48,9 +35,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"La fin de la période ({end:%d/%m/%Y}) ne peut pas précéder son début ({start:%d/%m/%Y})."
             )
-        plie = Plie.objects.filter(slug=options["plie"]).first()
-        if plie is None:
-            raise CommandError(f"PLIE inconnu : « {options['plie']} ».")
+        plie = get_plie(options["plie"])
         fiches = Operation.objects.select_related("plie").of_code(plie, options["operation"])
         operation = fiches.in_force_on(start).first()
         if operation is None and not fiches.exists():
@@ -69,10 +54,7 @@ class Command(BaseCommand):
             bilan = compute_bilan(operation, start, end)
         except ValueError as error:
             raise CommandError(str(error)) from error
-        if options["json"]:
-            self.stdout.write(json.dumps(bilan, ensure_ascii=False))
-        else:
-            self.stdout.write(self.summary(operation, bilan))
+        self.report(bilan, lambda: self.summary(operation, bilan), options=options)
 
     def write_pdf(self, operation, start, end, path):
         from reporting.pdf import render_bilan_pdf
