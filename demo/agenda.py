@@ -53,28 +53,7 @@ def create_demo_appointments(*, plie, by, seed=2026):
                 if parcours is None:
                     break
                 starts_at = datetime.datetime.combine(day, slot, tzinfo=zone)
-                modality = rng.choices([Modality.IN_PERSON, Modality.PHONE, Modality.VIDEO], [6, 3, 1])[0]
-                status = AppointmentStatus.PLANNED
-                if starts_at < now - datetime.timedelta(hours=1) and (day < today or rng.random() < 0.5):
-                    status = rng.choices([AppointmentStatus.HELD, AppointmentStatus.NO_SHOW], [5, 1])[0]
-                created.append(
-                    Appointment(
-                        participant=parcours.participant,
-                        parcours=parcours,
-                        referent=referent,
-                        starts_at=starts_at,
-                        duration=rng.choice([30, 45, 60]),
-                        modality=modality,
-                        place={
-                            Modality.IN_PERSON: f"{referent.structure.name}, bureau de {referent.first_name}",
-                            Modality.PHONE: "Appel du référent",
-                            Modality.VIDEO: "Lien envoyé par e-mail",
-                        }[modality],
-                        purpose=rng.choice(PURPOSES),
-                        status=status,
-                        created_by=by,
-                    )
-                )
+                created.append(_appointment(rng, parcours, referent, starts_at, now=now, today=today, by=by))
     Appointment.objects.bulk_create(created)
     waiting = Parcours.objects.filter(participant__plie=plie, status__in=[Status.RECEIVED, Status.POSTPONED])
     next_tuesday = monday + datetime.timedelta(days=8)
@@ -83,3 +62,27 @@ def create_demo_appointments(*, plie, by, seed=2026):
     )
     session.parcours.set(waiting)
     return len(created)
+
+
+def _appointment(rng, parcours, referent, starts_at, *, now, today, by):
+    """One rendez-vous; those of the past days, and half of this morning's, already held or missed."""
+    modality = rng.choices([Modality.IN_PERSON, Modality.PHONE, Modality.VIDEO], [6, 3, 1])[0]
+    status = AppointmentStatus.PLANNED
+    if starts_at < now - datetime.timedelta(hours=1) and (starts_at.date() < today or rng.random() < 0.5):
+        status = rng.choices([AppointmentStatus.HELD, AppointmentStatus.NO_SHOW], [5, 1])[0]
+    return Appointment(
+        participant=parcours.participant,
+        parcours=parcours,
+        referent=referent,
+        starts_at=starts_at,
+        duration=rng.choice([30, 45, 60]),
+        modality=modality,
+        place={
+            Modality.IN_PERSON: f"{referent.structure.name}, bureau de {referent.first_name}",
+            Modality.PHONE: "Appel du référent",
+            Modality.VIDEO: "Lien envoyé par e-mail",
+        }[modality],
+        purpose=rng.choice(PURPOSES),
+        status=status,
+        created_by=by,
+    )
