@@ -185,13 +185,15 @@ def appointment_edit(request, pk):
     appointment = _appointment(request, pk)
     if not _may_change(request.user, appointment):
         raise PermissionDenied("Seuls son référent et l’équipe d’animation modifient ce rendez-vous.")
-    participants, referents = _planning_scope(request)
+    plie = appointment.participant.plie_id
+    team = can_edit(request.user, plie)
+    referents = Referent.objects.filter(plie=plie)
     form = AppointmentForm(
         request.POST or None,
-        participants=participants,
-        referents=referents,
+        participants=Participant.objects.for_user(request.user).filter(plie=plie),
+        referents=referents if team else referents.filter(user=request.user),
         fixed_participant=appointment.participant,
-        fixed_referent=appointment.referent if not can_edit(request.user, request.plie) else None,
+        fixed_referent=None if team else appointment.referent,
         initial=AppointmentForm.initial_from(appointment),
         editing=True,
     )
@@ -319,8 +321,8 @@ def session_list(request):
 
 @require_http_methods(["GET", "POST"])
 def session_form(request, pk=None):
-    require_editor(request.user, request.plie)
     session = _session(request, pk) if pk else None
+    require_editor(request.user, session.plie if session else request.plie)
     if session and session.held_at:
         raise PermissionDenied("Les décisions de cette séance sont enregistrées : elle ne se modifie plus.")
     waiting = _waiting(request.plie)
