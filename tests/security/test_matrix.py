@@ -590,7 +590,7 @@ class TestAroundTheMatrix:
     def test_a_member_of_two_plies_has_in_each_the_rights_of_their_role_there(self, world, forget_messages):
         client = world.personas["admin_here_copil_there"].client
         assert client.post(reverse("switch_plie"), {"plie": world.plies[OTHER].pk}).status_code == 302
-        for name, want in (("participant_list", 404), ("portfolio", 404), ("team_portfolios", 403), ("home", 200)):
+        for name, want in (("participant_list", 404), ("portfolio", 404), ("team_portfolios", 403), ("home", 302)):
             response = client.get(reverse(name))
             assert response.status_code == want, name
             assert not leaked(world, "admin_here_copil_there", text_of(response)), name
