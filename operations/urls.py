@@ -3,7 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("configuration/", views.home, name="configuration"),
     path("operations/nouvelle/", views.operation_create, name="operation_create"),
     path("operations/<int:pk>/", views.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/modifier/", views.operation_edit, name="operation_edit"),

@@ -399,3 +399,23 @@ class QueueFilterForm(forms.Form):
 class ExitQueueFilterForm(QueueFilterForm):
     start_label = "Sorties du"
     sorts = QueueFilterForm.sorts[:3]
+
+
+class EntretienCorrectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        label="Motif de la correction",
+        max_length=100,
+        help_text="Gardé dans l’historique avec le texte d’avant (faute de frappe, erreur de date, demande de la personne…).",
+    )
+
+    class Meta:
+        model = Entretien
+        fields = ["modality", "duration", "summary", "signed"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 10})}
+
+
+class SheetForm(forms.Form):
+    sheet = forms.FileField(label="Feuille d’émargement signée (PDF, JPEG ou PNG)")
+
+    def clean_sheet(self):
+        return check_upload(self.cleaned_data["sheet"])

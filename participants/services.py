@@ -17,6 +17,7 @@ from .models import (
     AssignmentReason,
     CommissionDecision,
     CommissionOutcome,
+    Document,
     DocumentKind,
     EligibilityWaiver,
     Parcours,
@@ -310,3 +311,33 @@ def _close(parcours, by):
     for assignment in parcours.assignments.filter(end__isnull=True):
         assignment.end = parcours.exit_date
         save_as(assignment, by)
+
+
+@transaction.atomic
+def correct_entretien(*, entretien, changes, reason, by):
+    """A correction: the history keeps the previous version, its author and the reason."""
+    for field, value in changes.items():
+        setattr(entretien, field, value)
+    entretien._change_reason = reason
+    return save_as(entretien, by)
+
+
+@transaction.atomic
+def attach_sheet(*, entretien, uploaded, by):
+    """The signed attendance sheet, stored privately like every justificatif; the entretien is then marked signed."""
+    document = Document.objects.create(
+        participant=entretien.participant,
+        parcours=entretien.parcours,
+        entretien=entretien,
+        kind=DocumentKind.ATTENDANCE,
+        file=uploaded,
+        original_name=uploaded.name[:200],
+        content_type=uploaded.sniffed_type,
+        size=uploaded.size,
+        uploaded_by=by,
+    )
+    if not entretien.signed:
+        entretien.signed = True
+        entretien._change_reason = "Feuille d’émargement signée déposée"
+        save_as(entretien, by)
+    return document

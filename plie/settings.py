@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "controls",
     "privacy",
     "imports",
+    "agenda",
+    "printouts",
+    "home",
     "demo",
 ]
 
@@ -210,10 +213,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "args": ["retention"],
     },
+    "rappels de rendez-vous": {
+        "task": "agenda.tasks.send_due_reminders",
+        "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
+    },
 }
 # An auditor's pack (controls app) is a copy of proofs about named people: its ZIP goes after this many days, or at
 # the fiche's archiving deadline if that comes first; the record of the draw stays.
 AUDIT_PACK_RETENTION_DAYS = env.int("AUDIT_PACK_RETENTION_DAYS", default=180)
+# A participant with an e-mail address is reminded of a rendez-vous this many hours before it (agenda/services.py).
+REMINDER_HOURS = env.int("REMINDER_HOURS", default=24)
 
 # Security (OWASP ASVS level 2; see SECURITY.md).
 # A second factor (TOTP, with recovery codes) for every account; the demo may go without.

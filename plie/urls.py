@@ -11,6 +11,7 @@ admin.site.site_title = "Administration PLIE"
 admin.site.index_title = "Toutes les données"
 
 urlpatterns = [
+    path("", include("home.urls")),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
@@ -40,6 +41,8 @@ urlpatterns = [
     path("", include("controls.urls")),
     path("", include("privacy.urls")),
     path("", include("imports.urls")),
+    path("", include("printouts.urls")),
+    path("", include("agenda.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,6 +6,7 @@ import zipfile
 
 from django.core import serializers
 
+from agenda.models import Appointment
 from participants.models import CommissionDecision, ReferentAssignment
 
 
@@ -21,6 +22,7 @@ def participant_archive(participant):
         "decisions_de_commission": _rows(CommissionDecision.objects.filter(parcours__in=parcours)),
         "affectations": _rows(ReferentAssignment.objects.filter(parcours__in=parcours)),
         "entretiens": _rows(participant.entretiens.all()),
+        "rendez_vous": _rows(Appointment.objects.filter(participant=participant)),
         "etapes": [row for item in parcours for row in _rows(item.steps.all())],
         "justificatifs": _rows(participant.documents.all()),
         "historique": [

@@ -1,7 +1,7 @@
 """The participants pages, one module per concern; participants/urls.py reads them from here."""
 
 from .documents import document_create, document_download
-from .entretiens import entretien_create
+from .entretiens import entretien_create, entretien_detail, entretien_edit
 from .exits import exits_to_validate, parcours_exit, parcours_validate_exit
 from .parcours import (
     parcours_assignment,
@@ -18,6 +18,8 @@ from .participations import operation_participations, participation_correct
 from .portfolio import commission_agenda, my_portfolio, team_portfolios
 
 __all__ = [
+    "entretien_detail",
+    "entretien_edit",
     "participant_list",
     "participant_create",
     "participant_edit",

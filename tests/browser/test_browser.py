@@ -23,9 +23,10 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
     page.get_by_label("Adresse e-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_role("heading", name="Les files de l’équipe").wait_for()  # the team's home
     check_page(page, "accueil-animation")
 
+    page.locator("#contenu").get_by_role("link", name="Configuration du PLIE").click()
     page.get_by_role("link", name="FO1 — Accompagnement renforcé").click()
     page.wait_for_url("**/operations/*/")
     assert page.locator("#plafond-fse").inner_text() == "175\u00a0200,00\u00a0€"

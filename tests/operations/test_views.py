@@ -34,21 +34,21 @@ def operation_data(operation, **changes):
     return data
 
 
-class TestHome:
+class TestConfiguration:
     def test_shows_the_plie_operations_zones_and_referents(self, client_of, animation, operation, referent_a):
         ZoneFactory(plie=operation.plie, name="Pessac centre")
-        response = client_of(animation).get(reverse("home"))
+        response = client_of(animation).get(reverse("configuration"))
         assert response.status_code == 200
         for text in ("PLIE de Pessac", operation.title, "Pessac centre", "Rachida Benali"):
             assert text in response.content.decode()
 
     def test_anonymous_visitors_are_sent_to_the_login_page(self, client):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("configuration"))
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
 
     def test_never_shows_another_plie(self, client_of, outsider, operation):
-        response = client_of(outsider).get(reverse("home"))
+        response = client_of(outsider).get(reverse("configuration"))
         assert operation.title not in response.content.decode()
 
     def test_query_count_does_not_grow_with_the_content(
@@ -59,7 +59,7 @@ class TestHome:
             ZoneFactory(plie=operation.plie)
         client = client_of(animation)
         with django_assert_max_num_queries(12):
-            client.get(reverse("home"))
+            client.get(reverse("configuration"))
 
 
 class TestOperationDetail:

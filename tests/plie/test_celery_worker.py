@@ -1,6 +1,7 @@
 """End to end through Redis and a real Celery worker: run by .ci/run, skipped where no broker is configured."""
 
 import os
+import quopri
 import time
 from pathlib import Path
 
@@ -163,3 +164,34 @@ def test_an_auditors_pack_is_prepared_by_the_worker(real_worker, operation, anim
     assert pack.missing > 0 and len(pack.sample) == 2
     pack.file.delete(save=False)
     assert AuditPack.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_appointment_reminders_are_sent_by_the_worker(real_worker, operation, referent_a, animation):
+    """What Celery beat starts every quarter of an hour (agenda.tasks.send_due_reminders), run by the real worker:
+    the participant of a rendez-vous in two hours gets one reminder, whoever sweeps again."""
+    import datetime
+
+    from django.utils import timezone
+
+    from agenda.models import Appointment
+    from agenda.tasks import send_due_reminders
+    from tests.factories.participants import ParticipantFactory, make_parcours, profile
+
+    person = ParticipantFactory(plie=operation.plie, first_name="Hélène", email="helene.rappel@exemple.fr")
+    parcours = make_parcours(person, "active", by=animation, operation=operation, referent=profile(referent_a))
+    appointment = Appointment.objects.create(
+        participant=person,
+        parcours=parcours,
+        referent=profile(referent_a),
+        starts_at=timezone.now() + datetime.timedelta(hours=2),
+        place="Maison de l’emploi, salle 3",
+    )
+    seen = mail_sizes(real_worker)
+    assert send_due_reminders.delay().get(timeout=60) == 1
+    mail = quopri.decodestring(wait_for_mail(real_worker, seen).encode()).decode()
+    assert "To: helene.rappel@exemple.fr" in mail
+    assert "Maison de l’emploi, salle 3" in mail and "Rachida Benali" in mail
+    assert send_due_reminders.delay().get(timeout=60) == 0
+    appointment.refresh_from_db()
+    assert appointment.reminder_sent_at is not None

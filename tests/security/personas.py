@@ -19,7 +19,9 @@ from decimal import Decimal
 
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 
+from agenda.models import Appointment, CommissionSession
 from applications.models import Application
 from imports.services import analyse, deposit_files
 from participants.models import Document, DocumentKind, Participation
@@ -271,6 +273,17 @@ def _build_plie(world, slug, name, communes):
             _add(world, "document", document.pk, slug, f"justificatif {slot}", *followers)
             if step:
                 _add(world, "step", step.pk, slug, f"étape {slot}", *followers)
+            if entretien:
+                _add(world, "entretien", entretien.pk, slug, f"entretien {slot}", *followers)
+                appointment = Appointment.objects.create(
+                    participant=participant,
+                    parcours=parcours,
+                    referent=profiles[slot],
+                    starts_at=timezone.now() + datetime.timedelta(days=1),
+                    place=f"Bureau de {canary}",
+                    purpose=f"Point avec {canary}",
+                )
+                _add(world, "appointment", appointment.pk, slug, f"rendez-vous {slot}", *followers)
             for participation in Participation.objects.filter(participant=participant):
                 _add(world, "participation", participation.pk, slug, f"participation {slot}", *followers)
         people[slot] = participant
@@ -287,6 +300,13 @@ def _build_plie(world, slug, name, communes):
         archive_participant(participant=archived, by=admin)
         _add(world, "archived_participant", archived.pk, slug, "personne archivée")
         things["person_ARCHIVED"] = archived
+
+    commission = CommissionSession.objects.create(
+        plie=plie, date=D(2023, 1, 20), members=f"Membre {token}", place=f"Salle {token}", created_by=animation
+    )
+    commission.parcours.add(people["NONE"].parcours.get())
+    if slug == HOME:
+        _add(world, "commission_session", commission.pk, slug, "séance de commission")
 
     session = CollectiveSession.objects.create(
         plie=plie,

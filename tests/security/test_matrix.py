@@ -74,7 +74,8 @@ COPIL_DOCUMENT = codes("200 200 404 404 200 404")  # a bilan written for the cop
 # url name → Rule, or a list of Rules (one per kind of object). Columns: PK_COLUMNS for rules with a kind, else
 # PLAIN_COLUMNS (each persona asks in the PLIE it works in).
 RULES = {
-    "home": Rule(get=EVERYONE),
+    "home": Rule(get=codes("200 200 200 302")),  # the copil's home is the dashboard
+    "configuration": Rule(get=EVERYONE),
     "login": Rule(get=codes("302 302 302 302"), anonymous=200),  # redirect_authenticated_user
     "logout": Rule(get=codes("405 405 405 405")),  # POST only; logging out is tested apart (it ends the session)
     "password_reset": Rule(get=EVERYONE, anonymous=200),
@@ -203,6 +204,24 @@ RULES = {
     "import_detail": Rule("import_run", codes("200 404 404 404 404 404")),
     "import_status": Rule("import_run", codes("200 404 404 404 404 404")),
     "import_start": Rule("import_run", post=codes("302 404 404 404 404 404")),
+    # agenda, commission sessions, entretien page, printouts
+    "agenda": Rule(get=codes("200 200 200 404")),
+    "appointment_create": Rule(get=codes("200 200 200 404")),
+    "appointment_detail": Rule("appointment", FOLLOWED),
+    "appointment_edit": Rule("appointment", FOLLOWED),
+    "appointment_outcome": Rule("appointment", post=codes("302 302 302 404 404 404")),
+    "feed_settings": Rule(get=codes("404 404 200 404")),  # a referent's own calendar
+    "calendar_feed": Rule(get=codes("404 404 404 404"), args=(("faux-jeton",),), anonymous=404),
+    "commission_session_list": Rule(get=EDITORS),
+    "commission_session_create": Rule(get=EDITORS),
+    "commission_session_detail": Rule("commission_session", ANNEX),
+    "commission_session_edit": Rule("commission_session", ANNEX),
+    "commission_session_minutes": Rule("commission_session", ANNEX),
+    "entretien_detail": Rule("entretien", FOLLOWED),
+    "entretien_edit": Rule("entretien", FOLLOWED),
+    "print_contract": Rule("participant", FOLLOWED),
+    "print_questionnaire": Rule("participant", FOLLOWED),
+    "print_summary": Rule("participant", FOLLOWED),
     "import_mapping": Rule("import_file", post=codes("302 404 404 404 404 404")),
 }
 
@@ -587,7 +606,7 @@ class TestAroundTheMatrix:
     def test_a_member_of_two_plies_has_in_each_the_rights_of_their_role_there(self, world, forget_messages):
         client = world.personas["admin_here_copil_there"].client
         assert client.post(reverse("switch_plie"), {"plie": world.plies[OTHER].pk}).status_code == 302
-        for name, want in (("participant_list", 404), ("portfolio", 404), ("team_portfolios", 403), ("home", 200)):
+        for name, want in (("participant_list", 404), ("portfolio", 404), ("team_portfolios", 403), ("home", 302)):
             response = client.get(reverse(name))
             assert response.status_code == want, name
             assert not leaked(world, "admin_here_copil_there", text_of(response)), name

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import schema
+from demo.agenda import create_demo_appointments
 from demo.participants import create_demo_participants, record_demo_exit_situations
 from demo.steps import create_demo_steps
 from operations.models import Operation, Referent, ReferentPeriod, Structure, StructureKind
@@ -122,6 +123,9 @@ class Command(BaseCommand):
         steps = create_demo_steps(plie=plie, by=users["referent@demo.plie.fr"], year=window.year, until=today)
         if steps:
             self.stdout.write(f"{steps} étapes de parcours créées, avec deux versions de la grille de validation.")
+        appointments = sum(create_demo_appointments(plie=p, by=admin) for p in (plie, sources))
+        if appointments:
+            self.stdout.write(f"{appointments} rendez-vous cette semaine, et la prochaine séance de commission.")
 
     def living_fiches(self, plie, admin):
         """The seed's FO1 of 2023 reconducted for last year and this one, so that the demo lives on today's date."""
