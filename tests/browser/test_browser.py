@@ -3,7 +3,7 @@
 import pytest
 
 from plie.models import Plie, Role
-from tests.browser import SCREENSHOTS, check_page
+from tests.browser import check_page
 from tests.factories import MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,6 +27,7 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
     check_page(page, "accueil-animation")
 
     page.locator("#contenu").get_by_role("link", name="Configuration du PLIE").click()
+    check_page(page)
     page.get_by_role("link", name="FO1 — Accompagnement renforcé").click()
     page.wait_for_url("**/operations/*/")
     assert page.locator("#plafond-fse").inner_text() == "175\u00a0200,00\u00a0€"
@@ -231,16 +232,21 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     """No developer: the technical administrator creates the PLIE, defines an exit by its fiche's words, writes the
     fiche with a target in the fiche's wording, joins the PLIE, and reads the fiche in the application."""
     page.goto(f"{live_server.url}/")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill(superuser.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    check_page(page)
 
     page.goto(f"{live_server.url}/admin/plie/plie/add/")
+    check_page(page)
     page.locator("#id_name").fill("PLIE du Val de Garonne")
     page.locator("#id_slug").fill("val-de-garonne")
     page.locator("input[name=_save]").click()
+    check_page(page)
 
     page.goto(f"{live_server.url}/admin/operations/exitreason/add/")
+    check_page(page)
     page.locator("#id_plie").select_option(label="PLIE du Val de Garonne")
     page.locator("#id_label").fill("CDD de plus de 8 mois")
     page.locator("#id_category").select_option("positive")
@@ -249,8 +255,10 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_duration_rule").select_option("more_than")
     page.locator("#id_working_time").select_option("full_or_chosen")
     page.locator("input[name=_save]").click()
+    check_page(page)
 
     page.goto(f"{live_server.url}/admin/operations/operation/add/")
+    check_page(page)
     page.locator("#id_plie").select_option(label="PLIE du Val de Garonne")
     page.locator("#id_code").fill("FO1")
     page.locator("#id_title").fill("Accompagnement renforcé 2023")
@@ -265,21 +273,25 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_targets-0-modalities").fill("physique")
     page.locator("#id_targets-0-remote_during_steps").check()
     page.locator("input[name=_save]").click()
+    check_page(page)
     assert "a été ajouté" in page.locator(".messagelist").inner_text()
 
     page.goto(f"{live_server.url}/admin/plie/user/{superuser.pk}/change/")
+    check_page(page)
     page.locator("#memberships-0 .select2-selection").click()
     page.locator(".select2-search__field").fill("Val de")
     page.locator(".select2-results__option", has_text="PLIE du Val de Garonne").click()
     page.locator("#id_memberships-0-role").select_option("admin")
     page.locator("input[name=_save]").click()
+    check_page(page)
 
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/configuration/")
+    check_page(page)
     page.get_by_role("link", name="FO1 — Accompagnement renforcé 2023").click()
     page.wait_for_url("**/operations/*/")
+    check_page(page)
     assert "Un entretien physique par mois, à distance en formation" in page.locator("body").inner_text()
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "douzieme-plie.png", full_page=True)
+    check_page(page, "douzieme-plie")
 
     from operations.models import ExitReason, Target
 
@@ -315,57 +327,71 @@ def test_the_team_takes_a_person_from_prescription_to_integration_through_the_el
     live_server, candidate, page
 ):
     page.goto(f"{live_server.url}/")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill(candidate.email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
+    check_page(page)
     page.get_by_role("link", name="Participants").click()
+    check_page(page)
     page.get_by_role("searchbox").fill("mercier")
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_role("link", name="MERCIER Yanis").click()
+    check_page(page)
     profile_url = page.url
 
     page.get_by_role("link", name="Nouvelle prescription").click()
+    check_page(page)
     page.locator("#id_prescriber").select_option("france_travail")
     page.locator("#id_prescription_date").fill("2023-01-05")
     page.get_by_role("button", name="Enregistrer").click()
+    check_page(page)
     page.get_by_role("link", name="Enregistrer l’accueil").click()
+    check_page(page)
     page.locator("#id_date").fill("2023-01-10")
     page.get_by_role("button", name="Enregistrer").click()
+    check_page(page)
     page.get_by_role("link", name="Décision de commission").click()
+    check_page(page)
     page.locator("#id_date").fill("2023-01-20")
     page.locator("input[name=outcome][value=accepted]").check()
     page.get_by_role("button", name="Enregistrer").click()
+    check_page(page)
 
     def integrate():
         page.get_by_role("link", name="Intégrer (contrat d’engagement)").click()
+        check_page(page)
         page.locator("#id_entry_date").fill("2023-02-01")
         page.locator("#id_operation").select_option(
             label="FO1 2023 — Accompagnement renforcé pour l’accès à l’emploi et à la formation PLIE des Sources"
         )
         page.locator("#id_referent").select_option(index=1)
         page.get_by_role("button", name="Enregistrer").click()
+        check_page(page)
 
     integrate()
     refusal = page.locator(".alert-danger").inner_text()
     assert "Intégration impossible" in refusal
     assert "Pièce d’identité ou titre de séjour en cours de validité : pièce manquante" in refusal
     assert "Attestation de droits au RSA (CAF ou MSA) datée de moins de 3 mois à l’entrée : pièce manquante" in refusal
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "integration-refusee.png", full_page=True)
+    check_page(page, "integration-refusee")
 
     for proof_type, day in [("Pièce d’identité ou titre de séjour en cours de validité", "2021-06-01"),
                             ("Attestation de droits au RSA (CAF ou MSA)", "2023-01-12")]:  # fmt: skip
         page.goto(profile_url)
+        check_page(page)
         page.get_by_role("link", name="Déposer un justificatif").click()
+        check_page(page)
         page.locator("#id_proof_type").select_option(label=proof_type)
         page.locator("#id_attests_on").fill(day)
         page.locator("#id_file").set_input_files(
             files=[{"name": "piece.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}]
         )
         page.get_by_role("button", name="Enregistrer").click()
+        check_page(page)
         assert "Le justificatif est déposé." in page.locator(".alert").inner_text()
 
     integrate()
     assert "Yanis Mercier est intégr" in page.locator(".alert").inner_text()
     assert "En parcours" in page.locator("body").inner_text()
-    page.screenshot(path=SCREENSHOTS / "integration-acceptee.png", full_page=True)
+    check_page(page, "integration-acceptee")

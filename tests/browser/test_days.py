@@ -8,27 +8,19 @@ import os
 import pytest
 from django.utils import timezone
 
-from tests.browser.test_browser import SCREENSHOTS, page  # noqa: F401 (the page fixture)
+from tests.browser import check_page
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def log_in(page, live_server, email):  # noqa: F811
+def log_in(page, live_server, email):
     page.goto(f"{live_server.url}/")
+    check_page(page)
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
-
-
-def shoot(page, name):  # noqa: F811
-    """The page at 1280 px and at 390 px (a phone), then back to 1280."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture
@@ -50,55 +42,59 @@ def day(plie, operation, referent_a, animation, admin_user, copil):
     return {"referent": referent_a, "animation": animation, "admin": admin_user, "copil": copil}
 
 
-def test_the_referents_day_and_a_no_show_in_one_click(live_server, day, page):  # noqa: F811
+def test_the_referents_day_and_a_no_show_in_one_click(live_server, day, page):
     log_in(page, live_server, day["referent"].email)
     page.get_by_role("heading", name="Ma journée").wait_for()
     assert page.locator("#nb-rdv").inner_text() == "2"
     assert "Pas d’entretien depuis" in page.get_by_role("table").inner_text()  # an alert due now
-    shoot(page, "accueil-referent")
+    check_page(page, "accueil-referent")
 
     page.get_by_role("button", name="Absent : LEFÈVRE Hélène").click()
     assert "Absence enregistrée" in page.locator(".alert").first.inner_text()
     assert page.locator(".badge", has_text="Absence").count() == 1
+    check_page(page)
 
-    page.get_by_role("link", name="Mon agenda").click()
+    page.get_by_role("link", name="Mon agenda", exact=True).click()
     page.get_by_role("heading", name="Agenda de Rachida Benali").wait_for()
     assert page.locator("#nb-rdv").inner_text() == "2"
-    shoot(page, "agenda-semaine-referent")
+    check_page(page, "agenda-semaine-referent")
 
 
-def test_the_team_prepares_and_holds_a_commission_session(live_server, day, page):  # noqa: F811
+def test_the_team_prepares_and_holds_a_commission_session(live_server, day, page):
     log_in(page, live_server, day["animation"].email)
     page.get_by_role("heading", name="Les files de l’équipe").wait_for()
     assert page.locator("#nb-commission").inner_text() == "2"
-    shoot(page, "accueil-equipe")
+    check_page(page, "accueil-equipe")
 
     page.get_by_role("link", name="Dossiers en attente de commission").click()
+    check_page(page)
     page.get_by_role("link", name="Préparer une séance").click()
+    check_page(page)
     page.get_by_label("Date de la séance").fill(f"{timezone.localdate():%Y-%m-%d}")
     page.get_by_label("Membres").fill("Mme Durand, France Travail\nM. Petit, Département")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_role("heading", name="Commission d’intégration du").wait_for()
     assert page.locator("#nb-dossiers").inner_text() == "2"
+    check_page(page)
 
     page.get_by_label("Décision pour ARNAUD Camille").select_option("accepted")
     page.get_by_label("Décision pour BERNARD Camille").select_option("postponed")
     page.get_by_label("Motif pour BERNARD Camille").fill("Projet à préciser")
     page.get_by_role("button", name="Enregistrer les décisions").click()
     assert "2 décision(s) enregistrée(s)" in page.locator(".alert").first.inner_text()
-    shoot(page, "seance-commission")
+    check_page(page, "seance-commission")
     with page.expect_download() as download:
         page.get_by_role("link", name="Procès-verbal (PDF)").click()
     assert download.value.suggested_filename.startswith("commission-")
 
 
-def test_the_admin_sees_imports_and_accounts_and_the_copil_its_dashboard(live_server, day, page):  # noqa: F811
+def test_the_admin_sees_imports_and_accounts_and_the_copil_its_dashboard(live_server, day, page):
     log_in(page, live_server, day["admin"].email)
     page.get_by_role("heading", name="Comptes du PLIE").wait_for()
     assert "copil@pessac.fr" in page.locator("table").last.inner_text()
-    shoot(page, "accueil-admin")
+    check_page(page, "accueil-admin")
     page.context.clear_cookies()
 
     log_in(page, live_server, day["copil"].email)
     page.wait_for_url("**/tableau-de-bord/**")
-    shoot(page, "accueil-copil")
+    check_page(page, "accueil-copil")

@@ -53,7 +53,7 @@ def test_the_team_validates_steps_together_and_an_exit_after_seeing_its_proof(li
     check_page(page)
 
     page.get_by_role("button", name="Animation").click()
-    page.get_by_role("link", name="Étapes à valider").click()
+    page.locator("#menu").get_by_role("link", name="Étapes à valider").click()
     page.wait_for_url("**/etapes/a-valider/")
     assert page.locator("[aria-current=page]", has_text="Étapes à valider").count() == 1
     check_page(page, "etapes-a-valider")
