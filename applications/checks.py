@@ -97,7 +97,12 @@ def operation_checks(operation):
                 f"Accordé {euros(granted)} sur {euros(operation.fse_ceiling)} ; reste {euros(operation.fse_ceiling - granted)}.",
             )
         )
+    return checks + _planned_etp_checks(operation, accepted) + _zone_checks(operation, accepted)
+
+
+def _planned_etp_checks(operation, accepted):
     planned_periods = list(operation.planned_etps.all())
+    checks = []
     for planned in planned_periods:
         # Each planned period (Sud Périgord: 1,25 ETP in 2022, 1,75 in 2023) against the conventions running then.
         running = [a for a in accepted if a.start <= planned.end and a.end >= planned.start]
@@ -116,33 +121,33 @@ def operation_checks(operation):
                 f"{french_number(etp)} ETP accordés pour {expected} ETP attendus{when}.",
             )
         )
-    zones = list(operation.zones.all())
-    if zones:
-        load = {zone.pk: Decimal("0") for zone in zones}
-        for application in accepted:
-            granted_zones = application.zones_granted.all()
-            for zone in granted_zones:
-                load[zone.pk] = load.get(zone.pk, Decimal("0")) + (application.etp_granted or Decimal("0")) / len(
-                    granted_zones
-                )
-        uncovered = [zone.name for zone in zones if not load[zone.pk]]
-        over = [zone.name for zone in zones if zone.etp_ceiling and load[zone.pk] > zone.etp_ceiling]
-        checks.append(
-            Check(
-                not uncovered,
-                "Zones couvertes",
-                "Toutes les zones sont couvertes."
-                if not uncovered
-                else "Zones sans structure : " + ", ".join(uncovered) + ".",
-            )
-        )
-        checks.append(
-            Check(
-                not over,
-                "Zones sans excès d’ETP",
-                "Aucune zone ne dépasse ses ETP."
-                if not over
-                else "ETP au-delà du prévu sur : " + ", ".join(over) + ".",
-            )
-        )
     return checks
+
+
+def _zone_checks(operation, accepted):
+    zones = list(operation.zones.all())
+    if not zones:
+        return []
+    load = {zone.pk: Decimal("0") for zone in zones}
+    for application in accepted:
+        granted_zones = application.zones_granted.all()
+        for zone in granted_zones:
+            load[zone.pk] = load.get(zone.pk, Decimal("0")) + (application.etp_granted or Decimal("0")) / len(
+                granted_zones
+            )
+    uncovered = [zone.name for zone in zones if not load[zone.pk]]
+    over = [zone.name for zone in zones if zone.etp_ceiling and load[zone.pk] > zone.etp_ceiling]
+    return [
+        Check(
+            not uncovered,
+            "Zones couvertes",
+            "Toutes les zones sont couvertes."
+            if not uncovered
+            else "Zones sans structure : " + ", ".join(uncovered) + ".",
+        ),
+        Check(
+            not over,
+            "Zones sans excès d’ETP",
+            "Aucune zone ne dépasse ses ETP." if not over else "ETP au-delà du prévu sur : " + ", ".join(over) + ".",
+        ),
+    ]

@@ -93,15 +93,17 @@ def eligibility_rules(request, pk):
             messages.success(request, f"Le justificatif « {type_form.instance} » est ajouté à la liste du PLIE.")
             return redirect("eligibility_rules", pk=operation.pk)
     rules = operation.eligibility_rules.select_related("proof_type").order_by("criterion", "proof_type__label")
+    editor = can_edit(request.user, operation.plie)
     return render(
         request,
         "operations/eligibility_rules.html",
         {
             "operation": operation,
             "rules": rules,
-            "rule_form": rule_form,
-            "type_form": type_form,
-            "can_edit": can_edit(request.user, operation.plie),
+            # A reader's page shows no form: it is given none.
+            "rule_form": rule_form if editor else None,
+            "type_form": type_form if editor else None,
+            "can_edit": editor,
         },
     )
 

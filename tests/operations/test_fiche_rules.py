@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from applications.models import RegulationMeeting
-from operations.models import ExitReason, Operation, Target, TargetKind
+from operations.models import EligibilityRule, ExitReason, Operation, Target, TargetKind
 from participants import services
 from participants.alerts import portfolio, vacancies, with_alerts
 from participants.models import Modality, Parcours, Status
@@ -31,6 +31,12 @@ EARLY = {
     "received_on": datetime.date(2022, 12, 5),
     "commission_on": datetime.date(2022, 12, 12),
 }
+
+
+@pytest.fixture(autouse=True)
+def no_eligibility_gate():
+    """The gate of integration has its own tests (tests/controls): here the fiches' other rules are the subject."""
+    EligibilityRule.objects.all().delete()
 
 
 def fiche(slug):
@@ -313,7 +319,7 @@ def test_libournais_asks_for_a_new_integration_after_an_exit():
     assert vacancies(other_referent, datetime.date(2023, 5, 10)) == []
 
 
-def test_the_team_validates_a_training_exit_with_the_trainings_date_from_the_exits_to_validate_page(client_of):
+def test_the_team_validates_a_training_exit_with_the_trainings_date_on_its_confirmation_page(client_of):
     from django.urls import reverse
 
     from plie.models import Role
@@ -322,7 +328,7 @@ def test_the_team_validates_a_training_exit_with_the_trainings_date_from_the_exi
     operation, referent, by = fiche("technowest")
     parcours = exited(operation, referent, by, "Formation qualifiante", job_start=None, validate_on=None)
     team = MembershipFactory(plie=operation.plie, role=Role.ANIMATION).user
-    page = client_of(team).get(reverse("exits_to_validate"))
+    page = client_of(team).get(reverse("parcours_validate_exit", args=[parcours.pk]))
     assert "Formation validée le" in page.content.decode()
     client_of(team).post(reverse("parcours_validate_exit", args=[parcours.pk]), {"training_validated_on": "2023-04-14"})
     parcours.refresh_from_db()

@@ -16,7 +16,7 @@ PERSONAL = {
     "participants.Participant", "participants.Parcours", "participants.CommissionDecision",
     "participants.ReferentAssignment", "participants.Entretien", "participants.Document", "participants.Participation",
     "steps.Step", "steps.Attendance", "operations.Referent", "operations.ReferentPeriod",
-    "applications.Application",
+    "applications.Application", "agenda.Appointment",
 }  # fmt: skip
 # Models that refer to a participant but are themselves the journal, or hold no personal data.
 NOT_PERSONAL = {"participants.FileAccess", "reporting.BilanRequest"}
