@@ -151,13 +151,33 @@ def participants_csv(rows, today):
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def build_pack(pack, *, progress):
-    """The ZIP's bytes and the number of missing pieces it lists."""
-    operation, today = pack.operation, timezone.localdate()
-    rows = list(completeness.annotated(operation, today))
-    sampled = {row.pk: row for row in rows if row.pk in set(pack.sample)}
-    order = [pk for pk in pack.sample if pk in sampled]
-    participant_ids = [sampled[pk].participant_id for pk in order]
+class _Archive:
+    """The ZIP being written, and the names already in it (a name is never written twice)."""
+
+    def __init__(self, archive):
+        self.archive, self.names = archive, set()
+
+    def write(self, name, content):
+        self.archive.writestr(name, content)
+        self.names.add(name)
+        return name
+
+    def copy(self, field_file, name):
+        with field_file.open("rb") as handle:
+            return self.write(name, handle.read())
+
+    def add_document(self, document, folder):
+        base = f"{folder}/{slugify(document.get_kind_display())}-{document.attests_on or document.uploaded_at.date()}"
+        extension = _extension(document.original_name, document.content_type)
+        name, n = f"{base}.{extension}", 1
+        while name in self.names:
+            n += 1
+            name = f"{base}-{n}.{extension}"
+        return self.copy(document.file, name)
+
+
+def _sample_files(participant_ids):
+    """Documents, latest entered parcours and entretiens of the sampled people, in three queries."""
     documents = {}
     for document in (
         Document.objects.filter(participant_id__in=participant_ids)
@@ -171,75 +191,81 @@ def build_pack(pack, *, progress):
     ):
         parcours_of[parcours.participant_id] = parcours  # the latest entry
     entretiens = list(Entretien.objects.filter(participant_id__in=participant_ids).order_by("date"))
-    progress(15)
+    return documents, parcours_of, entretiens
 
-    buffer = io.BytesIO()
-    names = set()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
 
-        def add_file(document, folder):
-            base = (
-                f"{folder}/{slugify(document.get_kind_display())}-{document.attests_on or document.uploaded_at.date()}"
-            )
-            name, n = f"{base}.{_extension(document.original_name, document.content_type)}", 1
-            while name in names:
-                n += 1
-                name = f"{base}-{n}.{_extension(document.original_name, document.content_type)}"
-            names.add(name)
-            with document.file.open("rb") as handle:
-                archive.writestr(name, handle.read())
-            return name
-
-        people, missing = [], 0
-        for number, pk in enumerate(order, start=1):
-            row = sampled[pk]
-            participant = row.participant
-            folder = f"justificatifs/{number:02d}-{slugify(participant.last_name)}-{slugify(participant.first_name)}"
-            mine = [
-                e for e in entretiens if e.participant_id == participant.pk and row.entry_date <= e.date <= row.last_day
-            ]
-            entries = _participant_entries(
-                row, documents.get(participant.pk, []), parcours_of.get(participant.pk), mine, folder, add_file
-            )
-            missing += sum(1 for entry in entries if entry.state == MISSING)
-            lacking = sum(1 for entry in entries if entry.state == MISSING)
-            people.append(
-                {"number": number, "row": row, "entries": entries, "score": completeness.score(row), "missing": lacking}
-            )
-        progress(45)
-
-        staff = staff_time(operation, today)
-        for line in staff:
-            folder = f"temps-des-referents/{slugify(line['period'].referent.last_name)}-{slugify(line['period'].referent.first_name)}"
-            line["files"] = []
-            for proof in line["proofs"]:
-                name = f"{folder}/{proof.month:%Y-%m}-{slugify(proof.get_kind_display())}.{_extension(proof.original_name, proof.content_type)}"
-                with proof.file.open("rb") as handle:
-                    archive.writestr(name, handle.read())
-                names.add(name)
-                line["files"].append(name)
-        staff_missing = sum(1 for line in staff if not line["proofs"])
-        expenses = list(
-            Expense.objects.filter(application__operation=operation).select_related("application__structure")
+def _people(zipped, sampled, order):
+    documents, parcours_of, entretiens = _sample_files([sampled[pk].participant_id for pk in order])
+    people = []
+    for number, pk in enumerate(order, start=1):
+        row = sampled[pk]
+        participant = row.participant
+        folder = f"justificatifs/{number:02d}-{slugify(participant.last_name)}-{slugify(participant.first_name)}"
+        mine = [
+            e for e in entretiens if e.participant_id == participant.pk and row.entry_date <= e.date <= row.last_day
+        ]
+        entries = _participant_entries(
+            row, documents.get(participant.pk, []), parcours_of.get(participant.pk), mine, folder, zipped.add_document
         )
-        for expense in expenses:
-            expense.zip_name = ""
-            if expense.proof:
-                expense.zip_name = f"depenses/{slugify(expense.application.structure.name)}/{expense.paid_on}-{expense.pk}.{expense.proof.name.rsplit('.', 1)[-1] if '.' in expense.proof.name else 'pdf'}"
-                with expense.proof.open("rb") as handle:
-                    archive.writestr(expense.zip_name, handle.read())
-                names.add(expense.zip_name)
+        lacking = sum(1 for entry in entries if entry.state == MISSING)
+        people.append(
+            {"number": number, "row": row, "entries": entries, "score": completeness.score(row), "missing": lacking}
+        )
+    return people
+
+
+def _staff(zipped, operation, today):
+    staff = staff_time(operation, today)
+    for line in staff:
+        referent = line["period"].referent
+        folder = f"temps-des-referents/{slugify(referent.last_name)}-{slugify(referent.first_name)}"
+        line["files"] = [
+            zipped.copy(
+                proof.file,
+                f"{folder}/{proof.month:%Y-%m}-{slugify(proof.get_kind_display())}."
+                f"{_extension(proof.original_name, proof.content_type)}",
+            )
+            for proof in line["proofs"]
+        ]
+    return staff
+
+
+def _expenses(zipped, operation):
+    expenses = list(Expense.objects.filter(application__operation=operation).select_related("application__structure"))
+    for expense in expenses:
+        expense.zip_name = ""
+        if expense.proof:
+            extension = expense.proof.name.rsplit(".", 1)[-1] if "." in expense.proof.name else "pdf"
+            name = f"depenses/{slugify(expense.application.structure.name)}/{expense.paid_on}-{expense.pk}.{extension}"
+            expense.zip_name = zipped.copy(expense.proof, name)
+    return expenses
+
+
+def build_pack(pack, *, progress):
+    """The ZIP's bytes and the number of missing pieces it lists."""
+    operation, today = pack.operation, timezone.localdate()
+    rows = list(completeness.annotated(operation, today))
+    sampled = {row.pk: row for row in rows if row.pk in set(pack.sample)}
+    order = [pk for pk in pack.sample if pk in sampled]
+    progress(15)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        zipped = _Archive(archive)
+        people = _people(zipped, sampled, order)
+        missing = sum(person["missing"] for person in people)
+        progress(45)
+        staff, expenses = _staff(zipped, operation, today), _expenses(zipped, operation)
+        staff_missing = sum(1 for line in staff if not line["proofs"])
         expenses_missing = sum(1 for expense in expenses if not expense.zip_name)
         progress(60)
-
+        files = sorted(zipped.names)
         archive.writestr("liste-des-participants.csv", participants_csv(rows, today))
         bilan_pdf, _ = render_bilan_pdf(
             operation, operation.start, operation.end, pack.requested_by, with_annex=True, role=Role.ANIMATION
         )
         archive.writestr("bilan.pdf", bilan_pdf)
         progress(75)
-        finance = financial_bilan(operation)
-        archive.writestr("bilan-financier.pdf", render_financial(operation, finance, today))
+        archive.writestr("bilan-financier.pdf", render_financial(operation, financial_bilan(operation), today))
         progress(85)
         context = {
             "title": f"Contrôle de service fait — {operation.code} {operation.years} — {operation.plie.name}",
@@ -254,7 +280,7 @@ def build_pack(pack, *, progress):
             "expenses_missing": expenses_missing,
             "population": len(rows),
             "generated_at": timezone.localtime(),
-            "contents": sorted(names) + ["liste-des-participants.csv", "bilan.pdf", "bilan-financier.pdf"],
+            "contents": files + ["liste-des-participants.csv", "bilan.pdf", "bilan-financier.pdf"],
         }
         archive.writestr("index.pdf", render_index(context))
     return buffer.getvalue(), missing + staff_missing + expenses_missing

@@ -294,13 +294,33 @@ def _name_key(referent):
 
 def referent_figures(operation, start, end):
     """{referent: Figures} for the referents attached to the operation during P, and the Figures of the totals."""
-    # Sorted by name below: the default ordering would join the operation and its PLIE for nothing.
-    by_id = {}
-    referents = {}
     totals = Figures()
     span = attribution.window(operation, start, end)
     if span is None:
+        return {}, {}, totals, []
+    referents, by_id = _referents_and_etp(operation, span, start, end)
+    if not by_id:
         return referents, by_id, totals, []
+    month_ends = _add_activity(operation, start, end, by_id, totals)
+    _add_integrations_and_exits(operation, start, end, by_id)
+    _add_steps_and_entretiens(operation, span, by_id)
+    for name in ADDITIVE:
+        setattr(totals, name, sum(getattr(figures, name) for figures in by_id.values()))
+    return referents, by_id, totals, month_ends
+
+
+def _spread(rows, key, by_id, **fields):
+    """Each aggregate row's values onto the Figures of its referent: {Figures attribute: row column}."""
+    for row in rows:
+        figures = by_id.get(row[key])
+        if figures is not None:
+            for attribute, column in fields.items():
+                setattr(figures, attribute, row[column] or 0)
+
+
+def _referents_and_etp(operation, span, start, end):
+    # Sorted by name later: the default ordering would join the operation and its PLIE for nothing.
+    referents, by_id = {}, {}
     periods = (
         ReferentPeriod.objects.counting_for(operation)
         .overlapping(*span)
@@ -312,20 +332,19 @@ def referent_figures(operation, start, end):
         by_id.setdefault(period.referent_id, Figures()).periods.append(
             EtpPeriod(period.etp, *period.days_within(operation))
         )
-    if not by_id:
-        return referents, by_id, totals, []
     for figures in by_id.values():
         figures.etp = etp_moyen(figures.periods, start, end)
+    return referents, by_id
 
+
+def _add_activity(operation, start, end, by_id, totals):
+    """Days in the file active, people followed, and the month-end figures; returns the month ends."""
     attributed = attribution.segments(operation, start, end)
     rows = attributed.values("referent_id").annotate(
         active_days=Sum(DaysBetween(F("seg_end"), F("seg_start")) + 1),
         participants=Count("parcours__participant_id", distinct=True),
     )
-    for row in rows:
-        if row["referent_id"] in by_id:
-            by_id[row["referent_id"]].active_days = row["active_days"] or 0
-            by_id[row["referent_id"]].participants = row["participants"]
+    _spread(rows, "referent_id", by_id, active_days="active_days", participants="participants")
     per_referent, (totals.pairs, totals.followed_pairs, totals.participants), month_ends = monthly_figures(
         attributed, months_of(start, end)
     )
@@ -333,41 +352,43 @@ def referent_figures(operation, start, end):
         if referent_id in by_id:
             figures = by_id[referent_id]
             figures.month_end_actives, figures.pairs, figures.followed_pairs = month_end_actives, pairs, followed_pairs
+    return month_ends
 
-    in_p = span
+
+def _add_integrations_and_exits(operation, start, end, by_id):
     entries = (
         attribution.integrations(operation, start, end)
         .values("assignments__referent_id")
         .annotate(integrations=Count("pk", distinct=True))
     )
-    for row in entries:
-        if row["assignments__referent_id"] in by_id:
-            by_id[row["assignments__referent_id"]].integrations = row["integrations"]
-
+    _spread(entries, "assignments__referent_id", by_id, integrations="integrations")
     # A positive exit counts once validated after its follow-up (status "exited") and when it meets the fiche's
     # definition, see the module docstring.
-    validated_positive = attribution.validated_positive()
     neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
     exits = (
         attribution.exits(operation, start, end)
         .values("assignments__referent_id")
         .annotate(
             exits=Count("pk", distinct=True),
-            positive_exits=Count("pk", distinct=True, filter=validated_positive),
+            positive_exits=Count("pk", distinct=True, filter=attribution.validated_positive()),
             neutralised_exits=Count("pk", distinct=True, filter=neutralised),
         )
     )
-    for row in exits:
-        figures = by_id.get(row["assignments__referent_id"])
-        if figures is not None:
-            figures.exits = row["exits"]
-            figures.positive_exits = row["positive_exits"]
-            figures.neutralised_exits = row["neutralised_exits"]
+    _spread(
+        exits,
+        "assignments__referent_id",
+        by_id,
+        exits="exits",
+        positive_exits="positive_exits",
+        neutralised_exits="neutralised_exits",
+    )
 
+
+def _add_steps_and_entretiens(operation, span, by_id):
     # Validated steps (`etapes_validees`) and, in the same aggregate, the steps realised that some fiches count.
     validated, done = Q(validation=Validation.VALIDATED), Q(status=StepStatus.DONE)
     steps = (
-        Step.objects.filter(step_type__counts_toward_target=True, start__range=in_p)
+        Step.objects.filter(step_type__counts_toward_target=True, start__range=span)
         .filter(validated | done)
         .filter(attribution.assigned_and_attached_on("parcours__assignments__", operation, F("start")))
         .order_by()
@@ -376,25 +397,15 @@ def referent_figures(operation, start, end):
             steps=Count("pk", distinct=True, filter=validated), steps_done=Count("pk", distinct=True, filter=done)
         )
     )
-    for row in steps:
-        if row["parcours__assignments__referent_id"] in by_id:
-            by_id[row["parcours__assignments__referent_id"]].steps = row["steps"]
-            by_id[row["parcours__assignments__referent_id"]].steps_done = row["steps_done"]
-
+    _spread(steps, "parcours__assignments__referent_id", by_id, steps="steps", steps_done="steps_done")
     entretiens = (
-        Entretien.objects.filter(date__range=in_p)
+        Entretien.objects.filter(date__range=span)
         .filter(attribution.attached_on("referent__", operation, F("date")))
         .order_by()
         .values("referent_id")
         .annotate(entretiens=Count("pk", distinct=True))
     )
-    for row in entretiens:
-        if row["referent_id"] in by_id:
-            by_id[row["referent_id"]].entretiens = row["entretiens"]
-
-    for name in ADDITIVE:
-        setattr(totals, name, sum(getattr(figures, name) for figures in by_id.values()))
-    return referents, by_id, totals, month_ends
+    _spread(entretiens, "referent_id", by_id, entretiens="entretiens")
 
 
 def compute_bilan(operation, start, end, *, today=None):
