@@ -5,10 +5,22 @@ import io
 
 from openpyxl import Workbook
 
+from plie.formats import french_percent
 from plie.spreadsheet import safe, safe_row
 
 from .definitions import INDICATORS
 from .disclosure import Hidden
+
+LABELS = {key: label for key, label, _, _ in INDICATORS}
+KINDS = {key: kind for key, _, _, kind in INDICATORS}
+
+
+class Rate(float):
+    """A share (0.552) written as a percentage: « 55,2 % » in the CSV, a percent-formatted number in the XLSX."""
+
+
+def value_of(key, value):
+    return Rate(value) if KINDS.get(key) == "rate" and isinstance(value, float | int) else masked(value)
 
 
 def masked(value):
@@ -23,7 +35,7 @@ def tables(report, *, referents=None):
         (
             "Indicateurs",
             ["Indicateur", "Valeur"],
-            [[label, masked(totals.get(key))] for key, label, _, _ in INDICATORS],
+            [[label, value_of(key, totals.get(key))] for key, label, _, _ in INDICATORS],
         ),
         (
             "Objectifs et résultats",
@@ -46,7 +58,10 @@ def tables(report, *, referents=None):
             (
                 "Par référent",
                 ["Référent", "Structure", *[label for _, label, _, _ in INDICATORS]],
-                [[row["referent"], row["structure"], *[row.get(key) for key in keys]] for row in referents],
+                [
+                    [row["referent"], row["structure"], *[value_of(key, row.get(key)) for key in keys]]
+                    for row in referents
+                ],
             )
         )
     result.append(_structures_table(report))
@@ -80,8 +95,8 @@ FSE_HEADER = [
 def _structures_table(report):
     return (
         "Par structure",
-        ["Structure", *STRUCTURE_KEYS],
-        [[row["structure"], *[masked(row.get(key)) for key in STRUCTURE_KEYS]] for row in report["structures"]],
+        ["Structure", *[LABELS[key] for key in STRUCTURE_KEYS]],
+        [[row["structure"], *[value_of(key, row.get(key)) for key in STRUCTURE_KEYS]] for row in report["structures"]],
     )
 
 
@@ -118,6 +133,8 @@ def to_csv(report, *, referents=None):
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, Rate):
+        return french_percent(value)
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".").replace(".", ",")
     if isinstance(value, int):
@@ -133,6 +150,9 @@ def to_xlsx(report, *, referents=None):
         sheet.append(safe_row(header))
         for row in rows:
             sheet.append(safe_row(row))
+            for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+                if isinstance(value, Rate):
+                    cell.number_format = "0.0 %"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -165,6 +165,15 @@ class TestExports:
         assert "Participants accompagnés;2" in body
         assert "Rachida Benali;" in body
 
+    def test_headers_are_french_and_rates_are_percentages(self, client_of, animation, followed):
+        body = client_of(animation).get(reverse("dashboard_export", args=["csv"]) + YEAR).content.decode("utf-8")
+        assert "Structure;ETP moyen;File active moyenne;Participants accompagnés;" in body
+        assert "Taux de sorties positives;100\u00a0%" in body  # one exit, positive
+        response = client_of(animation).get(reverse("dashboard_export", args=["xlsx"]) + YEAR)
+        sheet = load_workbook(io.BytesIO(response.content))["Indicateurs"]
+        rate = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "Taux de sorties positives")
+        assert (rate.value, rate.number_format) == (1, "0.0 %")
+
     def test_the_copil_export_has_no_referent_line(self, client_of, copil, followed):
         body = client_of(copil).get(reverse("dashboard_export", args=["csv"]) + YEAR).content.decode("utf-8")
         assert "Par référent" not in body and "Rachida" not in body
