@@ -40,17 +40,21 @@ def get_for_user(queryset, user, **lookup):
     return get_or_404(queryset.for_user(user), **lookup)
 
 
+# Said to whoever only opened an edit page as much as to whoever sent changes: the page exists to change the object.
+EDIT_REFUSED = "Cette page sert à modifier cet élément, ce que votre rôle dans ce PLIE ne permet pas."
+
+
 def get_for_edit(queryset, user, plie_of=lambda obj: obj.plie, **lookup):
     """As get_for_user, then 403 unless the user may edit in that object's PLIE."""
     obj = get_for_user(queryset, user, **lookup)
     if not can_edit(user, plie_of(obj)):
-        raise PermissionDenied("Votre rôle ne permet pas de modifier cet élément.")
+        raise PermissionDenied(EDIT_REFUSED)
     return obj
 
 
 def require_editor(user, plie):
     if not can_edit(user, plie):
-        raise PermissionDenied("Votre rôle ne permet pas de modifier cet élément.")
+        raise PermissionDenied(EDIT_REFUSED)
 
 
 def require_admin(user, plie, refusal):

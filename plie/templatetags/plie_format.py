@@ -76,3 +76,9 @@ def agree(person, words):
     """`{{ participant|agree:"né,née" }}`: the word that agrees with the person's sex."""
     masculine, feminine = words.split(",")
     return text.gendered(getattr(person, "sex", ""), masculine, feminine)
+
+
+@register.filter
+def french_sorted(items):
+    """Names in French dictionary order (« Boé » before « Bon-Encontre »), whatever the database's collation."""
+    return sorted(items, key=lambda item: text.french_key(str(item)))

@@ -71,6 +71,19 @@ class TestOperationDetail:
         assert "175\xa0200,00\xa0€" in page
         assert "85\xa0%" in page
 
+    def test_a_zones_communes_are_in_french_order(self, client_of, operation):
+        from territories.models import Commune, Zone
+        from tests.factories import MembershipFactory
+
+        communes = Commune.objects.filter(name__in=["Bon-Encontre", "Boé"])
+        operation.plie.communes.add(*communes)
+        zone = Zone.objects.create(plie=operation.plie, name="Agen sud")
+        zone.communes.set(communes)
+        operation.zones.add(zone)
+        team = MembershipFactory(plie=operation.plie, role="animation").user
+        page = client_of(team).get(reverse("operation_detail", args=[operation.pk])).content.decode()
+        assert page.index("Boé") < page.index("Bon-Encontre")
+
     def test_an_outsider_gets_404(self, client_of, outsider, operation):
         assert client_of(outsider).get(operation.get_absolute_url()).status_code == 404
 
@@ -184,7 +197,10 @@ class TestOperationEdit:
     @pytest.mark.parametrize("persona", ["referent_a", "copil"])
     def test_read_only_roles_get_403(self, request, client_of, operation, persona):
         client = client_of(request.getfixturevalue(persona))
-        assert client.get(reverse("operation_edit", args=[operation.pk])).status_code == 403
+        opened = client.get(reverse("operation_edit", args=[operation.pk]))
+        assert opened.status_code == 403
+        # They only opened the page: the refusal says what the page is for, not that they changed something.
+        assert "Cette page sert à modifier cet élément" in opened.content.decode()
         assert client.post(reverse("operation_create"), operation_data(operation)).status_code == 403
 
     def test_an_outsider_gets_404(self, client_of, outsider, operation):
