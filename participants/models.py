@@ -970,12 +970,21 @@ class FileAccess(models.Model):
     never what was searched."""
 
     participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="accesses"
+        Participant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accesses",
+        verbose_name="participant",
     )
-    plie = models.ForeignKey(Plie, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    what = models.CharField(max_length=50, default="fiche")
+    plie = models.ForeignKey(
+        Plie, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="PLIE"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="utilisateur"
+    )
+    at = models.DateTimeField("le", auto_now_add=True)
+    what = models.CharField("consultation", max_length=50, default="fiche")
     detail = models.CharField("précision", max_length=200, blank=True)
 
     class Meta:
