@@ -91,7 +91,7 @@ POSITIVE_EXITS = {
     ContractType.CDD: "CDD de 6 mois et plus",
     ContractType.INTERIM: "Intérim de 6 mois et plus",
     ContractType.ALTERNANCE: "Contrat en alternance",
-    ContractType.BUSINESS: "Création d'entreprise",
+    ContractType.BUSINESS: "Création d’entreprise",
     ContractType.TRAINING: "Formation qualifiante",
 }
 POSITIVE_CONTRACTS = {

@@ -18,7 +18,7 @@ class Kind(models.TextChoices):
 
 # Situation upon leaving, per column: the Participation field it answers (participants.models.Participation).
 EXIT_SITUATION_COLUMNS = {
-    "Sortie : en recherche d'emploi": "exit_job_searching",
+    "Sortie : en recherche d’emploi": "exit_job_searching",
     "Sortie : en formation": "exit_training",
     "Sortie : qualification obtenue": "exit_qualification",
     "Sortie : en emploi": "exit_employment",
@@ -57,13 +57,13 @@ COLUMNS = {
         Column("DELD", parse=values.boolean, field="deld"),
         Column("BPI", parse=values.boolean, field="bpi"),
         Column("Prescripteur", parse=values.prescriber),
-        Column("Date d'entrée", True, values.date),
+        Column("Date d’entrée", True, values.date),
         Column("Date de sortie", parse=values.date),
         Column("Motif de sortie"),
         Column("Référent", True),
         Column("Structure"),
         # The FSE+ entry questionnaire and the situation upon leaving (shared/spec/fse.md), all optional.
-        Column("Situation emploi à l'entrée", parse=values.employment_status, field="employment_status"),
+        Column("Situation emploi à l’entrée", parse=values.employment_status, field="employment_status"),
         Column("Sans emploi depuis", parse=values.date, field="unemployed_since"),
         Column("Handicap", parse=values.answer, field="disability"),
         Column("Ressortissant pays tiers", parse=values.third_country, field="nationality"),
@@ -75,7 +75,7 @@ COLUMNS = {
         Column("ID étape", True),
         Column("ID participant", True),
         Column("ID parcours"),
-        Column("Type d'étape", True),
+        Column("Type d’étape", True),
         Column("Date de début", True, values.date),
         Column("Date de fin", parse=values.date),
         Column("Statut", parse=values.step_status),

@@ -17,8 +17,7 @@ class InvalidCellError(ValueError):
 @functools.lru_cache(maxsize=100_000)
 def normalize(text):
     """Case, accents, surrounding and repeated spaces and the kind of apostrophe do not matter."""
-    text = str(text).replace("’", "'").replace("‘", "'").replace("`", "'")
-    return " ".join(fold(text).split())
+    return " ".join(fold(str(text)).split())
 
 
 def text(value):

@@ -13,7 +13,7 @@ EXIT_REASONS = [
     ("CDD de 6 mois et plus", ExitCategory.POSITIVE, EMPLOYMENT),
     ("Contrat en alternance", ExitCategory.POSITIVE, EMPLOYMENT),
     ("Intérim de 6 mois et plus", ExitCategory.POSITIVE, EMPLOYMENT),
-    ("Création d'entreprise", ExitCategory.POSITIVE, EMPLOYMENT),
+    ("Création d’entreprise", ExitCategory.POSITIVE, EMPLOYMENT),
     ("Formation qualifiante", ExitCategory.POSITIVE, TRAINING),
     ("CDD de moins de 6 mois", ExitCategory.TRANSITION, EMPLOYMENT),
     ("Contrat aidé / IAE", ExitCategory.TRANSITION, EMPLOYMENT),

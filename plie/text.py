@@ -1,12 +1,18 @@
-"""Names and headers compared as people write them: accents and case do not matter."""
+"""Names and headers compared as people write them: accents, case and the kind of apostrophe do not matter."""
 
 import re
 import unicodedata
 
 
+# Typed or pasted from other software, an apostrophe comes in any of these. Folded to the straight one, as the keys
+# already stored (imports.ColumnMapping) were.
+APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'"})
+
+
 def fold(text):
-    """« Élodie » and « ELODIE » alike: accents dropped, case folded."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """« Élodie » and « ELODIE » alike, « Garde d'enfants » and « Garde d’enfants » too: accents dropped, case
+    folded, one apostrophe."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(APOSTROPHES))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 

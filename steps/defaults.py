@@ -13,7 +13,7 @@ STEP_NOMENCLATURE = {
     ],
     "Mise en situation professionnelle": ["PMSMP", "Stage"],
     "Ateliers": ["Atelier TRE", "Atelier projet professionnel", "Coaching", "Information collective"],
-    "Levée des freins": ["Mobilité", "Garde d'enfants", "Santé", "Logement", "Accès aux droits"],
+    "Levée des freins": ["Mobilité", "Garde d’enfants", "Santé", "Logement", "Accès aux droits"],
     "Remobilisation": ["Action de remobilisation"],
     "Accompagnement": ["Accompagnement"],
 }

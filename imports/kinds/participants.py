@@ -55,7 +55,7 @@ class ParticipantsImporter(Importer):
 
     def label(self, row):
         # Identifiers and dates, no name: reports stay in the history, and an erased person must not stay in them.
-        entry = row.get("Date d'entrée")
+        entry = row.get("Date d’entrée")
         parcours = f", parcours {row['ID parcours']}" if row.get("ID parcours") else ""
         return f"Participant {row.get('ID participant') or '?'}{parcours}" + (
             f", entré le {entry:%d/%m/%Y}" if entry else ""
@@ -105,11 +105,11 @@ class ParticipantsImporter(Importer):
         self.duplicates(
             [r for r in rows if not r.get("ID parcours")],
             lambda r: (
-                (r["ID participant"], r["Date d'entrée"])
-                if r.get("ID participant") and r.get("Date d'entrée")
+                (r["ID participant"], r["Date d’entrée"])
+                if r.get("ID participant") and r.get("Date d’entrée")
                 else None
             ),
-            "Date d'entrée",
+            "Date d’entrée",
             "parcours du même participant à la même date d’entrée",
         )
         known.first_row_of = {}
@@ -156,7 +156,7 @@ class ParticipantsImporter(Importer):
             first_row_of[ext] = row
 
     def check_dates(self, row):
-        entry, exit_date = row.get("Date d'entrée"), row.get("Date de sortie")
+        entry, exit_date = row.get("Date d’entrée"), row.get("Date de sortie")
         if exit_date and entry and exit_date < entry:
             self.fail(row, "Date de sortie", "la sortie ne peut pas précéder l’entrée")
         if row.get("Date de naissance") and entry and row["Date de naissance"] >= entry:
@@ -215,7 +215,7 @@ class ParticipantsImporter(Importer):
             if row.get("_failed") or not self.allowed(row, known):
                 continue
             self.plan_row(row, known, plan, matched)
-            intervals[row["ID participant"]].append((row["Date d'entrée"], row.get("Date de sortie"), row))
+            intervals[row["ID participant"]].append((row["Date d’entrée"], row.get("Date de sortie"), row))
         self.check_overlaps(intervals, known, matched)
         return plan
 
@@ -264,7 +264,7 @@ class ParticipantsImporter(Importer):
                 other = f"la ligne {row1['_line']}" if row1 and row2 else "un parcours déjà enregistré"
                 self.fail(
                     row2 or row1,
-                    "Date d'entrée",
+                    "Date d’entrée",
                     f"ce parcours chevauche {other} du même participant "
                     f"(entré le {start1:%d/%m/%Y}{f', sorti le {end1:%d/%m/%Y}' if end1 else ', toujours en cours'})",
                 )
@@ -276,7 +276,7 @@ class ParticipantsImporter(Importer):
         if not own:
             plan.new_assignments.append((parcours_id, row["_referent"], row))
             return True
-        wanted = {"referent_id": row["_referent"], "start": row["Date d'entrée"], "end": row.get("Date de sortie")}
+        wanted = {"referent_id": row["_referent"], "start": row["Date d’entrée"], "end": row.get("Date de sortie")}
         if len(own) > 1 or not Importer.diff(own[0], wanted):
             return False
         plan.assignment_updates[own[0]["id"]] = wanted
@@ -295,12 +295,12 @@ class ParticipantsImporter(Importer):
                 if p["external_id"] == ext:
                     return p
         for p in existing:
-            if p["entry_date"] == row["Date d'entrée"] and (not ext or not p["external_id"]):
+            if p["entry_date"] == row["Date d’entrée"] and (not ext or not p["external_id"]):
                 return p
         return None
 
     def parcours_values(self, row, existing, periods):
-        entry, exit_date = row["Date d'entrée"], row.get("Date de sortie")
+        entry, exit_date = row["Date d’entrée"], row.get("Date de sortie")
         wanted = {
             "entry_date": entry,
             "exit_date": exit_date,
@@ -353,7 +353,7 @@ class ParticipantsImporter(Importer):
             {
                 "parcours_id": parcours_id,
                 "referent_id": referent,
-                "start": row["Date d'entrée"],
+                "start": row["Date d’entrée"],
                 "end": row.get("Date de sortie"),
                 "reason": AssignmentReason.INTEGRATION,
                 "assigned_by_id": self.by_id,

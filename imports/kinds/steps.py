@@ -16,7 +16,7 @@ class StepsImporter(Importer):
     kind = Kind.STEPS
 
     def label(self, row):
-        step_type = row.get("Type d'étape") or "?"
+        step_type = row.get("Type d’étape") or "?"
         return f"{step_type} de {row.get('ID participant') or '?'} ({row.get('ID étape') or '?'})"
 
     def load(self, rows):
@@ -44,10 +44,10 @@ class StepsImporter(Importer):
             participant_id = known.participants.get(row.get("ID participant"))
             if row.get("ID participant") and participant_id is None:
                 self.fail(row, "ID participant", UNKNOWN_PARTICIPANT)
-            row["_type"] = types.get(normalize(row.get("Type d'étape") or ""))
-            if row.get("Type d'étape") and row["_type"] is None:
+            row["_type"] = types.get(normalize(row.get("Type d’étape") or ""))
+            if row.get("Type d’étape") and row["_type"] is None:
                 self.fail(
-                    row, "Type d'étape", "type d’étape inconnu de la nomenclature du PLIE (menu Étapes › Nomenclature)"
+                    row, "Type d’étape", "type d’étape inconnu de la nomenclature du PLIE (menu Étapes › Nomenclature)"
                 )
             start, end = row.get("Date de début"), row.get("Date de fin")
             if start and end and end < start:

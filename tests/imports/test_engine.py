@@ -481,3 +481,15 @@ def test_a_file_given_with_its_kind_is_read_as_that_kind(plie, operation):
     [result] = run_batch(plie, [Source("r.csv", csv_bytes(PARTICIPANTS), kind="référents")], by=None)
     assert result.kind == "référents"
     assert result.missing == ["Structure", "Opération", "ETP", "Date de début"]
+
+
+def test_labels_match_the_nomenclature_whatever_the_apostrophe(plie, operation, admin_user):
+    """The nomenclature writes « Création d’entreprise »; extracts from other software have the straight one."""
+    participants = changed(PARTICIPANTS, 2, "Motif de sortie", "CREATION D'ENTREPRISE")
+    steps = changed(STEPS, 4, "Type d'étape", "Garde d'enfants")
+    files = [("r.csv", csv_bytes(REFERENTS)), ("p.csv", csv_bytes(participants)), ("s.csv", csv_bytes(steps))]
+    results = run(plie, *files, by=admin_user)
+
+    assert [r.errors for r in results.values()] == [[], [], []]
+    assert Parcours.objects.get(external_id="PA1").exit_reason.label == "Création d’entreprise"
+    assert Step.objects.get(external_id="S3").step_type.label == "Garde d’enfants"

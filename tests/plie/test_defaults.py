@@ -16,7 +16,7 @@ def test_a_new_plie_starts_with_the_default_nomenclatures():
         "CDD de 6 mois et plus",
         "Contrat en alternance",
         "Intérim de 6 mois et plus",
-        "Création d'entreprise",
+        "Création d’entreprise",
         "Formation qualifiante",
     }
     types = StepType.objects.filter(category__plie=plie)
