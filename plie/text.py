@@ -3,7 +3,6 @@
 import re
 import unicodedata
 
-
 # Typed or pasted from other software, an apostrophe comes in any of these. Folded to the straight one, as the keys
 # already stored (imports.ColumnMapping) were.
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'"})
