@@ -7,6 +7,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 
         libharfbuzz-subset0 fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml requirements.lock README.md ./
+COPY locale locale
 COPY plie plie
 COPY territories territories
 COPY operations operations

@@ -188,7 +188,9 @@ class RegulationMeeting(models.Model):
     attendees = models.TextField("participants à la réunion")
     minutes = models.TextField("compte rendu", blank=True)
     sheet = models.FileField("feuille de présence", storage=private, upload_to="regulation/", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="saisie par"
+    )
 
     objects = ApplicationQuerySet.as_manager()
 

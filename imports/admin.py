@@ -15,9 +15,25 @@ from .resources import FORMATS, EntretienResource, ParcoursResource, ReferentPer
 class ImportFileInline(admin.TabularInline):
     model = ImportFile
     extra = 0
-    fields = ["name", "kind", "checksum", "size", "created", "updated", "unchanged", "rejected"]
+    fields = ["name", "kind", "checksum", "size", "rows_created", "rows_updated", "rows_unchanged", "is_rejected"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description="créées")
+    def rows_created(self, file):
+        return file.created
+
+    @admin.display(description="mises à jour")
+    def rows_updated(self, file):
+        return file.updated
+
+    @admin.display(description="inchangées")
+    def rows_unchanged(self, file):
+        return file.unchanged
+
+    @admin.display(description="refusé", boolean=True)
+    def is_rejected(self, file):
+        return file.rejected
 
 
 @admin.register(ImportRun)

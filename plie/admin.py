@@ -1,9 +1,27 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group, Permission
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from import_export.admin import ExportMixin
 
-from .models import Membership, Plie, User
+from .models import (
+    AuthenticatorApp,
+    LoginAttempt,
+    LoginFailure,
+    LoginRecord,
+    Membership,
+    Plie,
+    RecoveryCodes,
+    User,
+)
+
+# Django names its permissions « Can add … » in English, once, in the database.
+ACTIONS = {"add": "ajouter", "change": "modifier", "delete": "supprimer", "view": "voir"}
 
 
 def is_technical_superuser(user):
@@ -78,6 +96,33 @@ class JournalledExport(ExportMixin):
         return data
 
 
+def permission_label(permission):
+    """« Agenda et accueil | rendez-vous | peut ajouter » for Django's own permissions; a project's own as named."""
+    model = permission.content_type.model_class()
+    action, _, model_name = permission.codename.partition("_")
+    if model is None or action not in ACTIONS or model_name != model._meta.model_name:
+        return str(permission)
+    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | peut {ACTIONS[action]}"
+
+
+class FrenchPermissions:
+    """The permission pickers in French, without the permissions of the history tables (written by the application,
+    never through the admin) nor those of the packages' models the admin shows through French proxies."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["queryset"] = (
+                Permission.objects.exclude(content_type__model__startswith="historical")
+                .exclude(content_type__app_label__in=["otp_totp", "otp_static", "axes"])
+                .select_related("content_type")
+                .order_by("content_type__app_label", "content_type__model", "codename")
+            )
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
@@ -85,7 +130,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(FrenchPermissions, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "last_login"]
     search_fields = ["email", "first_name", "last_name"]
@@ -113,3 +158,83 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["plie", "role"]
     search_fields = ["user__email", "user__last_name"]
     autocomplete_fields = ["user", "plie"]
+
+
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = "confirmé"
+    parameter_name = "confirme"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Oui"), ("non", "Non")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(confirmed=self.value() == "oui") if self.value() else queryset
+
+
+class SecondFactorAdmin(admin.ModelAdmin):
+    """A second factor, seen and deleted here, never made or edited: its owner enrols from an e-mailed link
+    (plie.mfa), and its secret is never shown. Deleting it makes its owner enrol again at the next login."""
+
+    list_display = ["owner", "device_name", "is_confirmed", "created", "last_used"]
+    list_filter = [ConfirmedFilter]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__last_name"]
+    fields = readonly_fields = ["owner", "device_name", "is_confirmed", "created", "last_used", "failures"]
+
+    def has_module_permission(self, request):
+        return is_technical_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_technical_superuser(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_technical_superuser(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="titulaire", ordering="user__email")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description="nom", ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description="confirmé", boolean=True, ordering="confirmed")
+    def is_confirmed(self, device):
+        return device.confirmed
+
+    @admin.display(description="créé le", ordering="created_at")
+    def created(self, device):
+        return device.created_at
+
+    @admin.display(description="dernière utilisation", ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
+
+    @admin.display(description="échecs successifs")
+    def failures(self, device):
+        return device.throttling_failure_count
+
+
+admin.site.unregister([TOTPDevice, StaticDevice])
+admin.site.register(AuthenticatorApp, SecondFactorAdmin)
+admin.site.register(RecoveryCodes, SecondFactorAdmin)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(FrenchPermissions, BaseGroupAdmin):
+    pass
+
+
+admin.site.unregister([AccessAttempt, AccessLog, AccessFailureLog])
+admin.site.register(LoginAttempt, AccessAttemptAdmin)
+admin.site.register(LoginRecord, AccessLogAdmin)
+admin.site.register(LoginFailure, AccessFailureLogAdmin)

@@ -1,8 +1,10 @@
+from axes.apps import AppConfig as BaseAxesConfig
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
 
 
 class PlieConfig(AppConfig):
+    default = True  # the module also holds AxesConfig
     name = "plie"
     verbose_name = "PLIE et comptes"
 
@@ -12,3 +14,9 @@ class PlieConfig(AppConfig):
         from . import dataversion
 
         dataversion.connect()
+
+
+class AxesConfig(BaseAxesConfig):
+    """django-axes under a French name in the admin (its label stays `axes`)."""
+
+    verbose_name = "Connexions et verrouillages"

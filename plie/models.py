@@ -1,3 +1,4 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import (
     AbstractBaseUser,
     BaseUserManager,
@@ -5,6 +6,8 @@ from django.contrib.auth.models import (
 )
 from django.db import models
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .identity import normalize_email
 
@@ -209,3 +212,54 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id or ''} ({self.get_state_display()})".replace("  ", " ")
+
+
+# django-otp's devices and django-axes' journals under French names, for the admin: the packages' own names and
+# __str__ are English and not translatable.
+class AuthenticatorApp(TOTPDevice):
+    class Meta:
+        proxy = True
+        verbose_name = "application d’authentification"
+        verbose_name_plural = "applications d’authentification"
+
+
+class RecoveryCodes(StaticDevice):
+    class Meta:
+        proxy = True
+        verbose_name = "jeu de codes de secours"
+        verbose_name_plural = "jeux de codes de secours"
+
+
+def _when(moment):
+    return f"{timezone.localtime(moment):%d/%m/%Y à %H:%M}" if moment else "—"
+
+
+class LoginAttempt(AccessAttempt):
+    class Meta:
+        proxy = True
+        verbose_name = "tentative de connexion refusée"
+        verbose_name_plural = "tentatives de connexion refusées"
+
+    def __str__(self):
+        return f"{self.username or 'identifiant vide'}, {self.failures_since_start} échec(s) jusqu’au {_when(self.attempt_time)}"
+
+
+class LoginRecord(AccessLog):
+    class Meta:
+        proxy = True
+        verbose_name = "connexion"
+        verbose_name_plural = "connexions"
+
+    def __str__(self):
+        return f"Connexion de {self.username or 'identifiant vide'} le {_when(self.attempt_time)}"
+
+
+class LoginFailure(AccessFailureLog):
+    class Meta:
+        proxy = True
+        verbose_name = "échec de connexion"
+        verbose_name_plural = "échecs de connexion"
+
+    def __str__(self):
+        locked = " (compte verrouillé)" if self.locked_out else ""
+        return f"Échec de {self.username or 'identifiant vide'} le {_when(self.attempt_time)}{locked}"

@@ -29,7 +29,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "axes",
+    "plie.apps.AxesConfig",
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
@@ -121,6 +121,8 @@ USE_I18N = True
 USE_TZ = True
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+# French where the installed packages leave English or a straight apostrophe (the admin, django-axes).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
