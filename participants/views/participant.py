@@ -15,6 +15,7 @@ from plie.access import can_edit, require_editor, role_in
 from plie.models import Role
 from plie.text import of
 
+from .. import dossier
 from ..forms import (
     ParticipantForm,
 )
@@ -114,6 +115,7 @@ def participant_detail(request, pk):
             "documents": participant.documents.select_related("uploaded_by", "proof_type"),
             "is_team": is_team,
             "today": timezone.localdate(),
+            "sections": dossier.sections(request, participant),
         },
     )
 

@@ -176,6 +176,63 @@ class TestViews:
                 assert client.get(url).status_code == 200
 
 
+class TestParticipantPage:
+    """The person's page lists their appointments (agenda/dossier.py, through participants.dossier)."""
+
+    def test_upcoming_and_past_appointments_with_place_modality_and_outcome(self, client_of, referent_a, followed):
+        now = timezone.now()
+        appointment(followed, now + 2 * HOUR, place="Maison de l’emploi, salle 2", modality="telephone")
+        appointment(followed, now - 48 * HOUR, place="Antenne de Cestas", status=AppointmentStatus.HELD)
+        missed = appointment(followed, now - 24 * HOUR, place="Antenne de Pessac")
+        url = reverse("participant_detail", args=[followed.participant_id])
+        page = client_of(referent_a).get(url)
+        section = page.context["sections"][0]
+        assert [a.place for a in section["upcoming"]] == ["Maison de l’emploi, salle 2"]
+        assert [a.place for a in section["past"]] == ["Antenne de Pessac", "Antenne de Cestas"]
+        text = page.content.decode()
+        assert "Téléphone" in text and "Honoré" in text and reverse("appointment_detail", args=[missed.pk]) in text
+        response = client_of(referent_a).post(
+            reverse("appointment_outcome", args=[missed.pk]), {"status": "no_show", "next": url}
+        )
+        assert response.url == url
+        assert "Absence" in client_of(referent_a).get(url).content.decode()
+
+    def test_the_team_reads_them_and_may_record_the_outcome(self, client_of, animation, followed):
+        appointment(followed, timezone.now() - HOUR)
+        page = client_of(animation).get(reverse("participant_detail", args=[followed.participant_id]))
+        assert [a.may_change for a in page.context["sections"][0]["past"]] == [True]
+
+    def test_nobody_else_sees_them(self, client_of, referent_b, copil, outsider, plie, operation, followed, animation):
+        appointment(followed, timezone.now() + HOUR, place="Antenne de Pessac")
+        other = make_parcours(
+            ParticipantFactory(plie=plie),
+            "active",
+            by=animation,
+            operation=operation,
+            referent=ReferentFactory(plie=plie, user=referent_b),
+        )
+        page = client_of(referent_b).get(reverse("participant_detail", args=[other.participant_id]))
+        assert page.context["sections"][0] == {**page.context["sections"][0], "upcoming": [], "past": []}
+        assert "Antenne de Pessac" not in page.content.decode()
+        for user in (referent_b, copil, outsider):
+            url = reverse("participant_detail", args=[followed.participant_id])
+            assert client_of(user).get(url).status_code == 404
+
+    def test_the_page_takes_the_same_number_of_queries_for_one_appointment_or_eight(
+        self, client_of, referent_a, followed, django_assert_num_queries
+    ):
+        url = reverse("participant_detail", args=[followed.participant_id])
+        client = client_of(referent_a)
+        appointment(followed, timezone.now() - HOUR)
+        client.get(url)  # the session and the caches warmed
+        with django_assert_num_queries(15):
+            client.get(url)
+        for hours in range(7):
+            appointment(followed, timezone.now() + (hours + 1) * HOUR)
+        with django_assert_num_queries(15):
+            assert len(client.get(url).context["sections"][0]["upcoming"]) == 7
+
+
 class TestHomes:
     def test_the_referents_day(self, client_of, referent_a, followed):
         appointment(followed, timezone.now() - HOUR)
