@@ -88,11 +88,32 @@ def test_the_team_prepares_and_holds_a_commission_session(live_server, day, page
     assert download.value.suggested_filename.startswith("commission-")
 
 
-def test_the_admin_sees_imports_and_accounts_and_the_copil_its_dashboard(live_server, day, page):
+@pytest.fixture
+def two_plies(day, plie, other_plie):
+    """As in the demo: the admin, also the technical admin, belongs to two PLIE, the current one with a long name;
+    the menu must still fit at 1280 px."""
+    from plie.models import Role
+    from tests.factories import MembershipFactory
+
+    plie.name = "PLIE des Hauts de Garonne (Agglomération de Pessac)"
+    plie.save()
+    MembershipFactory(user=day["admin"], plie=other_plie, role=Role.ADMIN)
+    day["admin"].is_staff = True
+    day["admin"].save()
+    return day
+
+
+def test_the_admin_sees_imports_and_accounts_and_the_copil_its_dashboard(live_server, two_plies, page):
+    day = two_plies
     log_in(page, live_server, day["admin"].email)
     page.get_by_role("heading", name="Comptes du PLIE").wait_for()
     assert "copil@pessac.fr" in page.locator("table").last.inner_text()
     check_page(page, "accueil-admin")
+    page.get_by_role("button", name=day["admin"].get_full_name() or day["admin"].email).click()
+    page.get_by_role("button", name="PLIE du Marmandais — Administrateur du PLIE").click()
+    page.get_by_role("heading", name="Administration du PLIE").wait_for()
+    assert "Marmandais" in page.locator(".navbar-brand").inner_text()
+    check_page(page)
     page.context.clear_cookies()
 
     log_in(page, live_server, day["copil"].email)
