@@ -144,6 +144,7 @@ def _tiny_pdf(text):
     return pdf
 
 
+# Helvetica's StandardEncoding draws byte 0x27 as the typographic apostrophe (quoteright); it has no accented letters.
 CONTRACT_PDF = _tiny_pdf("Contrat d'engagement - document fictif de demonstration")
 EMPLOYMENT_PDF = _tiny_pdf("Contrat de travail - document fictif de demonstration")
 PROOF_PDF = _tiny_pdf("Justificatif d'eligibilite - document fictif de demonstration")
