@@ -1,14 +1,28 @@
 """Steps (étapes): each attached to the participant's parcours named in the row, or to the one active on its start."""
 
+from collections import Counter
+from itertools import compress
 from types import SimpleNamespace
 
+from participants.models import Parcours
 from steps.models import Step, StepStatus, StepType, Validation
 
 from ..columns import Kind
 from ..results import CREATE
 from ..values import normalize
-from .base import UNKNOWN_PARTICIPANT, Importer, active_on, parcours_index, participant_index
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, first_of, parcours_index, participant_index
 
+STEP_COLUMNS = [
+    "ID étape",
+    "ID participant",
+    "ID parcours",
+    "Type d'étape",
+    "Date de début",
+    "Date de fin",
+    "Statut",
+    "Validée",
+    "Organisme",
+]
 STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end", "status", "validation", "partner"]
 
 
@@ -19,14 +33,19 @@ class StepsImporter(Importer):
         step_type = row.get("Type d'étape") or "?"
         return f"{step_type} de {row.get('ID participant') or '?'} ({row.get('ID étape') or '?'})"
 
-    def load(self, rows):
-        known = SimpleNamespace(types={})
+    def step_types(self):
+        """{normalized label: type id}, the active type first when an inactive one has the same label."""
+        types = {}
         for pk, label in (
             StepType.objects.filter(category__plie=self.plie)
             .order_by("-is_active", "category__position", "pk")
             .values_list("id", "label")
         ):
-            known.types.setdefault(normalize(label), pk)
+            types.setdefault(normalize(label), pk)
+        return types
+
+    def load(self, rows):
+        known = SimpleNamespace(types=self.step_types())
         known.participants = participant_index(self.plie)
         known.parcours_of = parcours_index(self.plie)
         known.existing = {
@@ -36,6 +55,61 @@ class StepsImporter(Importer):
             .values(*STEP_FIELDS)
         }
         return known
+
+    def unchanged(self):
+        """Rows whose step is stored with the values `plan` would want, compared column by column and pair by pair
+        (map, zip: at C speed). The parcours is found as `parcours` finds it (the participant's parcours of that
+        external id), the type as `check_rows` does. Steps and ids met twice, rows without a parcours id and rows
+        that a check refuses are left to `check`, which reports them; a row equal to its stored step cannot end
+        before it starts (a constraint of the table)."""
+        if "ID parcours" not in self.present:
+            return set()
+        optional = [name in self.present for name in ("Statut", "Organisme", "Validée")]
+        stored, twice = {}, set()
+        for ext, *step, status, partner, validation in (
+            Step.objects.filter(parcours__participant__plie=self.plie)
+            .exclude(external_id="")
+            .values_list(
+                "external_id", "parcours_id", "step_type_id", "start", "end", "status", "partner", "validation"
+            )
+        ):
+            if ext in stored:
+                twice.add(ext)
+            stored[ext] = (*step, *compress((status, partner, validation == Validation.VALIDATED), optional))
+        parcours = first_of(
+            Parcours.objects.filter(participant__plie=self.plie)
+            .exclude(entry_date=None)
+            .exclude(participant__external_id="")
+            .order_by("entry_date")
+            .values_list("participant__external_id", "external_id", "id")
+        )
+        ids, who, parcours_ext, type_label, start, end, status, validated, partner = map(self.column, STEP_COLUMNS)
+        twice.update(ext for ext, count in Counter(ids).items() if count > 1)
+        types = self.step_types()
+        types = {label: types.get(normalize(label)) for label in set(type_label) if label.__class__ is str}
+        status = [value or StepStatus.IN_PROGRESS for value in status]
+        partner = [(value or "")[:200] for value in partner]
+        wanted = [
+            list(map(parcours.get, zip(who, parcours_ext, strict=True))),
+            list(map(types.get, type_label)),
+            start,
+            end,
+        ]
+        wanted += compress((status, partner, list(map(bool, validated))), optional)
+        refused = {(s, True) for s in StepStatus.values if s not in (StepStatus.IN_PROGRESS, StepStatus.DONE)}
+        return {
+            index
+            for index, (ext, row, step, state) in enumerate(
+                zip(
+                    ids,
+                    zip(*wanted, strict=True),
+                    map(stored.get, ids),
+                    zip(status, validated, strict=True),
+                    strict=True,
+                )
+            )
+            if row == step and ext not in twice and state not in refused and None not in row[:2]
+        } - self.invalid
 
     def check_rows(self, rows, known):
         self.duplicates(rows, lambda r: r.get("ID étape"), "ID étape", "identifiant d’étape")
