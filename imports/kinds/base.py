@@ -59,6 +59,9 @@ class Importer:
     """One file of one kind: parse, then `check` (load what is stored, check the rows, plan), then `write`."""
 
     kind = None
+    # Whether the rows written can move attribution, which the FSE+ participations follow (participants/apps.py
+    # lists what does): steps and entretiens do not, and a sync would only re-read every participation of the PLIE.
+    moves_attribution = True
 
     def __init__(self, plie, *, by, create_referents, result):
         self.plie, self.by, self.create_referents, self.result = plie, by, create_referents, result
@@ -89,8 +92,9 @@ class Importer:
             written = bool(self.result.created or self.result.updated)
             if written:
                 self.write(plan)
-                # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
-                sync_participations(self.plie.pk, by=self.by)
+                if self.moves_attribution:
+                    # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+                    sync_participations(self.plie.pk, by=self.by)
             if self.after_sync(plan) or written:
                 dataversion.bump(
                     self.plie

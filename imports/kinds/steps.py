@@ -28,6 +28,7 @@ STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end
 
 class StepsImporter(Importer):
     kind = Kind.STEPS
+    moves_attribution = False
 
     def label(self, row):
         step_type = row.get("Type d'étape") or "?"
