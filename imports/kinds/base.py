@@ -134,10 +134,11 @@ class Importer:
         column, and each distinct text of a column read once: an extract repeats its dates, answers and names."""
         width = max(self.positions.values(), default=-1) + 1
         filled = list(map(str.strip, map("".join, table.rows)))  # map and compress: loops at C speed
-        self.lines = list(compress(zip(range(2, len(filled) + 2), table.rows, strict=True), filled))
-        if self.lines and min(len(cells) for _, cells in self.lines) < width:
-            self.lines = [(line, cells + [""] * (width - len(cells))) for line, cells in self.lines]
-        by_column = list(zip(*(cells for _, cells in self.lines), strict=False)) if self.lines else []
+        rows = list(compress(table.rows, filled))
+        if rows and min(map(len, rows)) < width:
+            rows = [cells + [""] * (width - len(cells)) for cells in rows]
+        self.lines = list(zip(compress(range(2, len(filled) + 2), filled), rows, strict=True))
+        by_column = list(zip(*rows, strict=False)) if rows else []
         self.columns, self.invalid = {}, set()
         for column in COLUMNS[self.kind]:
             if column.name in self.positions:

@@ -1,6 +1,7 @@
 """Participants and their parcours: one row per parcours, the person's columns repeated on each of them."""
 
 from collections import Counter, defaultdict
+from itertools import compress
 from types import SimpleNamespace
 
 from django.utils import timezone
@@ -194,9 +195,15 @@ class ParticipantsImporter(Importer):
         `plan_assignment` want them, or None where `check_rows` would refuse the row or leave it to `plan`."""
         reasons = {normalize(r.label): r.pk for r in ExitReason.objects.filter(plie=self.plie)}
         referents = {name: r.pk for name, r in self.referents_by_name().items()}
-        situations = zip(*map(self.column, EXIT_SITUATION_COLUMNS), strict=True)
+        every = range(len(self.lines))
+        situated = {
+            i
+            for column in EXIT_SITUATION_COLUMNS
+            if column in self.present
+            for i in compress(every, self.columns[column])
+        }
         wanted = []
-        for index, (entry, exit_date, birth, reason, referent, prescriber, situation) in enumerate(
+        for index, (entry, exit_date, birth, reason, referent, prescriber) in enumerate(
             zip(
                 self.columns["Date d'entrée"],
                 self.column("Date de sortie"),
@@ -204,11 +211,10 @@ class ParticipantsImporter(Importer):
                 self.column("Motif de sortie"),
                 self.columns["Référent"],
                 self.column("Prescripteur"),
-                situations,
                 strict=True,
             )
         ):
-            refused = index in self.invalid or any(situation) or (exit_date is None) != (reason is None)
+            refused = index in self.invalid or index in situated or (exit_date is None) != (reason is None)
             if refused or exit_date is not None and exit_date < entry or birth >= entry:
                 wanted.append(None)
             else:

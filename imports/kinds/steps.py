@@ -1,7 +1,8 @@
 """Steps (étapes): each attached to the participant's parcours named in the row, or to the one active on its start."""
 
 from collections import Counter
-from itertools import compress
+from itertools import compress, repeat
+from operator import eq, is_
 from types import SimpleNamespace
 
 from participants.models import Parcours
@@ -66,17 +67,20 @@ class StepsImporter(Importer):
         if "ID parcours" not in self.present:
             return set()
         optional = [name in self.present for name in ("Statut", "Organisme", "Validée")]
-        stored, twice = {}, set()
-        for ext, *step, status, partner, validation in (
+        steps = list(
             Step.objects.filter(parcours__participant__plie=self.plie)
             .exclude(external_id="")
             .values_list(
                 "external_id", "parcours_id", "step_type_id", "start", "end", "status", "partner", "validation"
             )
-        ):
-            if ext in stored:
-                twice.add(ext)
-            stored[ext] = (*step, *compress((status, partner, validation == Validation.VALIDATED), optional))
+        )
+        if not steps:
+            return set()
+        exts, *columns, status, partner, validation = zip(*steps, strict=True)
+        validated = map(Validation.VALIDATED.__eq__, validation)
+        stored = dict(
+            zip(exts, zip(*columns, *compress((status, partner, validated), optional), strict=True), strict=True)
+        )
         parcours = first_of(
             Parcours.objects.filter(participant__plie=self.plie)
             .exclude(entry_date=None)
@@ -85,32 +89,24 @@ class StepsImporter(Importer):
             .values_list("participant__external_id", "external_id", "id")
         )
         ids, who, parcours_ext, type_label, start, end, status, validated, partner = map(self.column, STEP_COLUMNS)
-        twice.update(ext for ext, count in Counter(ids).items() if count > 1)
         types = self.step_types()
         types = {label: types.get(normalize(label)) for label in set(type_label) if label.__class__ is str}
         status = [value or StepStatus.IN_PROGRESS for value in status]
-        partner = [(value or "")[:200] for value in partner]
-        wanted = [
-            list(map(parcours.get, zip(who, parcours_ext, strict=True))),
-            list(map(types.get, type_label)),
-            start,
-            end,
-        ]
-        wanted += compress((status, partner, list(map(bool, validated))), optional)
+        wanted = [list(map(parcours.get, zip(who, parcours_ext, strict=True))), list(map(types.get, type_label))]
+        optional_columns = (status, [(value or "")[:200] for value in partner], list(map(bool, validated)))
+        equal = map(
+            eq, zip(*wanted, start, end, *compress(optional_columns, optional), strict=True), map(stored.get, ids)
+        )
         refused = {(s, True) for s in StepStatus.values if s not in (StepStatus.IN_PROGRESS, StepStatus.DONE)}
-        return {
-            index
-            for index, (ext, row, step, state) in enumerate(
-                zip(
-                    ids,
-                    zip(*wanted, strict=True),
-                    map(stored.get, ids),
-                    zip(status, validated, strict=True),
-                    strict=True,
-                )
-            )
-            if row == step and ext not in twice and state not in refused and None not in row[:2]
-        } - self.invalid
+        every = range(len(ids))
+        twice = {key for counter in (Counter(exts), Counter(ids)) for key, count in counter.items() if count > 1}
+        return set(compress(every, equal)).difference(
+            self.invalid,
+            compress(every, map(refused.__contains__, zip(status, validated, strict=True))),
+            compress(every, map(is_, wanted[0], repeat(None))),
+            compress(every, map(is_, wanted[1], repeat(None))),
+            compress(every, map(twice.__contains__, ids)),
+        )
 
     def check_rows(self, rows, known):
         self.duplicates(rows, lambda r: r.get("ID étape"), "ID étape", "identifiant d’étape")
