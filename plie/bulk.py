@@ -25,7 +25,11 @@ def _copy_lines(rows):
     columns = []
     for column in zip(*rows, strict=True):
         # Keyed by type too when types mix: True and 1, or Decimal("1.0") and 1, are equal keys but not the same text.
-        keys = column if len(set(map(type, column)) - {type(None)}) <= 1 else list(zip(map(type, column), column, strict=True))
+        keys = (
+            column
+            if len(set(map(type, column)) - {type(None)}) <= 1
+            else list(zip(map(type, column), column, strict=True))
+        )
         try:
             texts = {key: _text(key if keys is column else key[1]) for key in set(keys)}
         except TypeError:  # an unhashable value (JSON): formatted cell by cell
