@@ -96,9 +96,9 @@ class Importer:
                     # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
                     sync_participations(self.plie.pk, by=self.by)
             if self.after_sync(plan) or written:
-                dataversion.bump(
-                    self.plie
-                )  # COPY and bulk updates send no signal: cached reports must not outlive them
+                # COPY and bulk updates send no signal: cached reports must not outlive them. A file that changed
+                # nothing keeps the version, and the reports computed under it.
+                dataversion.bump(self.plie)
 
     def unchanged(self):
         """The indexes of the rows that would change nothing, found in bulk by comparing the file's values with the
@@ -124,7 +124,8 @@ class Importer:
         raise NotImplementedError
 
     def after_sync(self, plan):
-        """What a file says of the participations, once they follow the rows just written."""
+        """What a file says of the participations, once they follow the rows just written; how many it changed."""
+        return 0
 
     def label(self, row):
         return ""
@@ -138,7 +139,7 @@ class Importer:
         if rows and min(map(len, rows)) < width:
             rows = [cells + [""] * (width - len(cells)) for cells in rows]
         self.lines = list(zip(compress(range(2, len(filled) + 2), filled), rows, strict=True))
-        by_column = list(zip(*rows, strict=False)) if rows else []
+        by_column = list(zip(*rows, strict=False)) if rows else [()] * width
         self.columns, self.invalid = {}, set()
         for column in COLUMNS[self.kind]:
             if column.name in self.positions:

@@ -496,7 +496,7 @@ class ParticipantsImporter(Importer):
             if not row.get("_failed") and any(row.get("_exit_situation", {}).values())
         }
         if not wanted:
-            return
+            return 0
         ids = participant_index(self.plie)
         by_key = {(ids[ext], day): answers for (ext, day), answers in wanted.items() if ext in ids}
         changed = []
@@ -513,6 +513,7 @@ class ParticipantsImporter(Importer):
         bulk_update_with_history(
             changed, Participation, fields, default_user=self.by, default_change_reason=self.reason
         )
+        return len(changed)
 
 
 UNSETTLED = object()  # equal to nothing: the row goes through `check`
