@@ -27,12 +27,13 @@ class FileResult:
     def error(self, line, column, value, message):
         self.errors.append({"line": line, "column": column, "value": value, "message": message})
 
-    def count(self, rows, label):
-        """The counts and the first rows of the preview, once every row has its status or an error."""
+    def count(self, rows, label, unchanged=0):
+        """The counts and the first rows of the preview, once every row has its status or an error; `unchanged`:
+        the unchanged rows not among `rows`."""
         statuses = {row["_line"]: row.get("_status", UNCHANGED) for row in rows}
         for error in self.errors:
             statuses[error["line"]] = ERROR
-        counts = dict.fromkeys((CREATE, UPDATE, UNCHANGED), 0)
+        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: unchanged}
         for status in statuses.values():
             counts[status] = counts.get(status, 0) + 1
         self.created, self.updated, self.unchanged = counts[CREATE], counts[UPDATE], counts[UNCHANGED]

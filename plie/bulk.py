@@ -7,6 +7,8 @@ write the audit trail (django-simple-history's tables) with the actor: created r
 tuples, updated rows with one INSERT … SELECT per batch.
 """
 
+from operator import methodcaller
+
 from django.db import connection
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
@@ -15,11 +17,32 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_lines(rows):
-    """Rows in COPY's text format. str() suits ints, decimals, dates, datetimes and booleans ("True" is valid)."""
-    return [
-        "\t".join(["\\N" if v is None else v.translate(_ESCAPES) if v.__class__ is str else str(v) for v in row])
-        for row in rows
-    ]
+    """Rows in COPY's text format. str() suits ints, decimals, dates, datetimes and booleans ("True" is valid).
+    Column by column, each distinct value formatted once and the lines joined by map and zip: at C speed, where a
+    loop over hundreds of thousands of rows and their cells was most of an import's formatting time."""
+    if not rows:
+        return []
+    columns = []
+    for column in zip(*rows, strict=True):
+        # Keyed by type too when types mix: True and 1, or Decimal("1.0") and 1, are equal keys but not the same text.
+        keys = (
+            column
+            if len(set(map(type, column)) - {type(None)}) <= 1
+            else list(zip(map(type, column), column, strict=True))
+        )
+        try:
+            texts = {key: _text(key if keys is column else key[1]) for key in set(keys)}
+        except TypeError:  # an unhashable value (JSON): formatted cell by cell
+            columns.append(list(map(_text, column)))
+            continue
+        columns.append(list(map(texts.__getitem__, keys)))
+    return list(map("\t".join, zip(*columns, strict=True)))
+
+
+def _text(value):
+    if value is None:
+        return "\\N"
+    return value.translate(_ESCAPES) if value.__class__ is str else str(value)
 
 
 def _copy(cursor, sql, lines, suffix="", chunk=20_000):
@@ -155,5 +178,6 @@ def full_rows(model, dicts, ids):
             default = None if f.null else ""
         pairs.append((f.attname, default))
     columns = ["id", *(model._meta.get_field(name).column for name, _ in pairs)]
-    rows = [(pk, *[d.get(name, default) for name, default in pairs]) for pk, d in zip(ids, dicts, strict=True)]
-    return columns, rows
+    # Field by field (methodcaller runs dict.get at C speed), then zipped into rows.
+    values = [list(map(methodcaller("get", name, default), dicts)) for name, default in pairs]
+    return columns, list(zip(ids, *values, strict=True))

@@ -2,6 +2,8 @@
 comparing a row with what is stored, and writing the plan set-based (plie/bulk.py)."""
 
 from collections import defaultdict
+from itertools import compress
+from operator import methodcaller
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +16,7 @@ from plie.audit import save_as
 
 from .. import values
 from ..columns import COLUMNS
-from ..results import UNCHANGED, UPDATE
+from ..results import PREVIEW_ROWS, UNCHANGED, UPDATE
 from ..values import normalize
 
 FORMULA = "formule de tableur refusée : enregistrez la valeur calculée, pas la formule"
@@ -38,6 +40,8 @@ def read_cell(raw, parse, required):
         return Invalid(MISSING) if required else None
     if raw[0] == "=":
         return Invalid(FORMULA)
+    if parse is values.text:
+        return raw
     try:
         return parse(raw)
     except values.InvalidCellError as invalid:
@@ -55,6 +59,9 @@ class Importer:
     """One file of one kind: parse, then `check` (load what is stored, check the rows, plan), then `write`."""
 
     kind = None
+    # Whether the rows written can move attribution, which the FSE+ participations follow (participants/apps.py
+    # lists what does): steps and entretiens do not, and a sync would only re-read every participation of the PLIE.
+    moves_attribution = True
 
     def __init__(self, plie, *, by, create_referents, result):
         self.plie, self.by, self.create_referents, self.result = plie, by, create_referents, result
@@ -67,21 +74,36 @@ class Importer:
         self.present = set(recognition.positions)
         self.positions = recognition.positions
         report(0, "lecture des lignes")
-        rows = self.parse(table)
+        self.read_columns(table)
+        # Rows identical to what is stored are told apart in bulk and never become dicts nor go through the checks:
+        # re-importing the same extract costs its reading and one comparison (see `unchanged`).
+        same = self.unchanged() if self.lines else set()
+        rows = self.rows_at([index for index in range(len(self.lines)) if index not in same])
         report(0.3, "contrôle des lignes")
-        plan = self.check(rows)
-        self.result.count(rows, self.label)
-        if self.result.rejected:
+        plan = self.check(rows) if rows else None
+        shown = self.rows_at(sorted(index for index in same if index < PREVIEW_ROWS))
+        for row in shown:
+            row["_status"] = UNCHANGED
+        self.result.count(sorted(rows + shown, key=lambda row: row["_line"]), self.label, len(same) - len(shown))
+        if self.result.rejected or plan is None:
             return
         report(0.6, "écriture")
         with transaction.atomic():
-            # A file that changes no row writes nothing: re-importing the same extract costs only its checks.
-            if self.result.created or self.result.updated:
+            written = bool(self.result.created or self.result.updated)
+            if written:
                 self.write(plan)
-                # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
-                sync_participations(self.plie.pk, by=self.by)
-            self.after_sync(plan)
-            dataversion.bump(self.plie)  # COPY and bulk updates send no signal: cached reports must not outlive them
+                if self.moves_attribution:
+                    # Rows went in by COPY, past the signals: the FSE+ participations follow attribution here.
+                    sync_participations(self.plie.pk, by=self.by)
+            if self.after_sync(plan) or written:
+                # COPY and bulk updates send no signal: cached reports must not outlive them. A file that changed
+                # nothing keeps the version, and the reports computed under it.
+                dataversion.bump(self.plie)
+
+    def unchanged(self):
+        """The indexes of the rows that would change nothing, found in bulk by comparing the file's values with the
+        stored ones on the external ids. A kind that cannot tell returns none: every row then goes through `check`."""
+        return set()
 
     def check(self, rows):
         known = self.load(rows)
@@ -102,38 +124,58 @@ class Importer:
         raise NotImplementedError
 
     def after_sync(self, plan):
-        """What a file says of the participations, once they follow the rows just written."""
+        """What a file says of the participations, once they follow the rows just written; how many it changed."""
+        return 0
 
     def label(self, row):
         return ""
 
-    def parse(self, table):
-        """Rows as dicts of values. Column by column, and each distinct text of a column read once: an extract
-        repeats its dates, answers and names many times."""
+    def read_columns(self, table):
+        """The non-blank lines (line number, cells) and, per column, the value of every line, or Invalid. Column by
+        column, and each distinct text of a column read once: an extract repeats its dates, answers and names."""
         width = max(self.positions.values(), default=-1) + 1
-        rows = []
-        for offset, cells in enumerate(table.rows):
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) < width:
-                cells = cells + [""] * (width - len(cells))
-            rows.append({"_line": offset + 2, "_cells": cells})
-        columns = {column.name: column for column in COLUMNS[self.kind]}
-        for name in self.positions:  # in the file's order, as its errors are reported within a line
-            self.parse_column(rows, columns[name])
-        return rows
+        filled = list(map(str.strip, map("".join, table.rows)))  # map and compress: loops at C speed
+        rows = list(compress(table.rows, filled))
+        if rows and min(map(len, rows)) < width:
+            rows = [cells + [""] * (width - len(cells)) for cells in rows]
+        self.lines = list(zip(compress(range(2, len(filled) + 2), filled), rows, strict=True))
+        by_column = list(zip(*rows, strict=False)) if rows else [()] * width
+        self.columns, self.invalid = {}, set()
+        for column in COLUMNS[self.kind]:
+            if column.name in self.positions:
+                self.columns[column.name] = self.read_column(column, by_column[self.positions[column.name]])
 
-    def parse_column(self, rows, column):
-        name, index = column.name, self.positions[column.name]
-        texts = [row["_cells"][index] for row in rows]
+    def read_column(self, column, texts):
+        if column.parse is values.text:
+            # Identifiers and names: as many texts as rows, and nothing to read but the spaces around them.
+            stripped = list(map(str.strip, texts))
+            if "" not in stripped and not any(map(methodcaller("startswith", "="), stripped)):
+                return stripped
         read = {raw: read_cell(raw, column.parse, column.required) for raw in set(texts)}
-        cells = [read[raw] for raw in texts]
-        invalid = any(value.__class__ is Invalid for value in read.values())
-        for row, value in zip(rows, cells, strict=True):
-            row[name] = value
-            if invalid and value.__class__ is Invalid:
-                row[name] = None
-                self.fail(row, name, value.message)
+        cells = list(map(read.__getitem__, texts))
+        if Invalid in map(type, read.values()):
+            self.invalid.update(i for i, value in enumerate(cells) if value.__class__ is Invalid)
+        return cells
+
+    def column(self, name):
+        """The values of a column, or Nones when the file lacks it."""
+        return self.columns.get(name) or [None] * len(self.lines)
+
+    def rows_at(self, indexes):
+        """Rows as dicts of values, with the errors of the cells that could not be read, in the file's column order
+        (as they are reported within a line)."""
+        rows = []
+        for index in indexes:
+            line, cells = self.lines[index]
+            row = {"_line": line, "_cells": cells}
+            for name in self.positions:
+                value = self.columns[name][index]
+                row[name] = value
+                if value.__class__ is Invalid:
+                    row[name] = None
+                    self.fail(row, name, value.message)
+            rows.append(row)
+        return rows
 
     def fail(self, row, column, message):
         index = self.positions.get(column)
@@ -249,6 +291,20 @@ def parcours_index(plie):
     ):
         parcours_of[p["participant_id"]].append(p)
     return parcours_of
+
+
+def first_of(rows):
+    """{(participant external id, parcours external id): parcours id} of rows in the order a lookup meets them;
+    a pair met twice is left out, as the lookup's choice between them would depend on that order's ties."""
+    found, twice = {}, set()
+    for participant_ext, parcours_ext, pk in rows:
+        key = (participant_ext, parcours_ext)
+        if key in found:
+            twice.add(key)
+        found[key] = pk
+    for key in twice:
+        del found[key]
+    return found
 
 
 def active_on(parcours, day):

@@ -18,6 +18,7 @@ NO_REFERENT = (
 
 class EntretiensImporter(Importer):
     kind = Kind.ENTRETIENS
+    moves_attribution = False
 
     def label(self, row):
         date = row.get("Date")

@@ -1,6 +1,7 @@
 """Participants and their parcours: one row per parcours, the person's columns repeated on each of them."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import compress
 from types import SimpleNamespace
 
 from django.utils import timezone
@@ -97,6 +98,131 @@ class ParticipantsImporter(Importer):
         ):
             known.assignments[a["parcours_id"]].append(a)
         return known
+
+    # Rows that change nothing ------------------------------------------------------------------------------------
+
+    def unchanged(self):
+        """Rows whose person, parcours and assignment are stored with the values `plan` would want, found in bulk.
+        A person is settled here only when all their rows are, so that the checks between a person's rows (same
+        columns, overlapping parcours) see all of them or none. Rows without a parcours id, ids met twice, exit
+        situations (written after the participations) and rows a check refuses are left to `check`."""
+        stored = self.stored_rows()
+        if not stored or "ID parcours" not in self.present:
+            return set()
+        who, parcours_ids = self.columns["ID participant"], self.columns["ID parcours"]
+        twice = {ext for ext, count in Counter(parcours_ids).items() if count > 1}
+        wanted = zip(who, parcours_ids, self.people_wanted(), self.parcours_wanted(), strict=True)
+        settled, unsettled = defaultdict(list), set()
+        for index, (ext, parcours_ext, person, parcours) in enumerate(wanted):
+            current = stored.get((ext, parcours_ext))
+            if (
+                current is None
+                or parcours_ext in twice
+                or index in self.invalid
+                or person != current[0]
+                or parcours is None
+                or not same_parcours(parcours, current[1])
+            ):
+                unsettled.add(ext)
+            else:
+                settled[ext].append(index)
+        return {index for ext, indexes in settled.items() if ext not in unsettled for index in indexes}
+
+    def stored_rows(self):
+        """{(participant id, parcours id): (person values, parcours values)} as `people_wanted` and `parcours_wanted`
+        give them, for the parcours of people whose data may still be updated."""
+        fields = self.person_fields()
+        people = {
+            p[0]: p[1:]
+            for p in Participant.objects.filter(plie=self.plie, restricted_at=None)
+            .exclude(external_id="")
+            .values_list("external_id", *fields)
+        }
+        if "nationality" in fields:
+            # The file's « Non » to the third-country question stands for France or another EU country, which
+            # `person` keeps: stored, they compare as that answer.
+            at = fields.index("nationality")
+            for ext, person in people.items():
+                if person[at] in (Nationality.FRANCE, Nationality.EU):
+                    people[ext] = (*person[:at], Nationality.FRANCE_OR_EU, *person[at + 1 :])
+        assignments = defaultdict(list)
+        for parcours_id, *assignment in ReferentAssignment.objects.filter(
+            parcours__participant__plie=self.plie
+        ).values_list("parcours_id", "referent_id", "start", "end"):
+            assignments[parcours_id].append(tuple(assignment))
+        stored, twice = {}, set()
+        for ext, parcours_ext, pk, *parcours in (
+            Parcours.objects.filter(participant__plie=self.plie)
+            .exclude(external_id="")
+            .values_list("participant__external_id", "external_id", "id", *STORED_PARCOURS)
+        ):
+            if ext in people:
+                twice.update([(ext, parcours_ext)] if (ext, parcours_ext) in stored else [])
+                stored[(ext, parcours_ext)] = (people[ext], (*parcours, assignments.get(pk, [])))
+        for key in twice:
+            del stored[key]
+        return stored
+
+    def person_fields(self):
+        fields = [field for column, field in self.PERSON.items() if column in self.present]
+        return fields + (["commune_id"] if {"Code INSEE", "Commune"} & self.present else [])
+
+    def people_wanted(self):
+        """Per row, the person's values as `person` gives them (None in place of a commune looked up by name)."""
+        columns = []
+        for column, field in self.PERSON.items():
+            if column not in self.present:
+                continue
+            cells = self.columns[column]
+            if field in self.BOOLEANS:
+                cells = [bool(value) for value in cells]
+            elif field in self.ANSWERS or field == "postal_code":
+                cells = [value or "" for value in cells]
+            columns.append(cells)
+        if {"Code INSEE", "Commune"} & self.present:
+            codes = {code for code in self.column("Code INSEE") if code.__class__ is str}
+            known = set(Commune.objects.filter(code_insee__in=codes).values_list("code_insee", flat=True))
+            columns.append(
+                [
+                    code if code in known else UNSETTLED if code or name else None
+                    for code, name in zip(self.column("Code INSEE"), self.column("Commune"), strict=True)
+                ]
+            )
+        return zip(*columns, strict=True) if columns else [()] * len(self.lines)
+
+    def parcours_wanted(self):
+        """Per row, (entry, exit, exit reason id, prescriber or None, referent id) as `parcours_values` and
+        `plan_assignment` want them, or None where `check_rows` would refuse the row or leave it to `plan`."""
+        reasons = {normalize(r.label): r.pk for r in ExitReason.objects.filter(plie=self.plie)}
+        referents = {name: r.pk for name, r in self.referents_by_name().items()}
+        every = range(len(self.lines))
+        situated = {
+            i
+            for column in EXIT_SITUATION_COLUMNS
+            if column in self.present
+            for i in compress(every, self.columns[column])
+        }
+        wanted = []
+        for index, (entry, exit_date, birth, reason, referent, prescriber) in enumerate(
+            zip(
+                self.columns["Date d'entrée"],
+                self.column("Date de sortie"),
+                self.columns["Date de naissance"],
+                self.column("Motif de sortie"),
+                self.columns["Référent"],
+                self.column("Prescripteur"),
+                strict=True,
+            )
+        ):
+            refused = index in self.invalid or index in situated or (exit_date is None) != (reason is None)
+            if refused or exit_date is not None and exit_date < entry or birth >= entry:
+                wanted.append(None)
+            else:
+                reason_id = reasons.get(normalize(reason)) if reason else None
+                referent_id = referents.get(normalize(referent))
+                unknown = reason_id is None and reason or referent_id is None
+                wanted.append(None if unknown else (entry, exit_date, reason_id, prescriber, referent_id))
+        return wanted
 
     # Row checks -------------------------------------------------------------------------------------------------
 
@@ -370,7 +496,7 @@ class ParticipantsImporter(Importer):
             if not row.get("_failed") and any(row.get("_exit_situation", {}).values())
         }
         if not wanted:
-            return
+            return 0
         ids = participant_index(self.plie)
         by_key = {(ids[ext], day): answers for (ext, day), answers in wanted.items() if ext in ids}
         changed = []
@@ -387,6 +513,24 @@ class ParticipantsImporter(Importer):
         bulk_update_with_history(
             changed, Participation, fields, default_user=self.by, default_change_reason=self.reason
         )
+        return len(changed)
+
+
+UNSETTLED = object()  # equal to nothing: the row goes through `check`
+STORED_PARCOURS = ["entry_date", "exit_date", "exit_reason_id", "prescriber", "prescriber_detail", "status"]
+
+
+def same_parcours(wanted, stored):
+    """Whether `plan` would leave the stored parcours (and its referent assignment) as they are."""
+    entry, exit_date, reason_id, prescriber, referent_id = wanted
+    stored_entry, stored_exit, stored_reason, stored_prescriber, detail, status, assignments = stored
+    if (entry, exit_date, reason_id) != (stored_entry, stored_exit, stored_reason):
+        return False
+    if prescriber and prescriber != (stored_prescriber, detail):
+        return False
+    if (status == Status.EXITED) != (exit_date is not None):
+        return False
+    return len(assignments) > 1 or assignments == [(referent_id, entry, exit_date)]
 
 
 def with_folded_name(values, current=None):

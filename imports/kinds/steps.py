@@ -1,32 +1,53 @@
 """Steps (étapes): each attached to the participant's parcours named in the row, or to the one active on its start."""
 
+from collections import Counter
+from itertools import compress, repeat
+from operator import eq, is_
 from types import SimpleNamespace
 
+from participants.models import Parcours
 from steps.models import Step, StepStatus, StepType, Validation
 
 from ..columns import Kind
 from ..results import CREATE
 from ..values import normalize
-from .base import UNKNOWN_PARTICIPANT, Importer, active_on, parcours_index, participant_index
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, first_of, parcours_index, participant_index
 
+STEP_COLUMNS = [
+    "ID étape",
+    "ID participant",
+    "ID parcours",
+    "Type d'étape",
+    "Date de début",
+    "Date de fin",
+    "Statut",
+    "Validée",
+    "Organisme",
+]
 STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end", "status", "validation", "partner"]
 
 
 class StepsImporter(Importer):
     kind = Kind.STEPS
+    moves_attribution = False
 
     def label(self, row):
         step_type = row.get("Type d’étape") or "?"
         return f"{step_type} de {row.get('ID participant') or '?'} ({row.get('ID étape') or '?'})"
 
-    def load(self, rows):
-        known = SimpleNamespace(types={})
+    def step_types(self):
+        """{normalized label: type id}, the active type first when an inactive one has the same label."""
+        types = {}
         for pk, label in (
             StepType.objects.filter(category__plie=self.plie)
             .order_by("-is_active", "category__position", "pk")
             .values_list("id", "label")
         ):
-            known.types.setdefault(normalize(label), pk)
+            types.setdefault(normalize(label), pk)
+        return types
+
+    def load(self, rows):
+        known = SimpleNamespace(types=self.step_types())
         known.participants = participant_index(self.plie)
         known.parcours_of = parcours_index(self.plie)
         known.existing = {
@@ -36,6 +57,56 @@ class StepsImporter(Importer):
             .values(*STEP_FIELDS)
         }
         return known
+
+    def unchanged(self):
+        """Rows whose step is stored with the values `plan` would want, compared column by column and pair by pair
+        (map, zip: at C speed). The parcours is found as `parcours` finds it (the participant's parcours of that
+        external id), the type as `check_rows` does. Steps and ids met twice, rows without a parcours id and rows
+        that a check refuses are left to `check`, which reports them; a row equal to its stored step cannot end
+        before it starts (a constraint of the table)."""
+        if "ID parcours" not in self.present:
+            return set()
+        optional = [name in self.present for name in ("Statut", "Organisme", "Validée")]
+        steps = list(
+            Step.objects.filter(parcours__participant__plie=self.plie)
+            .exclude(external_id="")
+            .values_list(
+                "external_id", "parcours_id", "step_type_id", "start", "end", "status", "partner", "validation"
+            )
+        )
+        if not steps:
+            return set()
+        exts, *columns, status, partner, validation = zip(*steps, strict=True)
+        validated = map(Validation.VALIDATED.__eq__, validation)
+        stored = dict(
+            zip(exts, zip(*columns, *compress((status, partner, validated), optional), strict=True), strict=True)
+        )
+        parcours = first_of(
+            Parcours.objects.filter(participant__plie=self.plie)
+            .exclude(entry_date=None)
+            .exclude(participant__external_id="")
+            .order_by("entry_date")
+            .values_list("participant__external_id", "external_id", "id")
+        )
+        ids, who, parcours_ext, type_label, start, end, status, validated, partner = map(self.column, STEP_COLUMNS)
+        types = self.step_types()
+        types = {label: types.get(normalize(label)) for label in set(type_label) if label.__class__ is str}
+        status = [value or StepStatus.IN_PROGRESS for value in status]
+        wanted = [list(map(parcours.get, zip(who, parcours_ext, strict=True))), list(map(types.get, type_label))]
+        optional_columns = (status, [(value or "")[:200] for value in partner], list(map(bool, validated)))
+        equal = map(
+            eq, zip(*wanted, start, end, *compress(optional_columns, optional), strict=True), map(stored.get, ids)
+        )
+        refused = {(s, True) for s in StepStatus.values if s not in (StepStatus.IN_PROGRESS, StepStatus.DONE)}
+        every = range(len(ids))
+        twice = {key for counter in (Counter(exts), Counter(ids)) for key, count in counter.items() if count > 1}
+        return set(compress(every, equal)).difference(
+            self.invalid,
+            compress(every, map(refused.__contains__, zip(status, validated, strict=True))),
+            compress(every, map(is_, wanted[0], repeat(None))),
+            compress(every, map(is_, wanted[1], repeat(None))),
+            compress(every, map(twice.__contains__, ids)),
+        )
 
     def check_rows(self, rows, known):
         self.duplicates(rows, lambda r: r.get("ID étape"), "ID étape", "identifiant d’étape")

@@ -2,9 +2,11 @@
 shared/spec/import-format.md: answers on the participant, exit answers on the participations that ended that day."""
 
 import pytest
+from django.db import connection
 
 from imports.engine import Source, run_batch
 from participants.models import Answer, EmploymentStatus, Nationality, Participant, Participation
+from plie import dataversion
 from tests.imports.files import REFERENTS, csv_bytes
 
 HEADER = [
@@ -92,3 +94,18 @@ def test_an_exit_situation_without_an_exit_date_is_refused(plie, operation, admi
     errors = run(plie, rows, admin_user)["participants.csv"].errors
     assert [(e["line"], e["column"]) for e in errors] == [(3, "Sortie : en emploi")]
     assert "demande une date de sortie" in errors[0]["message"]
+
+
+def test_a_new_exit_situation_alone_is_recorded_and_renews_the_data_version(plie, operation, admin_user):
+    run(plie, ROWS, admin_user)
+    for _, func, _ in list(connection.run_on_commit):  # the commit of the first import
+        if hasattr(func, "dataversion_of") and not func.done:
+            func()
+    rows = [[*ROWS[0][:-2], "Non", "Oui"], ROWS[1]]
+
+    result = run(plie, rows, admin_user)["participants.csv"]
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    participation = Participation.objects.get(participant__external_id="Q1", operation=operation)
+    assert (participation.exit_employment, participation.exit_training) == (Answer.NO, Answer.YES)
+    assert dataversion.written(plie.pk)

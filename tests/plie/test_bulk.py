@@ -2,6 +2,7 @@
 the ORM and django-simple-history would have written."""
 
 import datetime
+from decimal import Decimal
 
 from operations.models import Structure, StructureKind
 from plie import bulk
@@ -29,3 +30,17 @@ def test_created_rows_and_their_history_are_those_the_orm_writes(plie, animation
 def test_an_empty_batch_writes_nothing(plie, animation):
     assert bulk.create(Structure, [], by=animation, reason="Import") == []
     assert not Structure.history.exists()
+
+
+def test_copy_lines_format_each_value_as_its_own_type_even_where_equal_values_of_other_types_share_a_column():
+    rows = [
+        (1, "tab\there", None, True, datetime.date(2023, 1, 2), Decimal("1.0")),
+        (2, "back\\slash\nnew line", 3, 1, datetime.datetime(2023, 1, 2), 1),
+        (3, "", None, False, None, {"a": 1}),
+    ]
+
+    assert bulk._copy_lines(rows) == [
+        "1\ttab\\there\t\\N\tTrue\t2023-01-02\t1.0",
+        "2\tback\\\\slash\\nnew line\t3\t1\t2023-01-02 00:00:00\t1",
+        "3\t\t\\N\tFalse\t\\N\t{'a': 1}",
+    ]
