@@ -205,7 +205,7 @@ class ParticipantsImporter(Importer):
         wanted = []
         for index, (entry, exit_date, birth, reason, referent, prescriber) in enumerate(
             zip(
-                self.columns["Date d'entrée"],
+                self.columns["Date d’entrée"],
                 self.column("Date de sortie"),
                 self.columns["Date de naissance"],
                 self.column("Motif de sortie"),

@@ -17,7 +17,7 @@ STEP_COLUMNS = [
     "ID étape",
     "ID participant",
     "ID parcours",
-    "Type d'étape",
+    "Type d’étape",
     "Date de début",
     "Date de fin",
     "Statut",
