@@ -51,10 +51,10 @@ class IdleTimeoutMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        session = getattr(request, "session", None)
-        signed_in = session is not None and not session.is_empty()
-        if signed_in and time.time() - session.get(IDLE_REFRESHED_KEY, 0) >= IDLE_REFRESH_SECONDS:
-            stamp_idle_refresh(session)
+        # Anonymous visitors, an expired cookie included, are given no session.
+        signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
+        if signed_in and time.time() - request.session.get(IDLE_REFRESHED_KEY, 0) >= IDLE_REFRESH_SECONDS:
+            stamp_idle_refresh(request.session)
         return response
 
 

@@ -34,7 +34,11 @@ def test_a_page_a_minute_later_pushes_the_expiry_back(animation):
     assert expiry(client) >= before + datetime.timedelta(minutes=5)
 
 
-def test_an_anonymous_visit_creates_no_session(db):
+def test_an_anonymous_visit_creates_no_session_even_with_an_expired_cookie(animation):
     client = Client()
+    client.get(reverse("login"))
+    assert not Session.objects.exists()
+    client.force_login(animation)
+    Session.objects.all().delete()
     client.get(reverse("login"))
     assert not Session.objects.exists()
