@@ -5,11 +5,16 @@ PORT ?= 8000
 
 .PHONY: install run test lint format bench bench-imports bench-load clean
 
-$(VENV)/.installed: pyproject.toml requirements.lock
-	@echo "Installation des dépendances dans $(VENV) (une fois)…"
+# `make run` installs what the application needs; `make test`, `lint` and the benches add the development tools.
+$(VENV)/.installed-app: pyproject.toml requirements.lock
+	@echo "Installation des dépendances de l’application dans $(VENV) (une fois)…"
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@scripts/install-deps $(PY) -e .
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-app
+	@echo "Installation des outils de développement dans $(VENV) (une fois)…"
+	@scripts/install-deps $(PY) -e ".[dev]"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -19,7 +24,7 @@ install: $(VENV)/.installed
 	@echo "Fichier .env créé (mode démonstration, clé secrète générée)."
 
 # `make run PORT=8080` to serve on another port.
-run: install .env
+run: $(VENV)/.installed-app .env
 	$(PY) manage.py demo --migrate
 	@echo "\nL’application est servie sur http://127.0.0.1:$(PORT)/ (Ctrl+C pour arrêter ; autre port : make run PORT=8080)."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

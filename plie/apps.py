@@ -15,6 +15,13 @@ class PlieConfig(AppConfig):
 
         dataversion.connect()
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import stamp_idle_refresh
+
+        # Signing in saves the session anyway: it starts the idle timeout's minute, so the next pages write nothing.
+        user_logged_in.connect(lambda request, **kwargs: stamp_idle_refresh(request.session), weak=False)
+
 
 class AxesConfig(BaseAxesConfig):
     """django-axes under a French name in the admin (its label stays `axes`)."""

@@ -1,5 +1,6 @@
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +30,32 @@ class CurrentPlieMiddleware:
             current = memberships.get(request.session.get(SESSION_KEY)) or next(iter(memberships.values()))
             request.plie, request.role = current.plie, current.role
         return self.get_response(request)
+
+
+# The session's expiry (SESSION_COOKIE_AGE after the last activity) is pushed back by one write at most this often.
+IDLE_REFRESH_SECONDS = 60
+IDLE_REFRESHED_KEY = "idle_refreshed_at"
+
+
+def stamp_idle_refresh(session):
+    session[IDLE_REFRESHED_KEY] = int(time.time())
+
+
+class IdleTimeoutMiddleware:
+    """Sessions end SESSION_COOKIE_AGE seconds after their last activity, within IDLE_REFRESH_SECONDS: the session is
+    saved again (which moves its expiry) once a minute at most, not on every request: a copil meeting's twenty
+    dashboards, each with its chart images, would otherwise write the same rows sixty times a second."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Anonymous visitors, an expired cookie included, are given no session.
+        signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
+        if signed_in and time.time() - request.session.get(IDLE_REFRESHED_KEY, 0) >= IDLE_REFRESH_SECONDS:
+            stamp_idle_refresh(request.session)
+        return response
 
 
 # Pages a signed-in user may reach before proving the second factor.

@@ -15,4 +15,3 @@ MFA_REQUIRED = False  # tests/test_security.py turns it on where it is the subje
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 AXES_ENABLED = True
-SESSION_SAVE_EVERY_REQUEST = False  # pinned query counts measure the pages, not the refresh of the idle timeout

@@ -236,7 +236,10 @@ def test_check_deploy_with_production_settings_has_nothing_to_say():
 
 
 def test_production_sessions_expire_after_thirty_idle_minutes():
-    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST, s.MFA_REQUIRED)"
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_AGE, 'plie.middleware.IdleTimeoutMiddleware' in s.MIDDLEWARE, s.MFA_REQUIRED)"
+    )
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "plie.settings",

@@ -60,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=20, help="requêtes par seconde (au plus 100)")
         parser.add_argument("--duration", type=float, default=60, help="durée en secondes (au plus 600)")
         parser.add_argument("--workers", type=int, default=4, help="processus gunicorn")
+        parser.add_argument("--port", type=int, default=0, help="port du serveur de test (0 : un port libre)")
         parser.add_argument("--participants", type=int, default=2500, help="participants par an du PLIE créé")
         parser.add_argument("--mix", action="store_true", help="puis le tableau de bord, un portefeuille et un dossier")
         parser.add_argument("--json", action="store_true")
@@ -74,7 +75,9 @@ class Command(BaseCommand):
             bench = Bench()
             bench.rng = __import__("random").Random(7)
             plie = bench.make_plie(0, options["participants"])
-        report = self.measure(plie, rate=options["rate"], duration=options["duration"], workers=options["workers"])
+        report = self.measure(
+            plie, rate=options["rate"], duration=options["duration"], workers=options["workers"], port=options["port"]
+        )
         if options["mix"]:
             report["melange"] = self.mix(plie, options)
         if options["json"]:
@@ -99,12 +102,12 @@ class Command(BaseCommand):
             server.kill()
             server.wait()
 
-    def measure(self, plie, *, rate, duration, workers=4):
+    def measure(self, plie, *, rate, duration, workers=4, port=0):
         """The copil dashboard visited with everything it loads: a cold visit (the report computed), the median of
         five visits alone, then visits at `rate` a second for `duration` seconds."""
         url, cookie = self.pages(plie)[0][1:]
         self.analyze()
-        port = self.free_port()
+        port = port or self.free_port()
         server = self.serve(port, workers)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -188,7 +191,7 @@ class Command(BaseCommand):
     def mix(self, plie, options):
         pages = self.pages(plie)
         self.analyze()
-        port = self.free_port()
+        port = options["port"] or self.free_port()
         server = self.serve(port, options["workers"])
         try:
             base = f"http://127.0.0.1:{port}"
@@ -247,6 +250,9 @@ class Command(BaseCommand):
             "MFA_REQUIRED": "off",
             "LOG_LEVEL": "WARNING",
         }
+        # Collected as a deployment does: WhiteNoise serves the style sheets and scripts from STATIC_ROOT only.
+        collect = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"]
+        subprocess.run(collect, cwd=settings.BASE_DIR, env=env, check=True)
         command = [sys.executable, "-m", "gunicorn", "plie.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", str(workers), "--log-level", "warning", "--timeout", "60"]
         # The server's own output (its shutdown included) goes to a file, not between the figures.
