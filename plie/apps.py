@@ -11,7 +11,7 @@ class PlieConfig(AppConfig):
     def ready(self):
         # Each app's `jobs.py` registers its kinds of long jobs, so that any process can sweep any of them.
         autodiscover_modules("jobs")
-        from . import dataversion
+        from . import checks, dataversion  # noqa: F401 (checks registers itself)
 
         dataversion.connect()
 

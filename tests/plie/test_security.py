@@ -211,15 +211,17 @@ class TestLockOut:
         )
 
 
-def production_check():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "DJANGO_", "EMAIL_", "SECURE_"))}
+def production_check(**settings):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "DJANGO_", "EMAIL_", "SECURE_", "CACHE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="plie.settings",
         ENV_FILE="/nonexistent",
         DEBUG="off",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="plie.example.org",
+        CACHE_URL="redis://127.0.0.1:6379/2",
     )
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -233,6 +235,12 @@ def test_check_deploy_with_production_settings_has_nothing_to_say():
     result = production_check()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_each_web_process_would_keep_its_own_figures():
+    result = production_check(CACHE_URL="locmemcache://")
+    assert result.returncode != 0
+    assert "plie.W001" in result.stderr + result.stdout
 
 
 def test_production_sessions_expire_after_thirty_idle_minutes():
