@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from plie.models import Role
-from tests.database import migrate_from_template
+from tests.database import SEED, migrate_from_template, restore_template_on_serialized_rollback, uses_template
 from tests.factories import (
     CofinancingCapFactory,
     MembershipFactory,
@@ -33,12 +33,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Every test database holds the 11 fiches of 2023, as an installation does after `make run`.
-
-    They are serialized with the communes so that transactional tests (`serialized_rollback=True`) get them back."""
+    """Every test database holds the 11 fiches of 2023 (the SEED, already in a SQLite template), as an installation
+    does after `make run`. Transactional tests (`serialized_rollback=True`) get them back with the communes."""
     with django_db_blocker.unblock():
-        call_command("loaddata", "fiches_2023", "eligibility_2023", verbosity=0)
-        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        if uses_template(connection):
+            restore_template_on_serialized_rollback(connection)
+        else:
+            call_command("loaddata", *SEED, verbosity=0)
+            connection._test_serialized_contents = connection.creation.serialize_db_to_string()
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@ period of a generated PLIE full of small counts and tries every pair of periods,
 every rate and average, to get a count from 1 to 4 back. A referent reads their own portfolio only."""
 
 import datetime
-import io
 import random
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
-from operations.models import Operation
 from participants.models import Answer, EmploymentStatus
-from plie.models import Plie, Role
+from plie.models import Role
 from reporting import disclosure
 from reporting.disclosure import HIDDEN, Hidden
 from reporting.report import build_report, report_for
+from tests.database import built_once
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, StructureFactory
 from tests.factories.participants import ParticipantFactory
 from tests.reporting.test_indicators import enrol
@@ -35,8 +33,24 @@ def shown(value):
     return isinstance(value, int | float) and not isinstance(value, Hidden)
 
 
-@pytest.fixture
-def generated(db):
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("disclosure")]
+
+
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/database.py): the tests only read it."""
+    with built_once(django_db_blocker, generate) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def copil_reports(generated, django_db_blocker):
+    """What the steering committee reads of every allowed period, and the true figures, computed once."""
+    with django_db_blocker.unblock():
+        return reports(generated[0], Role.COPIL)
+
+
+def generate():
     """A PLIE of 60 people over one year, three referents of two structures, answers of every kind: many small
     counts per month, quarter and structure."""
     rng = random.Random(13)
@@ -158,32 +172,22 @@ def check_rates_and_averages(seen, true):
                 assert not small(real["participants_accompagnes"]), (span, key)
 
 
-def test_no_count_from_1_to_4_is_shown_to_the_steering_committee(generated):
-    seen, true = reports(generated[0], Role.COPIL)
+def test_no_count_from_1_to_4_is_shown_to_the_steering_committee(copil_reports):
+    seen, true = copil_reports
     assert any(small(r["totals"]["sorties"]) for r in true.values()), "the world must hold small counts"
     check_primary(seen, true)
 
 
-def test_no_difference_of_two_allowed_periods_gives_a_hidden_count_back(generated):
-    check_pairs(reports(generated[0], Role.COPIL)[0])
+def test_no_difference_of_two_allowed_periods_gives_a_hidden_count_back(copil_reports):
+    check_pairs(copil_reports[0])
 
 
-def test_no_total_less_its_shown_parts_gives_a_hidden_part_back(generated):
-    check_partitions(reports(generated[0], Role.COPIL)[0])
+def test_no_total_less_its_shown_parts_gives_a_hidden_part_back(copil_reports):
+    check_partitions(copil_reports[0])
 
 
-def test_rates_and_averages_never_give_a_hidden_count_back(generated):
-    check_rates_and_averages(*reports(generated[0], Role.COPIL))
-
-
-def test_the_adversary_gets_nothing_from_the_demo_either(db):
-    call_command("demo", stdout=io.StringIO())
-    operation = Operation.objects.of_code(Plie.objects.get(slug="agen"), "FO1").order_by("-start").first()
-    seen, true = reports(operation, Role.COPIL)
-    check_primary(seen, true)
-    check_pairs(seen)
-    check_partitions(seen)
-    check_rates_and_averages(seen, true)
+def test_rates_and_averages_never_give_a_hidden_count_back(copil_reports):
+    check_rates_and_averages(*copil_reports)
 
 
 def test_a_custom_period_is_not_an_allowed_one(generated):

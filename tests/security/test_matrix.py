@@ -31,9 +31,10 @@ from plie.middleware import SESSION_KEY
 from plie.models import User
 from reporting.models import BilanRequest
 from steps.models import Attendance
+from tests.database import built_once
 from tests.security.personas import CANARY, HOME, OTHER, PERSONAS, build_world, person_canary, plie_canary
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("matrix")]
 
 LOGIN = "login"  # a redirect to the login page
 PK_COLUMNS = ("admin", "animation", "follower", "referent", "copil", "outside")
@@ -339,28 +340,14 @@ def quiet(*names):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The personas and their objects, built once for the module (once per xdist worker) in a transaction rolled back
-    afterwards; every test runs in a savepoint of it, so no test sees what another one changed."""
+    """The personas and their objects, built once for the module (tests/database.py's `built_once`)."""
     storage = FileSystemStorage(location=tmp_path_factory.mktemp("private"), base_url=None)
     with pytest.MonkeyPatch.context() as patch, quiet("django.request", "django.security", "axes", "celery"):
         patch.setattr(Document._meta.get_field("file"), "storage", storage)
         patch.setattr(BilanRequest._meta.get_field("file"), "storage", storage)
         patch.setattr(ImportFile._meta.get_field("content"), "storage", storage)
-        with django_db_blocker.unblock():
-            outer = transaction.atomic()
-            outer.__enter__()
-            try:
-                built = build_world()
-            except BaseException:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-                raise
-        try:
+        with built_once(django_db_blocker, build_world) as built:
             yield built
-        finally:
-            with django_db_blocker.unblock():
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
 
 
 def expected(statuses, column, rule):
