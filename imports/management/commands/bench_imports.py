@@ -83,31 +83,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{key} : {value}")
 
     def run(self, n_participants, n_steps):
-        if Plie.objects.filter(slug="bench-import").exists():
-            raise CommandError("Un PLIE bench-import existe déjà dans cette base.")
-        plie = Plie.objects.create(slug="bench-import", name="PLIE du banc d’essai des imports")
-        operation = Operation.objects.create(
-            plie=plie,
-            code="FO1",
-            title="Accompagnement",
-            start=datetime.date(2021, 1, 1),
-            end=datetime.date(2023, 12, 31),
-        )
-        structure = Structure.objects.create(plie=plie, name="Structure du banc", kind=StructureKind.ASSOCIATION)
-        referents = []
-        for index in range(40):
-            referent = Referent.objects.create(
-                plie=plie, first_name=f"Prénom{index}", last_name=f"Référent{index}", structure=structure
-            )
-            ReferentPeriod.objects.create(
-                referent=referent, operation=operation, etp=1, start=operation.start, end=operation.end
-            )
-            referents.append(referent.full_name)
-        labels = set(StepType.objects.filter(category__plie=plie).values_list("label", flat=True))
-        missing = set(STEP_LABELS) - labels
-        if missing:
-            raise CommandError(f"Nomenclature par défaut incomplète : {', '.join(sorted(missing))}.")
-
+        plie, referents = self.bench_plie()
         participants = self.participants_csv(n_participants, referents)
         steps = self.steps_csv(n_participants, n_steps)
         self.out["lignes_participants"], self.out["lignes_etapes"] = n_participants, n_steps
@@ -144,6 +120,34 @@ class Command(BaseCommand):
 
         sample = b"\n".join(participants.split(b"\n")[: SAMPLE + 1]).decode("utf-8-sig")
         self.library_sample(plie, sample)
+
+    def bench_plie(self):
+        """The bench's PLIE, fiche and 40 referents; the names of the referents."""
+        if Plie.objects.filter(slug="bench-import").exists():
+            raise CommandError("Un PLIE bench-import existe déjà dans cette base.")
+        plie = Plie.objects.create(slug="bench-import", name="PLIE du banc d’essai des imports")
+        operation = Operation.objects.create(
+            plie=plie,
+            code="FO1",
+            title="Accompagnement",
+            start=datetime.date(2021, 1, 1),
+            end=datetime.date(2023, 12, 31),
+        )
+        structure = Structure.objects.create(plie=plie, name="Structure du banc", kind=StructureKind.ASSOCIATION)
+        referents = []
+        for index in range(40):
+            referent = Referent.objects.create(
+                plie=plie, first_name=f"Prénom{index}", last_name=f"Référent{index}", structure=structure
+            )
+            ReferentPeriod.objects.create(
+                referent=referent, operation=operation, etp=1, start=operation.start, end=operation.end
+            )
+            referents.append(referent.full_name)
+        labels = set(StepType.objects.filter(category__plie=plie).values_list("label", flat=True))
+        missing = set(STEP_LABELS) - labels
+        if missing:
+            raise CommandError(f"Nomenclature par défaut incomplète : {', '.join(sorted(missing))}.")
+        return plie, referents
 
     def first_import(self, plie, participants, steps):
         marks = []
