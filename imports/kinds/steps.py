@@ -8,22 +8,13 @@ from types import SimpleNamespace
 from participants.models import Parcours
 from steps.models import Step, StepStatus, StepType, Validation
 
-from ..columns import Kind
+from ..columns import COLUMNS, Kind
 from ..results import CREATE
 from ..values import normalize
 from .base import UNKNOWN_PARTICIPANT, Importer, active_on, first_of, parcours_index, participant_index
 
-STEP_COLUMNS = [
-    "ID étape",
-    "ID participant",
-    "ID parcours",
-    "Type d’étape",
-    "Date de début",
-    "Date de fin",
-    "Statut",
-    "Validée",
-    "Organisme",
-]
+# The format's columns in their order (imports/columns.py), unpacked by `unchanged`.
+STEP_COLUMNS = [column.name for column in COLUMNS[Kind.STEPS]]
 STEP_FIELDS = ["id", "external_id", "parcours_id", "step_type_id", "start", "end", "status", "validation", "partner"]
 
 
