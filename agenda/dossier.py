@@ -2,8 +2,6 @@
 
 from django.utils import timezone
 
-from plie.access import can_edit
-
 from .models import Appointment
 
 SHOWN = 50
@@ -15,12 +13,11 @@ def participant_appointments(request, participant):
     rows = list(
         Appointment.objects.for_user(request.user)
         .filter(participant=participant)
-        .select_related("referent")
+        .select_related("referent", "participant")
         .order_by("-starts_at", "-pk")[:SHOWN]
     )
-    team = can_edit(request.user, participant.plie_id)
     for row in rows:
-        row.may_change = team or row.referent.user_id == request.user.pk
+        row.may_change = row.can_be_changed_by(request.user)
     now = timezone.now()
     return {
         "upcoming": [row for row in reversed(rows) if row.starts_at >= now],

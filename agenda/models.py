@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from operations.models import Referent
 from participants.models import Modality, OfParticipantQuerySet, Parcours, Participant
+from plie.access import can_edit
 from plie.models import Plie
 
 
@@ -106,6 +107,10 @@ class Appointment(models.Model):
 
     def get_absolute_url(self):
         return reverse("appointment_detail", args=[self.pk])
+
+    def can_be_changed_by(self, user):
+        """Its outcome and details are for the team and for its referent."""
+        return can_edit(user, self.participant.plie_id) or self.referent.user_id == user.pk
 
     @property
     def ends_at(self):

@@ -159,11 +159,6 @@ def _appointment(request, pk):
     return appointment
 
 
-def _may_change(user, appointment):
-    plie = appointment.participant.plie_id
-    return can_edit(user, plie) or appointment.referent.user_id == user.pk
-
-
 def appointment_detail(request, pk):
     appointment = _appointment(request, pk)
     record_access(participant=appointment.participant, user=request.user, what="rendez-vous")
@@ -174,7 +169,7 @@ def appointment_detail(request, pk):
         {
             "appointment": appointment,
             "history": history,
-            "may_change": _may_change(request.user, appointment),
+            "may_change": appointment.can_be_changed_by(request.user),
             "now": timezone.now(),
         },
     )
@@ -183,7 +178,7 @@ def appointment_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request, pk):
     appointment = _appointment(request, pk)
-    if not _may_change(request.user, appointment):
+    if not appointment.can_be_changed_by(request.user):
         raise PermissionDenied("Seuls son référent et l’équipe d’animation modifient ce rendez-vous.")
     plie = appointment.participant.plie_id
     team = can_edit(request.user, plie)
@@ -228,7 +223,7 @@ OUTCOME_MESSAGES = {
 def appointment_outcome(request, pk):
     """One click from the day's list or the appointment page: held, no-show or cancelled."""
     appointment = _appointment(request, pk)
-    if not _may_change(request.user, appointment):
+    if not appointment.can_be_changed_by(request.user):
         raise PermissionDenied("Seuls son référent et l’équipe d’animation enregistrent la suite de ce rendez-vous.")
     try:
         services.record_outcome(appointment=appointment, status=request.POST.get("status", ""), by=request.user)
