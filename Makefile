@@ -31,14 +31,15 @@ run: $(VENV)/.installed-app .env
 
 # In parallel (pytest-xdist, PYTEST_WORKERS processes). With a broker, the tests that reach a real Celery worker run
 # afterwards in one process: the worker reads the database pytest creates (test_ + name), which xdist would rename.
-# --dist loadgroup: the tests marked xdist_group("x") share one worker, and so what their module builds once.
+# --dist load: any test to any idle worker, in pytest-django's order (the transactional tests, which empty the database
+# when they end, last). What a module builds once (the matrix's world) is built once per worker that runs its tests.
 PYTEST_WORKERS ?= 2
 test: install
 	@if [ -n "$$CELERY_BROKER_URL$$REDIS_URL" ]; then \
-		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not celery_worker" $(PYTEST_ARGS) && \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist load -m "not celery_worker" $(PYTEST_ARGS) && \
 		$(PY) -m pytest -p no:xdist -m celery_worker $(PYTEST_ARGS); \
 	else \
-		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS); \
 	fi
 
 lint: install

@@ -22,6 +22,7 @@ from participants.models import (
 )
 from plie.models import Plie
 from territories.models import Zone
+from tests.database import built_once
 from tests.factories import ReferentFactory, ReferentPeriodFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,31 +30,44 @@ pytestmark = pytest.mark.django_db
 END_2023 = datetime.date(2023, 12, 31)
 
 
-@pytest.fixture(autouse=True)
-def private_files(tmp_path, monkeypatch):
-    """The PDFs go to a temporary folder, not to the private storage of the working tree."""
-    monkeypatch.setattr(Document._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
-    return tmp_path
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker, tmp_path_factory):
+    """60 demo participants on the PLIE of Agen, built once for the module (tests/database.py's `built_once`); their
+    PDFs go to a temporary folder, not to the private storage of the working tree."""
+    private_files = tmp_path_factory.mktemp("private")
+
+    def build():
+        plie = Plie.objects.get(slug="agen")
+        operation = Operation.objects.get(plie=plie, code="FO1")
+        for zone in list(Zone.objects.filter(plie=plie).order_by("name"))[:4]:
+            ReferentPeriodFactory(referent=ReferentFactory(plie=plie), operation=operation, zone=zone)
+        by = UserFactory()
+        return plie, by, create_demo_participants(plie=plie, count=60, by=by), private_files
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Document._meta.get_field("file"), "storage", FileSystemStorage(location=private_files))
+        with built_once(django_db_blocker, build) as world:
+            yield world
 
 
 @pytest.fixture
-def agen():
-    plie = Plie.objects.get(slug="agen")
-    operation = Operation.objects.get(plie=plie, code="FO1")
-    zones = list(Zone.objects.filter(plie=plie).order_by("name"))
-    for zone in zones[:4]:
-        ReferentPeriodFactory(referent=ReferentFactory(plie=plie), operation=operation, zone=zone)
-    return plie
+def agen(built):
+    return built[0]
 
 
 @pytest.fixture
-def by():
-    return UserFactory()
+def by(built):
+    return built[1]
 
 
 @pytest.fixture
-def demo(agen, by):
-    return create_demo_participants(plie=agen, count=60, by=by)
+def demo(built):
+    return built[2]
+
+
+@pytest.fixture
+def private_files(built):
+    return built[3]
 
 
 def test_creates_the_requested_count_only_once(agen, by, demo):
@@ -177,7 +191,8 @@ class RollbackError(Exception):
     pass
 
 
-def test_same_seed_same_people(by):
+def test_same_seed_same_people(by, tmp_path, monkeypatch):
+    monkeypatch.setattr(Document._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
     sources = Plie.objects.get(slug="sources")
     operation = Operation.objects.get(plie=sources, code="FO1")
     for _ in range(2):

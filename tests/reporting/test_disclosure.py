@@ -33,7 +33,7 @@ def shown(value):
     return isinstance(value, int | float) and not isinstance(value, Hidden)
 
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("disclosure")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from steps.models import Attendance
 from tests.database import built_once
 from tests.security.personas import CANARY, HOME, OTHER, PERSONAS, build_world, person_canary, plie_canary
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("matrix")]
+pytestmark = pytest.mark.django_db
 
 LOGIN = "login"  # a redirect to the login page
 PK_COLUMNS = ("admin", "animation", "follower", "referent", "copil", "outside")
