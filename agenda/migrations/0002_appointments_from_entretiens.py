@@ -40,4 +40,4 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("agenda", "0001_initial"), ("participants", "0008_erasure_record_documents_deleted")]
 
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop, elidable=True)]

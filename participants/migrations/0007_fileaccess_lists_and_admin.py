@@ -41,5 +41,5 @@ class Migration(migrations.Migration):
                 to="participants.participant",
             ),
         ),
-        migrations.RunPython(plie_of_each_access, migrations.RunPython.noop),
+        migrations.RunPython(plie_of_each_access, migrations.RunPython.noop, elidable=True),
     ]

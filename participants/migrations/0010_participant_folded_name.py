@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             name="folded_name",
             field=models.CharField(default="", editable=False, max_length=201, verbose_name="nom normalisé"),
         ),
-        migrations.RunPython(fill_folded_names, migrations.RunPython.noop),
+        migrations.RunPython(fill_folded_names, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name="participant",
             index=models.Index(fields=["plie", "folded_name", "birth_date"], name="participant_folded_name"),

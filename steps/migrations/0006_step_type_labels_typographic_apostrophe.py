@@ -19,5 +19,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(
             lambda apps, editor: rename(apps, editor, RENAMED),
             lambda apps, editor: rename(apps, editor, {new: old for old, new in RENAMED.items()}),
+            elidable=True,
         )
     ]
