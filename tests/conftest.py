@@ -129,17 +129,20 @@ def forget_rate_limits():
     cache.clear()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """One headless Chromium for a module of browser tests; each test gets its own context (cookies, storage)."""
+@pytest.fixture
+def page():
+    """A headless Chromium page (tests marked `browser`). Every page it opens must go through
+    `tests.browser.check_page` (axe-core, widths): the test fails at teardown otherwise."""
     import os
     import shutil
     from pathlib import Path
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
+    from tests.browser import path_of
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
         if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium est introuvable ({executable}).")
+            pytest.fail(f"Chromium est introuvable ({chromium}).")
         pytest.skip("Chromium n’est pas installé (paquets Debian chromium et chromium-driver).")
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself stay synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -147,7 +150,7 @@ def chromium():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable,
+            executable_path=chromium,
             args=[
                 "--headless",
                 "--no-sandbox",
@@ -158,21 +161,10 @@ def chromium():
                 "--no-first-run",
             ],
         )
-        yield browser
+        page = browser.new_page(locale="fr-FR", viewport={"width": 1440, "height": 900})
+        page.checked_paths, visited = set(), []
+        page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(path_of(frame.url)))
+        yield page
         browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    """A page of its own in headless Chromium (tests marked `browser`). Every page it opens must go through
-    `tests.browser.check_page` (axe-core, widths): the test fails at teardown otherwise."""
-    from tests.browser import path_of
-
-    context = chromium.new_context(locale="fr-FR", viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.checked_paths, visited = set(), []
-    page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(path_of(frame.url)))
-    yield page
-    context.close()
     unchecked = sorted(set(visited) - page.checked_paths)
     assert not unchecked, f"Pages opened without tests.browser.check_page(page): {unchecked}"
