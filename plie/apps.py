@@ -12,8 +12,10 @@ class PlieConfig(AppConfig):
         # Each app's `jobs.py` registers its kinds of long jobs, so that any process can sweep any of them.
         autodiscover_modules("jobs")
         from . import checks, dataversion  # noqa: F401 (checks registers itself)
+        from .audit import build_history_managers_once
 
         dataversion.connect()
+        build_history_managers_once()
 
         from django.contrib.auth.signals import user_logged_in
 

@@ -283,10 +283,8 @@ class TestAgenaisCeiling:
             decide(candidature(agen, fse="0.10", salaries="1.00", other_costs="0"))
         assert granted_total(agen) == Decimal("1.00")
 
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-class TestAgenaisCeilingUnderConcurrency:
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
     def test_two_simultaneous_decisions_cannot_both_take_the_last_euros(self, monkeypatch):
         """decide_application's SELECT … FOR UPDATE joins the fiche, so the second decision waits for the first."""
         agen = fiche("agen")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from plie.celery import app as celery_app
 from plie.tasks import send_email
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -53,6 +53,7 @@ def test_a_task_result_comes_back_from_the_worker(real_worker):
     assert result.get(timeout=60) == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_worker):
     """Committed for real: the e-mail is a job row the worker reads (plie/jobs.py)."""
     seen = mail_sizes(real_worker)
@@ -64,6 +65,7 @@ def test_the_password_reset_email_is_sent_by_the_worker(client, animation, real_
     assert "/mot-de-passe/nouveau/" in mail
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_bilan_pdf_is_prepared_by_the_worker(real_worker, operation, animation):
     """The worker reads the test database (.ci/run points it there) and writes the PDF the page then offers."""
     from reporting.models import BilanRequest
@@ -83,6 +85,7 @@ def test_a_bilan_pdf_is_prepared_by_the_worker(real_worker, operation, animation
     assert BilanRequest.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker, operation, admin_user):
     from django.db import transaction
 
@@ -107,6 +110,7 @@ def test_an_import_is_run_by_the_worker_with_its_progress_and_report(real_worker
     assert ImportRun.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_worker, operation, admin_user):
     from django.db import transaction
 
@@ -129,6 +133,7 @@ def test_an_import_preview_is_prepared_by_the_worker_in_a_limited_child(real_wor
     assert ImportRun.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_auditors_pack_is_prepared_by_the_worker(real_worker, operation, animation, referent_a):
     """The pack's job goes through Redis to the worker, which writes the ZIP with its progress; a missing piece is
     named in the index."""
@@ -161,6 +166,7 @@ def test_an_auditors_pack_is_prepared_by_the_worker(real_worker, operation, anim
     assert AuditPack.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_appointment_reminders_are_sent_by_the_worker(real_worker, operation, referent_a, animation):
     """What Celery beat starts every quarter of an hour (agenda.tasks.send_due_reminders), run by the real worker:
     the participant of a rendez-vous in two hours gets one reminder, whoever sweeps again."""
