@@ -24,6 +24,7 @@ from .models import (
     ReferentAssignment,
     Status,
 )
+from .participations import deferred  # a write saving a parcours and its assignment syncs participations once
 
 UNFINISHED = [Status.PRESCRIBED, Status.RECEIVED, Status.POSTPONED, Status.ACCEPTED, *OPEN_STATUSES]
 
@@ -109,6 +110,7 @@ def decide_admission(*, parcours, date, outcome, reason, by):
 
 
 @transaction.atomic
+@deferred()
 def integrate(*, parcours, entry_date, operation, referent, by):
     """The contrat d'engagement is signed: the parcours starts on the operation, followed by its referent."""
     _expect(parcours, "integration")
@@ -191,6 +193,7 @@ def grant_waiver(*, parcours, reason, signatory, signed_on, document, by):
 
 
 @transaction.atomic
+@deferred()
 def assign_referent(*, parcours, referent, on, reason, by):
     """A new referent from `on`; the previous assignment ends the day before and stays in the history."""
     _expect(parcours, "assignment")
@@ -228,6 +231,7 @@ def start_employment_follow_up(*, parcours, job_start, contract_type, by):
 
 
 @transaction.atomic
+@deferred()
 def record_exit(
     *,
     parcours,
@@ -283,6 +287,7 @@ def record_training_validation(*, parcours, on, by):
 
 
 @transaction.atomic
+@deferred()
 def validate_exit(*, parcours, by, today=None):
     """The animation team validates a positive exit once the follow-up its reason names is over: 6 months in
     employment (or after the business creation), or the training's validation."""

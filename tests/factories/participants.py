@@ -23,6 +23,7 @@ from participants.models import (
     ReceptionKind,
     Status,
 )
+from participants.participations import deferred
 from plie.storage import WholeFileSystemStorage
 from tests.factories import PlieFactory
 
@@ -89,6 +90,7 @@ def profile(user):
     return user.referent_profiles.get()
 
 
+@deferred()  # the participations synced once, when the parcours has reached its stage
 def make_parcours(
     participant,
     stage="active",
