@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -24,6 +23,7 @@ from plie.models import Plie
 from territories.models import Zone
 from tests.database import built_once
 from tests.factories import ReferentFactory, ReferentPeriodFactory, UserFactory
+from tests.factories.participants import isolate_private_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
         return plie, by, create_demo_participants(plie=plie, count=60, by=by), private_files
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Document._meta.get_field("file"), "storage", FileSystemStorage(location=private_files))
+        isolate_private_storage(patch, private_files)
         with built_once(django_db_blocker, build) as world:
             yield world
 
@@ -192,7 +192,7 @@ class RollbackError(Exception):
 
 
 def test_same_seed_same_people(by, tmp_path, monkeypatch):
-    monkeypatch.setattr(Document._meta.get_field("file"), "storage", FileSystemStorage(location=tmp_path))
+    isolate_private_storage(monkeypatch, tmp_path)
     sources = Plie.objects.get(slug="sources")
     operation = Operation.objects.get(plie=sources, code="FO1")
     for _ in range(2):
