@@ -116,6 +116,15 @@ def client_of():
     return logged_in
 
 
+@pytest.fixture
+def afternoon(time_machine):
+    """Today at 14:00, Paris time, the clock running: a rendez-vous an hour ago and one in three hours fall on the
+    same day whenever the suite runs (a CI run at 20:40 once put « in three hours » on tomorrow)."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0), tick=True)
+
+
 @pytest.fixture(autouse=True)
 def erasure_journal(settings, tmp_path):
     """The journal of erasures of each test is its own file, never var/journal-effacements.jsonl."""

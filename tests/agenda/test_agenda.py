@@ -17,7 +17,7 @@ from tests.factories import MembershipFactory, ReferentFactory
 from tests.factories.participants import ParticipantFactory, make_parcours, profile
 from tests.factories.steps import make_step, submitted_step
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("afternoon")]
 
 HOUR = datetime.timedelta(hours=1)
 
