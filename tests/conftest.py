@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from plie.models import Role
 from tests.database import SEED, migrate_from_template, restore_template_on_serialized_rollback, uses_template
@@ -120,8 +121,6 @@ def client_of():
 def afternoon(time_machine):
     """Today at 14:00, Paris time, the clock running: a rendez-vous an hour ago and one in three hours fall on the
     same day whenever the suite runs (a CI run at 20:40 once put « in three hours » on tomorrow)."""
-    from django.utils import timezone
-
     time_machine.move_to(timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0), tick=True)
 
 
