@@ -7,6 +7,7 @@ would give, later files seeing earlier ones.
 """
 
 import contextlib
+import gc
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,6 +34,21 @@ class Source:
         return hashlib.sha256(self.data).hexdigest()
 
 
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector paused: the rows of an extract are millions of lists, tuples and dicts, none in a
+    cycle, freed as usual when no longer used; yet each full collection walked all of them again (a quarter of the
+    time of re-importing 400,000 unchanged rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@collector_paused()
 def run_batch(plie, sources, *, by, dry_run=False, create_referents=False, mappings=None, progress=None):
     """Import `sources` into `plie`; returns one FileResult per source, in import order."""
     progress = progress or (lambda fraction, label: None)

@@ -1,3 +1,4 @@
+import gc
 import json
 from io import StringIO
 
@@ -5,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from imports.engine import Source, run_batch
+from imports.kinds.participants import ParticipantsImporter
 from imports.models import ColumnMapping, ImportRun
 from operations.models import Referent, ReferentPeriod, Structure
 from participants.models import Entretien, Parcours, Participant, ReferentAssignment, Status
@@ -493,3 +495,17 @@ def test_labels_match_the_nomenclature_whatever_the_apostrophe(plie, operation, 
     assert [r.errors for r in results.values()] == [[], [], []]
     assert Parcours.objects.get(external_id="PA1").exit_reason.label == "Création d’entreprise"
     assert Step.objects.get(external_id="S3").step_type.label == "Garde d’enfants"
+
+
+def test_the_cycle_collector_rests_during_an_import_and_comes_back_after_it_even_after_a_failure(
+    plie, operation, admin_user, monkeypatch
+):
+    seen = []
+    monkeypatch.setattr(ParticipantsImporter, "unchanged", lambda self: seen.append(gc.isenabled()) or set())
+    run(plie, ("participants.csv", csv_bytes(PARTICIPANTS)), by=admin_user)
+    assert seen == [False] and gc.isenabled()
+
+    monkeypatch.setattr(ParticipantsImporter, "unchanged", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run(plie, ("participants.csv", csv_bytes(PARTICIPANTS)), by=admin_user)
+    assert gc.isenabled()
