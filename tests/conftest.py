@@ -137,6 +137,24 @@ def forget_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, answering one request at a time. On the in-memory SQLite database its request
+    threads share the test's connection: a select2 search still running beside a form's POST once released the
+    POST's savepoint (« no such savepoint », a 503 in the browser test). A single worker would serve them in turn."""
+    import threading
+
+    server, lock = live_server.thread.httpd, threading.Lock()
+    application = server.get_app()
+
+    def one_at_a_time(environ, start_response):
+        with lock:
+            return application(environ, start_response)
+
+    server.set_app(one_at_a_time)
+    return live_server
+
+
 @pytest.fixture
 def page():
     """A headless Chromium page (tests marked `browser`). Every page it opens must go through
