@@ -1,9 +1,8 @@
 """What every kind of extract shares: reading the cells column by column, reporting errors at their line and column,
 comparing a row with what is stored, and writing the plan set-based (plie/bulk.py)."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import compress
-from operator import methodcaller
 
 from django.db import transaction
 from django.utils import timezone
@@ -147,9 +146,11 @@ class Importer:
 
     def read_column(self, column, texts):
         if column.parse is values.text:
-            # Identifiers and names: as many texts as rows, and nothing to read but the spaces around them.
+            # Identifiers and names: as many texts as rows, and nothing to read but the spaces around them. A formula
+            # is searched at C speed in the texts joined; a cell holding a line break may raise a false alarm, which
+            # only sends the column through the cell-by-cell reading below.
             stripped = list(map(str.strip, texts))
-            if "" not in stripped and not any(map(methodcaller("startswith", "="), stripped)):
+            if "" not in stripped and "\n=" not in "\n" + "\n".join(stripped):
                 return stripped
         read = {raw: read_cell(raw, column.parse, column.required) for raw in set(texts)}
         cells = list(map(read.__getitem__, texts))
@@ -278,7 +279,9 @@ def pk_of(value):
 
 
 def participant_index(plie):
-    return dict(Participant.objects.filter(plie=plie).exclude(external_id="").values_list("external_id", "id"))
+    return dict(
+        Participant.objects.filter(plie=plie).exclude(external_id="").order_by().values_list("external_id", "id")
+    )
 
 
 def parcours_index(plie):
@@ -291,6 +294,13 @@ def parcours_index(plie):
     ):
         parcours_of[p["participant_id"]].append(p)
     return parcours_of
+
+
+def repeated(values):
+    """The values met more than once; counted only when a set says there are some (an extract's ids rarely repeat)."""
+    if len(set(values)) == len(values):
+        return set()
+    return {value for value, count in Counter(values).items() if count > 1}
 
 
 def first_of(rows):

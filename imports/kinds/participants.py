@@ -1,6 +1,6 @@
 """Participants and their parcours: one row per parcours, the person's columns repeated on each of them."""
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from itertools import compress
 from types import SimpleNamespace
 
@@ -26,7 +26,7 @@ from territories.models import Commune
 from ..columns import COLUMNS, EXIT_SITUATION_COLUMNS, Kind
 from ..results import CREATE
 from ..values import normalize
-from .base import Importer, overlaps, participant_index
+from .base import Importer, overlaps, participant_index, repeated
 
 ERASED = "personne effacée à sa demande (RGPD, journal des effacements) : elle ne peut pas être réimportée"
 RESTRICTED = "traitement limité à la demande de la personne (RGPD) : ses données ne sont plus mises à jour"
@@ -110,7 +110,7 @@ class ParticipantsImporter(Importer):
         if not stored or "ID parcours" not in self.present:
             return set()
         who, parcours_ids = self.columns["ID participant"], self.columns["ID parcours"]
-        twice = {ext for ext, count in Counter(parcours_ids).items() if count > 1}
+        twice = repeated(parcours_ids)
         wanted = zip(who, parcours_ids, self.people_wanted(), self.parcours_wanted(), strict=True)
         settled, unsettled = defaultdict(list), set()
         for index, (ext, parcours_ext, person, parcours) in enumerate(wanted):
@@ -136,6 +136,7 @@ class ParticipantsImporter(Importer):
             p[0]: p[1:]
             for p in Participant.objects.filter(plie=self.plie, restricted_at=None)
             .exclude(external_id="")
+            .order_by()
             .values_list("external_id", *fields)
         }
         if "nationality" in fields:
@@ -146,14 +147,17 @@ class ParticipantsImporter(Importer):
                 if person[at] in (Nationality.FRANCE, Nationality.EU):
                     people[ext] = (*person[:at], Nationality.FRANCE_OR_EU, *person[at + 1 :])
         assignments = defaultdict(list)
-        for parcours_id, *assignment in ReferentAssignment.objects.filter(
-            parcours__participant__plie=self.plie
-        ).values_list("parcours_id", "referent_id", "start", "end"):
+        for parcours_id, *assignment in (
+            ReferentAssignment.objects.filter(parcours__participant__plie=self.plie)
+            .order_by()
+            .values_list("parcours_id", "referent_id", "start", "end")
+        ):
             assignments[parcours_id].append(tuple(assignment))
         stored, twice = {}, set()
         for ext, parcours_ext, pk, *parcours in (
             Parcours.objects.filter(participant__plie=self.plie)
             .exclude(external_id="")
+            .order_by()
             .values_list("participant__external_id", "external_id", "id", *STORED_PARCOURS)
         ):
             if ext in people:

@@ -1,6 +1,5 @@
 """Steps (étapes): each attached to the participant's parcours named in the row, or to the one active on its start."""
 
-from collections import Counter
 from itertools import compress, repeat
 from operator import eq, is_
 from types import SimpleNamespace
@@ -11,7 +10,7 @@ from steps.models import Step, StepStatus, StepType, Validation
 from ..columns import COLUMNS, Kind
 from ..results import CREATE
 from ..values import normalize
-from .base import UNKNOWN_PARTICIPANT, Importer, active_on, first_of, parcours_index, participant_index
+from .base import UNKNOWN_PARTICIPANT, Importer, active_on, first_of, parcours_index, participant_index, repeated
 
 # The format's columns in their order (imports/columns.py), unpacked by `unchanged`.
 STEP_COLUMNS = [column.name for column in COLUMNS[Kind.STEPS]]
@@ -61,6 +60,7 @@ class StepsImporter(Importer):
         steps = list(
             Step.objects.filter(parcours__participant__plie=self.plie)
             .exclude(external_id="")
+            .order_by()
             .values_list(
                 "external_id", "parcours_id", "step_type_id", "start", "end", "status", "partner", "validation"
             )
@@ -90,7 +90,7 @@ class StepsImporter(Importer):
         )
         refused = {(s, True) for s in StepStatus.values if s not in (StepStatus.IN_PROGRESS, StepStatus.DONE)}
         every = range(len(ids))
-        twice = {key for counter in (Counter(exts), Counter(ids)) for key, count in counter.items() if count > 1}
+        twice = set().union(*map(repeated, (exts, ids)))
         return set(compress(every, equal)).difference(
             self.invalid,
             compress(every, map(refused.__contains__, zip(status, validated, strict=True))),
