@@ -5,6 +5,8 @@ import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import not_
 
 from django.conf import settings
 
@@ -92,17 +94,38 @@ def _read_csv(data):
         raise RejectedFileError("Ce fichier contient des caractères de contrôle : ce n’est pas un CSV lisible.")
     first_line = text.split("\n", 1)[0]
     separator = _sniff_separator(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
-    try:
-        rows = list(reader)
-    except csv.Error as error:
-        raise RejectedFileError(f"CSV mal formé : {error}.") from error
+    rows = _split_plain(text, separator)
+    if rows is None:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+        try:
+            rows = list(reader)
+        except csv.Error as error:
+            raise RejectedFileError(f"CSV mal formé : {error}.") from error
     headers = rows[0] if rows else []
     body = rows[1:]
     # Spreadsheets often leave empty trailing lines; they are not rows. Line numbers stay those of the file.
     while body and not any(cell.strip() for cell in body[-1]):
         body.pop()
     return Table(headers=headers, rows=body, format="csv", encoding=encoding, separator=separator)
+
+
+def _split_plain(text, separator):
+    """The rows csv.reader gives of a text with no quote, no lone carriage return, no NUL and no cell beyond its
+    size limit, split at C speed (most extracts quote nothing); None for any other text."""
+    if '"' in text or "\x00" in text:
+        return None
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if lines and max(map(len, lines)) > csv.field_size_limit():
+        return None
+    rows = list(map(str.split, lines, repeat(separator)))
+    for index in compress(range(len(lines)), map(not_, lines)):
+        rows[index] = []  # csv.reader's row for an empty line
+    return rows
 
 
 # A real extract compresses about tenfold; a crafted archive far more (a 1.8 KB file once grew a worker to 5.6 GB).

@@ -2,7 +2,7 @@
 comparing a row with what is stored, and writing the plan set-based (plie/bulk.py)."""
 
 from collections import Counter, defaultdict
-from itertools import compress
+from itertools import compress, filterfalse
 
 from django.db import transaction
 from django.utils import timezone
@@ -77,7 +77,7 @@ class Importer:
         # Rows identical to what is stored are told apart in bulk and never become dicts nor go through the checks:
         # re-importing the same extract costs its reading and one comparison (see `unchanged`).
         same = self.unchanged() if self.lines else set()
-        rows = self.rows_at([index for index in range(len(self.lines)) if index not in same])
+        rows = self.rows_at(list(filterfalse(same.__contains__, range(len(self.lines)))))
         report(0.3, "contrôle des lignes")
         plan = self.check(rows) if rows else None
         shown = self.rows_at(sorted(index for index in same if index < PREVIEW_ROWS))
@@ -130,14 +130,18 @@ class Importer:
         return ""
 
     def read_columns(self, table):
-        """The non-blank lines (line number, cells) and, per column, the value of every line, or Invalid. Column by
-        column, and each distinct text of a column read once: an extract repeats its dates, answers and names."""
+        """The non-blank lines (their numbers, their cells) and, per column, the value of every line, or Invalid.
+        Column by column, and each distinct text of a column read once: an extract repeats its dates, answers and
+        names."""
         width = max(self.positions.values(), default=-1) + 1
         filled = list(map(str.strip, map("".join, table.rows)))  # map and compress: loops at C speed
-        rows = list(compress(table.rows, filled))
+        self.numbers = range(2, len(filled) + 2)
+        rows = table.rows
+        if not all(filled):
+            self.numbers, rows = list(compress(self.numbers, filled)), list(compress(rows, filled))
         if rows and min(map(len, rows)) < width:
             rows = [cells + [""] * (width - len(cells)) for cells in rows]
-        self.lines = list(zip(compress(range(2, len(filled) + 2), filled), rows, strict=True))
+        self.lines = rows
         by_column = list(zip(*rows, strict=False)) if rows else [()] * width
         self.columns, self.invalid = {}, set()
         for column in COLUMNS[self.kind]:
@@ -167,8 +171,7 @@ class Importer:
         (as they are reported within a line)."""
         rows = []
         for index in indexes:
-            line, cells = self.lines[index]
-            row = {"_line": line, "_cells": cells}
+            row = {"_line": self.numbers[index], "_cells": self.lines[index]}
             for name in self.positions:
                 value = self.columns[name][index]
                 row[name] = value

@@ -1,4 +1,8 @@
-"""Property-based: damaged extract files are either imported whole or refused with nothing written."""
+"""Property-based: damaged extract files are either imported whole or refused with nothing written; the plain split
+of a CSV gives the csv module's rows."""
+
+import csv
+import io
 
 import pytest
 from django.db import transaction
@@ -6,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imports.engine import Source, run_batch
+from imports.reading import _split_plain
 from tests.imports.files import PARTICIPANTS, REFERENTS, STEPS, csv_bytes, xlsx_bytes
 from tests.imports.test_engine import snapshot
 
@@ -104,3 +109,16 @@ def test_a_damaged_file_is_imported_whole_or_refused_with_nothing_written(base, 
         else:
             assert result.created + result.updated + result.unchanged >= 1
         transaction.set_rollback(True)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.text(st.sampled_from(["a", "é", " ", "=", ";", ",", "\t", "\n", "\r", '"', "\x00"]), max_size=40),
+    st.sampled_from([";", ",", "\t"]),
+)
+def test_a_text_split_at_c_speed_gives_the_rows_the_csv_module_gives(text, separator):
+    fast = _split_plain(text, separator)
+    if fast is not None:
+        assert fast == list(csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"'))
+    else:
+        assert {'"', "\x00"} & set(text) or "\r" in text.replace("\r\n", "\n")
