@@ -307,8 +307,8 @@ def repeated(values):
 
 
 def first_of(rows):
-    """{(participant external id, parcours external id): parcours id} of rows in the order a lookup meets them;
-    a pair met twice is left out, as the lookup's choice between them would depend on that order's ties."""
+    """{(participant external id, parcours external id): parcours id} of rows in any order: a pair met twice is
+    left out, as the lookup's choice between them would depend on the order of their entry dates."""
     found, twice = {}, set()
     for participant_ext, parcours_ext, pk in rows:
         key = (participant_ext, parcours_ext)

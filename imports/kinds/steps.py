@@ -76,7 +76,7 @@ class StepsImporter(Importer):
             Parcours.objects.filter(participant__plie=self.plie)
             .exclude(entry_date=None)
             .exclude(participant__external_id="")
-            .order_by("entry_date")
+            .order_by()
             .values_list("participant__external_id", "external_id", "id")
         )
         ids, who, parcours_ext, type_label, start, end, status, validated, partner = map(self.column, STEP_COLUMNS)
