@@ -1,5 +1,7 @@
 """Personas: the team of one PLIE (admin, animation, two referents, copil) and an outsider from another PLIE."""
 
+import threading
+
 import pytest
 from django.core import management
 from django.core.cache import cache
@@ -142,8 +144,6 @@ def live_server(live_server):
     """pytest-django's live server, answering one request at a time. On the in-memory SQLite database its request
     threads share the test's connection: a select2 search still running beside a form's POST once released the
     POST's savepoint (« no such savepoint », a 503 in the browser test). A single worker would serve them in turn."""
-    import threading
-
     server, lock = live_server.thread.httpd, threading.Lock()
     application = server.get_app()
 
