@@ -1,5 +1,6 @@
 import contextlib
 import datetime
+import functools
 import uuid
 from typing import NamedTuple
 
@@ -73,6 +74,7 @@ ISCED_BANDS = {1: "0-2", 2: "0-2", 3: "3-4", 4: "3-4", 5: "5-8", 6: "5-8", 7: "5
 LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
+@functools.lru_cache(maxsize=65536)  # an import folds a hundred thousand names, first names and surnames repeat
 def name_key(text):
     """« Lefèvre », « LEFEVRE » and « le-fevre » alike: accents, case, spaces, hyphens and apostrophes dropped."""
     return "".join(c for c in fold(text or "").translate(LIGATURES) if c.isalnum())
