@@ -34,6 +34,8 @@ def check_page(page, name=None):
     1280 and 1366 px with the account menu (and its « Se déconnecter ») on screen. With `name`, screenshots at 1280
     and 390 px go to test-results/NAME-1280.png and NAME-390.png."""
     page.wait_for_load_state("load")
+    # A stylesheet still on its way leaves the page unstyled, wider than any phone (seen once in CI, under load).
+    page.wait_for_function("() => [...document.querySelectorAll('link[rel=stylesheet]')].every(link => link.sheet)")
     shape = (re.sub(r"\d+", "N", path_of(page.url)), hashlib.sha256(page.evaluate(SHAPE).encode()).hexdigest())
     if shape not in AXE_CLEAN:
         results = AXE.run(page)

@@ -243,6 +243,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_name").fill("PLIE du Val de Garonne")
     page.locator("#id_slug").fill("val-de-garonne")
     page.locator("input[name=_save]").click()
+    page.wait_for_url(f"{live_server.url}/admin/plie/plie/")
     check_page(page)
 
     page.goto(f"{live_server.url}/admin/operations/exitreason/add/")
@@ -255,6 +256,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_duration_rule").select_option("more_than")
     page.locator("#id_working_time").select_option("full_or_chosen")
     page.locator("input[name=_save]").click()
+    page.wait_for_url(f"{live_server.url}/admin/operations/exitreason/")
     check_page(page)
 
     page.goto(f"{live_server.url}/admin/operations/operation/add/")
@@ -273,6 +275,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("#id_targets-0-modalities").fill("physique")
     page.locator("#id_targets-0-remote_during_steps").check()
     page.locator("input[name=_save]").click()
+    page.wait_for_url(f"{live_server.url}/admin/operations/operation/")
     check_page(page)
     assert "a été ajouté" in page.locator(".messagelist").inner_text()
 
@@ -283,6 +286,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator(".select2-results__option", has_text="PLIE du Val de Garonne").click()
     page.locator("#id_memberships-0-role").select_option("admin")
     page.locator("input[name=_save]").click()
+    page.wait_for_url(f"{live_server.url}/admin/plie/user/")
     check_page(page)
 
     page.goto(f"{live_server.url}/configuration/")
