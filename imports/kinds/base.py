@@ -135,8 +135,7 @@ class Importer:
         names."""
         width = max(self.positions.values(), default=-1) + 1
         filled = list(map(str.strip, map("".join, table.rows)))  # map and compress: loops at C speed
-        self.numbers = range(2, len(filled) + 2)
-        rows = table.rows
+        self.numbers, rows = range(2, len(filled) + 2), table.rows
         if not all(filled):
             self.numbers, rows = list(compress(self.numbers, filled)), list(compress(rows, filled))
         if rows and min(map(len, rows)) < width:

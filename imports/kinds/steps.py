@@ -90,7 +90,7 @@ class StepsImporter(Importer):
         )
         refused = {(s, True) for s in StepStatus.values if s not in (StepStatus.IN_PROGRESS, StepStatus.DONE)}
         every = range(len(ids))
-        twice = set().union(*map(repeated, (exts, ids)))
+        twice = repeated(exts) | repeated(ids)
         return set(compress(every, equal)).difference(
             self.invalid,
             compress(every, map(refused.__contains__, zip(status, validated, strict=True))),
