@@ -9,7 +9,7 @@ unexport PYTHONDONTWRITEBYTECODE
 .PHONY: install run test lint format bench bench-imports bench-load clean
 
 # `make run` installs what the application needs; `make test`, `lint` and the benches add the development tools.
-$(VENV)/.installed-app: pyproject.toml requirements.lock
+$(VENV)/.installed-app: pyproject.toml requirements.lock plie/_datastack.c
 	@echo "Installation des dépendances de l’application dans $(VENV) (une fois)…"
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	@scripts/install-deps $(PY) -e .
@@ -71,4 +71,4 @@ bench-load: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///var/bench.sqlite3} SECRET_KEY=bench $(PY) manage.py bench_load $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 build plie/_datastack.*.so

@@ -9,6 +9,12 @@ class PlieConfig(AppConfig):
     verbose_name = "PLIE et comptes"
 
     def ready(self):
+        try:
+            from . import _datastack
+        except ImportError:  # built only where a C compiler was at hand (pyproject.toml)
+            pass
+        else:
+            _datastack.install()
         # Each app's `jobs.py` registers its kinds of long jobs, so that any process can sweep any of them.
         autodiscover_modules("jobs")
         from . import checks, dataversion  # noqa: F401 (checks registers itself)
