@@ -5,9 +5,9 @@ chunk is unmapped, and the next call at that depth maps a fresh one and faults i
 a chunk's boundary (Django rendering a template's nodes) pays two system calls and page faults per call. Measured on
 the authorization matrix of the tests: 17 s of system time out of 62, 0.8 s with this cache (python/cpython#142183,
 fixed upstream by caching one chunk per thread). This module puts a small cache in front of CPython's arena allocator,
-which serves those chunks: a freed block of at most 64 KiB is kept, and a request of the same size takes it back.
-Larger blocks (pymalloc's arenas) go to the allocator as before. Every block comes from that allocator, so a block
-mapped before the cache was installed is kept or unmapped just the same. */
+which serves those chunks: the last 16 freed blocks of at most 64 KiB are kept, and a request of the same size takes
+one back. Larger blocks (pymalloc's arenas) go to the allocator as before. Every block comes from that allocator, so
+a block mapped before the cache was installed is kept or unmapped just the same. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
@@ -44,18 +44,27 @@ cached_alloc(void *ctx, size_t size)
 static void
 cached_free(void *ctx, void *block, size_t size)
 {
-    if (size <= LARGEST_KEPT) {
-        pthread_mutex_lock(&lock);
-        if (kept_count < SLOTS) {
-            kept[kept_count] = block;
-            kept_size[kept_count] = size;
-            kept_count++;
-            block = NULL;
-        }
-        pthread_mutex_unlock(&lock);
-    }
-    if (block) {
+    if (size > LARGEST_KEPT) {
         system_allocator.free(system_allocator.ctx, block, size);
+        return;
+    }
+    void *evicted = NULL;
+    size_t evicted_size = 0;
+    pthread_mutex_lock(&lock);
+    if (kept_count == SLOTS) {
+        /* The oldest gives way: a cache full of sizes no longer asked for would bring the unmapping back. */
+        evicted = kept[0];
+        evicted_size = kept_size[0];
+        kept_count--;
+        kept[0] = kept[kept_count];
+        kept_size[0] = kept_size[kept_count];
+    }
+    kept[kept_count] = block;
+    kept_size[kept_count] = size;
+    kept_count++;
+    pthread_mutex_unlock(&lock);
+    if (evicted) {
+        system_allocator.free(system_allocator.ctx, evicted, evicted_size);
     }
 }
 
