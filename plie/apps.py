@@ -9,6 +9,7 @@ class PlieConfig(AppConfig):
     verbose_name = "PLIE et comptes"
 
     def ready(self):
+        # First: every process (web, worker, commands, tests) reuses its frame-stack chunks (python/cpython#142183).
         try:
             from . import _datastack
         except ImportError:  # built only where a C compiler was at hand (pyproject.toml)
