@@ -112,6 +112,7 @@ class Command(BaseCommand):
             f"{bilan['bilan_parmi_les_autres_s']} s / {bilan['bilan_seul_s']} s ; mesure par mesure : "
             f"{bilan['ratio_par_mesure']} ; {bilan['requetes_bilan']} requêtes."
         )
+        self.show_queries(bilan)
         if not options["no_explain"]:
             self.out["plans_du_bilan"] = self.explain(operation)
             for index, plan in enumerate(self.out["plans_du_bilan"], start=1):
@@ -143,6 +144,15 @@ class Command(BaseCommand):
         if not self.json:
             self.stdout.write(text)
             self.stdout.flush()
+
+    def show_queries(self, bilan):
+        """Where the difference lies: each query of the bilan, alone and among the others."""
+        pairs = zip(bilan["requetes_seul_ms"], bilan["requetes_parmi_les_autres_ms"], strict=True)
+        for index, (alone, crowded) in enumerate(pairs, start=1):
+            self.show(
+                f"  requête {index} : seul {alone:.1f} ms, parmi les autres {crowded:.1f} ms "
+                f"({crowded - alone:+.1f} ms, × {crowded / alone if alone else 1:.2f})"
+            )
 
     def child_task(self, options):
         """The steps a parent bench asks of a child process; True when one was asked (and done)."""
@@ -187,7 +197,7 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
     def time_bilan(self, operation, runs=5):
-        """In a child process: warm up, then the median of `runs` bilans and their number of queries."""
+        """In a child process: warm up, then the median of `runs` bilans, their number of queries and the time of each."""
         start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
         build_report(operation, start, end)  # warm the caches of the database
         timings = []
@@ -196,18 +206,38 @@ class Command(BaseCommand):
                 began = time.perf_counter()
                 compute_bilan(operation, start, end)
                 timings.append(time.perf_counter() - began)
-        return {"s": statistics.median(timings), "requetes": len(queries.captured_queries)}
+        return {
+            "s": statistics.median(timings),
+            "requetes": len(queries.captured_queries),
+            "requetes_ms": self.time_queries(queries.captured_queries, runs),
+        }
+
+    def time_queries(self, captured, runs):
+        """Each query of the bilan run again on its own, as the application sent it: median milliseconds (planning
+        and fetching included), to tell which queries make the bilan slower among other PLIEs."""
+        medians = []
+        with connection.cursor() as cursor:
+            for query in captured:
+                spent = []
+                for _ in range(runs):
+                    began = time.perf_counter()
+                    cursor.execute(query["sql"])
+                    cursor.fetchall()
+                    spent.append(time.perf_counter() - began)
+                medians.append(round(statistics.median(spent) * 1000, 2))
+        return medians
 
     def interleaved(self, alone_url, runs):
         """Alone, among others, alone, among others…: each a fresh process on its database, so that both see the
         same machine load; the ratio of medians and each round's ratio."""
         crowded_url = os.environ["DATABASE_URL"]
-        rounds = []
+        rounds, per_query = [], []
         for index in range(runs):
             self.say(f"Bilan, mesure alternée {index + 1} sur {runs}…")
             alone = json.loads(self.child(alone_url, "bench", "--time-only"))
             crowded = json.loads(self.child(crowded_url, "bench", "--time-only"))
             rounds.append((alone["s"], crowded["s"]))
+            per_query.append((alone["requetes_ms"], crowded["requetes_ms"]))
         alone_median = statistics.median(a for a, _ in rounds)
         crowded_median = statistics.median(c for _, c in rounds)
         return {
@@ -217,6 +247,11 @@ class Command(BaseCommand):
             "ratio_par_mesure": [round(c / a, 3) for a, c in rounds],
             "objectif_ratio": BILAN_GOAL,
             "requetes_bilan": crowded["requetes"],
+            # Both databases run the same code, hence the same queries in the same order.
+            "requetes_seul_ms": [statistics.median(ms) for ms in zip(*(a for a, _ in per_query), strict=True)],
+            "requetes_parmi_les_autres_ms": [
+                statistics.median(ms) for ms in zip(*(c for _, c in per_query), strict=True)
+            ],
         }
 
     def explain(self, operation):
