@@ -4,13 +4,15 @@ The `page` fixture (tests/conftest.py) fails a test that left a page it opened u
 the axe-playwright-python package: no network is needed."""
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+# Full-page screenshots cost 3 to 4 s of a run: taken when asked for (SCREENSHOTS=1), for a person to look at.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" if os.environ.get("SCREENSHOTS") else None
 PHONE, LAPTOP, DESKTOP = 390, 1280, 1366
 AXE = Axe()
 # What axe-core already found clean in this process: a page of the same route whose elements are the same set of
@@ -31,8 +33,8 @@ def path_of(url):
 
 def check_page(page, name=None):
     """axe-core finds no violation; nothing makes the page wider than a 390 px phone; the menu fits on one line at
-    1280 and 1366 px with the account menu (and its « Se déconnecter ») on screen. With `name`, screenshots at 1280
-    and 390 px go to test-results/NAME-1280.png and NAME-390.png."""
+    1280 and 1366 px with the account menu (and its « Se déconnecter ») on screen. With `name` and SCREENSHOTS=1,
+    screenshots at 1280 and 390 px go to test-results/NAME-1280.png and NAME-390.png."""
     page.wait_for_load_state("load")
     # A stylesheet still on its way leaves the page unstyled, wider than any phone (seen once in CI, under load).
     page.wait_for_function("() => [...document.querySelectorAll('link[rel=stylesheet]')].every(link => link.sheet)")
@@ -59,7 +61,7 @@ def check_page(page, name=None):
                 assert overflow["lines"] == 1 and overflow["right"] <= overflow["width"], (
                     f"{page.url}: the menu does not fit at {width} px: {overflow}"
                 )
-            if name and width == LAPTOP:
+            if name and SCREENSHOTS and width == LAPTOP:
                 SCREENSHOTS.mkdir(exist_ok=True)
                 page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
         page.set_viewport_size({"width": PHONE, "height": 844})
@@ -73,7 +75,7 @@ def check_page(page, name=None):
                 PHONE,
             )
             raise AssertionError(f"{page.url}: the page is {wide} px wide on a {PHONE} px phone: {culprits}")
-        if name:
+        if name and SCREENSHOTS:
             page.screenshot(path=SCREENSHOTS / f"{name}-{PHONE}.png", full_page=True)
     finally:
         page.set_viewport_size(size)
