@@ -197,7 +197,8 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
     def time_bilan(self, operation, runs=5):
-        """In a child process: warm up, then the median of `runs` bilans, their number of queries and the time of each."""
+        """In a child process: warm up, then the median of `runs` bilans, their number of queries and the time of
+        each query."""
         start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
         build_report(operation, start, end)  # warm the caches of the database
         timings = []
@@ -240,6 +241,7 @@ class Command(BaseCommand):
             per_query.append((alone["requetes_ms"], crowded["requetes_ms"]))
         alone_median = statistics.median(a for a, _ in rounds)
         crowded_median = statistics.median(c for _, c in rounds)
+        alone_ms, crowded_ms = zip(*per_query, strict=True)
         return {
             "bilan_seul_s": round(alone_median, 4),
             "bilan_parmi_les_autres_s": round(crowded_median, 4),
@@ -248,10 +250,8 @@ class Command(BaseCommand):
             "objectif_ratio": BILAN_GOAL,
             "requetes_bilan": crowded["requetes"],
             # Both databases run the same code, hence the same queries in the same order.
-            "requetes_seul_ms": [statistics.median(ms) for ms in zip(*(a for a, _ in per_query), strict=True)],
-            "requetes_parmi_les_autres_ms": [
-                statistics.median(ms) for ms in zip(*(c for _, c in per_query), strict=True)
-            ],
+            "requetes_seul_ms": [statistics.median(ms) for ms in zip(*alone_ms, strict=True)],
+            "requetes_parmi_les_autres_ms": [statistics.median(ms) for ms in zip(*crowded_ms, strict=True)],
         }
 
     def explain(self, operation):
