@@ -74,7 +74,15 @@ def check_page(page, name=None):
                     .slice(0, 5).map(e => e.outerHTML.slice(0, 160))""",
                 PHONE,
             )
-            raise AssertionError(f"{page.url}: the page is {wide} px wide on a {PHONE} px phone: {culprits}")
+            # Seen once, not reproduced: the admin's exit reasons 528 px wide. The rules each stylesheet holds tell an
+            # unstyled page (a sheet empty or cut short) from a real layout bug.
+            sheets = page.evaluate(
+                "() => [...document.styleSheets].map(s => [(s.href || 'inline').split('/').pop(), s.cssRules.length])"
+            )
+            raise AssertionError(
+                f"{page.url}: the page is {wide} px wide on a {PHONE} px phone: {culprits}; "
+                f"rules per stylesheet: {sheets}"
+            )
         if name and SCREENSHOTS:
             page.screenshot(path=SCREENSHOTS / f"{name}-{PHONE}.png", full_page=True)
     finally:
