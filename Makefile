@@ -36,8 +36,8 @@ run: $(VENV)/.installed-app .env
 # afterwards in one process: the worker reads the database pytest creates (test_ + name), which xdist would rename.
 # --dist load: any test to any idle worker, in pytest-django's order (the transactional tests, which empty the database
 # when they end, last). What a module builds once (the matrix's world) is built once per worker that runs its tests.
-# --maxschedchunk 2: the long browser tests, which come last, are handed out two at a time; in larger chunks one worker
-# ended 17 to 25 s before the other (three runs each way: 126.6, 135.7, 133.1 s against 125.1, 129.2, 127.9 s).
+# --maxschedchunk 2: the long browser tests, which come last, are handed out two at a time; in larger chunks six went
+# to one worker and four to the other, which then waited (README, « Développement »).
 PYTEST_WORKERS ?= 2
 test: install
 	@if [ -n "$$CELERY_BROKER_URL$$REDIS_URL" ]; then \

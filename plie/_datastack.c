@@ -26,6 +26,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static void *
 cached_alloc(void *ctx, size_t size)
 {
+    if (size > LARGEST_KEPT) {
+        return system_allocator.alloc(system_allocator.ctx, size);
+    }
     void *block = NULL;
     pthread_mutex_lock(&lock);
     for (int i = kept_count - 1; i >= 0; i--) {
