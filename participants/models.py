@@ -258,6 +258,9 @@ class Participant(models.Model):
             models.Index(fields=["commune"], name="participant_commune"),
         ]
         constraints = [
+            # The target of the parcours' (participant, plie) foreign key (migration 0014): a parcours belongs to
+            # its participant's PLIE.
+            models.UniqueConstraint(fields=["id", "plie"], name="participant_id_plie"),
             models.UniqueConstraint(
                 fields=["plie", "external_id"],
                 condition=~Q(external_id=""),
@@ -450,6 +453,9 @@ class Parcours(models.Model):
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="parcours", verbose_name="participant"
     )
+    # The participant's PLIE, so that reports read one PLIE's rows first (participants/attribution.py). The
+    # database keeps it equal to the participant's (migration 0014); steps carry it too.
+    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     operation = models.ForeignKey(
         Operation,
         on_delete=models.PROTECT,
@@ -524,13 +530,15 @@ class Parcours(models.Model):
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     objects = ParcoursQuerySet.as_manager()
-    history = HistoricalRecords(no_db_index=["operation", "exit_reason", "exit_validated_by"])
+    history = HistoricalRecords(no_db_index=["plie", "operation", "exit_reason", "exit_validated_by"])
 
     class Meta:
         verbose_name = "parcours"
         verbose_name_plural = "parcours"
         ordering = ["-prescription_date", "-pk"]
+        indexes = [models.Index(fields=["plie", "entry_date"]), models.Index(fields=["plie", "exit_date"])]
         constraints = [
+            models.UniqueConstraint(fields=["id", "plie"], name="parcours_id_plie"),
             models.CheckConstraint(
                 condition=Q(exit_date__isnull=True) | Q(entry_date__isnull=False, exit_date__gte=F("entry_date")),
                 name="parcours_exit_after_entry",
@@ -561,6 +569,11 @@ class Parcours(models.Model):
     def __str__(self):
         start = self.entry_date or self.prescription_date
         return f"Parcours de {self.participant} ({start:%d/%m/%Y})"
+
+    def save(self, *args, **kwargs):
+        if self.plie_id is None:
+            self.plie_id = self.participant.plie_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return self.participant.get_absolute_url()
@@ -671,7 +684,7 @@ class ReferentAssignment(models.Model):
         Parcours, on_delete=models.CASCADE, related_name="assignments", verbose_name="parcours"
     )
     referent = models.ForeignKey(
-        Referent, on_delete=models.PROTECT, related_name="assignments", verbose_name="référent"
+        Referent, on_delete=models.PROTECT, related_name="assignments", verbose_name="référent", db_index=False
     )
     start = models.DateField("début")
     end = models.DateField("fin", null=True, blank=True)
@@ -686,6 +699,11 @@ class ReferentAssignment(models.Model):
         verbose_name = "affectation à un référent"
         verbose_name_plural = "affectations à un référent"
         ordering = ["parcours", "start", "pk"]
+        # Covering: attribution reads a fiche's referents' assignments from the index alone
+        # (participants/attribution.py).
+        indexes = [
+            models.Index(fields=["referent"], include=["parcours", "start", "end"], name="assignment_referent_covering")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),

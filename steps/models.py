@@ -170,6 +170,7 @@ class StepQuerySet(models.QuerySet):
 class Step(models.Model):
     parcours = models.ForeignKey(Parcours, on_delete=models.CASCADE, related_name="steps", verbose_name="parcours")
     step_type = models.ForeignKey(StepType, on_delete=models.PROTECT, related_name="steps", verbose_name="type d’étape")
+    plie = models.ForeignKey(Plie, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     external_id = models.CharField("identifiant Viesion", max_length=50, blank=True)
     partner = models.CharField("organisme", max_length=200, blank=True)
     start = models.DateField("date de début", help_text="Prévue tant que l’étape est proposée.")
@@ -203,12 +204,15 @@ class Step(models.Model):
     created_at = models.DateTimeField("saisie le", auto_now_add=True)
 
     objects = StepQuerySet.as_manager()
-    history = HistoricalRecords(no_db_index=["parcours", "step_type", "created_by", "decided_by", "submitted_by"])
+    history = HistoricalRecords(
+        no_db_index=["parcours", "step_type", "plie", "created_by", "decided_by", "submitted_by"]
+    )
 
     class Meta:
         verbose_name = "étape de parcours"
         verbose_name_plural = "étapes de parcours"
         ordering = ["-start", "-pk"]
+        indexes = [models.Index(fields=["plie", "start"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),
@@ -229,6 +233,11 @@ class Step(models.Model):
 
     def __str__(self):
         return f"{self.step_type} du {self.start:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        if self.plie_id is None:
+            self.plie_id = self.parcours.plie_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("step_detail", args=[self.pk])

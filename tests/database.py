@@ -25,9 +25,11 @@ def uses_template(connection):
 def template_path():
     root = Path(settings.BASE_DIR)
     digest = hashlib.sha256()
-    # What building it reads: the migrations, the CSV files some of them load, the seed and the packages' migrations.
+    # What building it reads: the migrations and the SQL they take from plie/vendor_sql.py, the CSV files some of them
+    # load, the seed and the packages' migrations.
     inputs = [
         *sorted(root.glob("*/migrations/*.py")),
+        root / "plie" / "vendor_sql.py",
         *sorted(root.glob("fixtures/*.csv")),
         *sorted(root.glob("fixtures/*.json")),
         root / "requirements.lock",

@@ -289,7 +289,7 @@ def participant_index(plie):
 def parcours_index(plie):
     parcours_of = defaultdict(list)
     for p in (
-        Parcours.objects.filter(participant__plie=plie)
+        Parcours.objects.filter(plie=plie)
         .exclude(entry_date=None)
         .values("id", "participant_id", "external_id", "entry_date", "exit_date")
         .order_by("entry_date")

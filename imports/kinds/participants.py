@@ -90,7 +90,7 @@ class ParticipantsImporter(Importer):
         for pair in ErasureRecord.objects.filter(plie=plie).values_list("identity_hash", "external_id_hash"):
             known.erased.update(set(pair) - {""})
         known.parcours_of = defaultdict(list)
-        for p in Parcours.objects.filter(participant__plie=plie).values(*PARCOURS_FIELDS):
+        for p in Parcours.objects.filter(plie=plie).values(*PARCOURS_FIELDS):
             known.parcours_of[p["participant_id"]].append(p)
         known.assignments = defaultdict(list)
         for a in ReferentAssignment.objects.filter(parcours__participant__plie=plie).values(
@@ -155,7 +155,7 @@ class ParticipantsImporter(Importer):
             assignments[parcours_id].append(tuple(assignment))
         stored, twice = {}, set()
         for ext, parcours_ext, pk, *parcours in (
-            Parcours.objects.filter(participant__plie=self.plie)
+            Parcours.objects.filter(plie=self.plie)
             .exclude(external_id="")
             .order_by()
             .values_list("participant__external_id", "external_id", "id", *STORED_PARCOURS)
@@ -476,7 +476,10 @@ class ParticipantsImporter(Importer):
         new_ids = self.write_rows(Participant, plan.new_people, plan.person_updates)
         ids = {p["external_id"]: pk for p, pk in zip(plan.new_people, new_ids, strict=True)}
         ids.update({ext: p["id"] for ext, p in plan.people.items()})
-        parcours = [{**wanted, "participant_id": ids[row["ID participant"]]} for row, wanted in plan.new_parcours]
+        parcours = [
+            {**wanted, "participant_id": ids[row["ID participant"]], "plie_id": self.plie.pk}
+            for row, wanted in plan.new_parcours
+        ]
         parcours_ids = self.write_rows(Parcours, parcours, plan.parcours_updates)
         new = [(pk, row["_referent"], row) for (row, _), pk in zip(plan.new_parcours, parcours_ids, strict=True)]
         assignments = [

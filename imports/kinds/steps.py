@@ -42,9 +42,7 @@ class StepsImporter(Importer):
         known.parcours_of = parcours_index(self.plie)
         known.existing = {
             s["external_id"]: s
-            for s in Step.objects.filter(parcours__participant__plie=self.plie)
-            .exclude(external_id="")
-            .values(*STEP_FIELDS)
+            for s in Step.objects.filter(plie=self.plie).exclude(external_id="").values(*STEP_FIELDS)
         }
         return known
 
@@ -58,7 +56,7 @@ class StepsImporter(Importer):
             return set()
         optional = [name in self.present for name in ("Statut", "Organisme", "Validée")]
         steps = list(
-            Step.objects.filter(parcours__participant__plie=self.plie)
+            Step.objects.filter(plie=self.plie)
             .exclude(external_id="")
             .order_by()
             .values_list(
@@ -73,7 +71,7 @@ class StepsImporter(Importer):
             zip(exts, zip(*columns, *compress((status, partner, validated), optional), strict=True), strict=True)
         )
         parcours = first_of(
-            Parcours.objects.filter(participant__plie=self.plie)
+            Parcours.objects.filter(plie=self.plie)
             .exclude(entry_date=None)
             .exclude(participant__external_id="")
             .order_by()
@@ -143,7 +141,9 @@ class StepsImporter(Importer):
             wanted = self.wanted(row, current)
             if current is None:
                 wanted.setdefault("status", row["_step_status"])
-                creates.append({**wanted, "external_id": row["ID étape"], "created_by_id": self.by_id})
+                creates.append(
+                    {**wanted, "plie_id": self.plie.pk, "external_id": row["ID étape"], "created_by_id": self.by_id}
+                )
                 row["_status"] = CREATE
             else:
                 changes = self.diff(current, wanted)

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from participants import services
@@ -20,6 +20,7 @@ from participants.models import (
     ReferentAssignment,
     Status,
 )
+from steps.models import Step
 from tests.factories import MembershipFactory, ReferentFactory
 from tests.factories.participants import (
     COMMISSION_ON,
@@ -33,6 +34,7 @@ from tests.factories.participants import (
     reason,
     reassign,
 )
+from tests.factories.steps import step_type
 
 pytestmark = pytest.mark.django_db
 
@@ -559,6 +561,35 @@ class TestDatabaseGuards:
         parcours.exit_date, parcours.exit_reason = D(2023, 1, 15), reason(participant.plie, "Abandon")
         with pytest.raises(IntegrityError), transaction.atomic():
             parcours.save()
+
+    def test_a_parcours_and_its_steps_carry_the_participants_plie(self, participant, follow, animation):
+        parcours = follow(participant, "active")
+        step = Step.objects.create(parcours=parcours, step_type=step_type(participant.plie), start=D(2023, 3, 1))
+        assert (parcours.plie, step.plie) == (participant.plie, participant.plie)
+
+    @pytest.mark.parametrize("model", ["parcours", "step"])
+    @pytest.mark.parametrize("write", ["create", "update"])
+    def test_another_plie_than_the_participants_is_refused(self, participant, follow, other_plie, model, write):
+        """The column that reports read first (participants/attribution.py) never disagrees with the participant:
+        a composite foreign key on PostgreSQL, checked at commit, triggers on SQLite."""
+        parcours = follow(participant, "active")
+        step = Step.objects.create(parcours=parcours, step_type=step_type(participant.plie), start=D(2023, 3, 1))
+        with pytest.raises(IntegrityError), transaction.atomic():
+            if write == "update":
+                (Parcours if model == "parcours" else Step).objects.filter(
+                    pk=parcours.pk if model == "parcours" else step.pk
+                ).update(plie=other_plie)
+            elif model == "parcours":
+                Parcours.objects.create(
+                    participant=participant,
+                    plie=other_plie,
+                    prescriber=Prescriber.CCAS,
+                    prescription_date=D(2024, 1, 6),
+                    operation=parcours.operation,
+                )
+            else:
+                Step.objects.create(parcours=parcours, plie=other_plie, step_type=step.step_type, start=D(2023, 4, 1))
+            connection.check_constraints()
 
     def test_a_parcours_has_one_current_referent_at_most(self, plie, participant, follow):
         parcours = follow(participant, "active")

@@ -153,6 +153,11 @@ class Command(BaseCommand):
                 f"  requête {index} : seul {alone:.1f} ms, parmi les autres {crowded:.1f} ms "
                 f"({crowded - alone:+.1f} ms, × {crowded / alone if alone else 1:.2f})"
             )
+        alone, crowded = sum(bilan["requetes_seul_ms"]), sum(bilan["requetes_parmi_les_autres_ms"])
+        self.show(
+            f"  toutes : seul {alone:.1f} ms, parmi les autres {crowded:.1f} ms, "
+            f"× {bilan['ratio_requetes_seules']} (moins bruité que le bilan entier)"
+        )
 
     def child_task(self, options):
         """The steps a parent bench asks of a child process; True when one was asked (and done)."""
@@ -242,7 +247,7 @@ class Command(BaseCommand):
         alone_median = statistics.median(a for a, _ in rounds)
         crowded_median = statistics.median(c for _, c in rounds)
         alone_ms, crowded_ms = zip(*per_query, strict=True)
-        return {
+        bilan = {
             "bilan_seul_s": round(alone_median, 4),
             "bilan_parmi_les_autres_s": round(crowded_median, 4),
             "ratio_autres_sur_seul": round(crowded_median / alone_median, 3),
@@ -253,6 +258,8 @@ class Command(BaseCommand):
             "requetes_seul_ms": [statistics.median(ms) for ms in zip(*alone_ms, strict=True)],
             "requetes_parmi_les_autres_ms": [statistics.median(ms) for ms in zip(*crowded_ms, strict=True)],
         }
+        summed = [sum(bilan[key]) for key in ("requetes_seul_ms", "requetes_parmi_les_autres_ms")]
+        return {**bilan, "ratio_requetes_seules": round(summed[1] / summed[0], 3) if summed[0] else None}
 
     def explain(self, operation):
         """EXPLAIN ANALYZE of every query of the bilan, on the database with every PLIE."""
@@ -319,6 +326,7 @@ class Command(BaseCommand):
             parcours.append(
                 Parcours(
                     participant=person,
+                    plie=plie,
                     operation=operation,
                     prescriber="france_travail",
                     prescription_date=entry - datetime.timedelta(days=20),
@@ -386,6 +394,7 @@ class Command(BaseCommand):
                 steps.append(
                     Step(
                         parcours=item,
+                        plie=plie,
                         step_type=rng.choice(step_types),
                         start=start,
                         status="done",
