@@ -10,6 +10,7 @@ participations and the nominative annex are all built on it.
 
 from django.db.models import DateField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest, Least
+from django_cte import CTE, with_cte
 
 from operations.models import DurationRule, ExitCategory, Operation, WorkingTime, WorkingTimeRule
 
@@ -42,12 +43,6 @@ def attached_on(referent_path, operation, day):
     return Q(**{f"{periods}operation__in": _same_fiche(operation)}) & holds_on(periods, day)
 
 
-def assigned_and_attached_on(assignment_path, operation, day):
-    # One Q, for one filter() call: Django then joins the assignment and the period once, so that the conditions
-    # hold for the same assignment and the same period (not for any two of them).
-    return holds_on(assignment_path, day) & attached_on(f"{assignment_path}referent__", operation, day)
-
-
 def overlaps(path, start, end, start_field="start", end_field="end"):
     """The dated row at `path` has at least one day in [start, end] (an empty end means still running)."""
     return Q(**{f"{path}{start_field}__lte": end}) & (
@@ -55,63 +50,88 @@ def overlaps(path, start, end, start_field="start", end_field="end"):
     )
 
 
-def segments(operation, start, end):
-    """Referent assignments joined to their referent's periods on the fiche's code, with `seg_start` and `seg_end`:
-    the days of [start, end] inside the fiche on which the parcours is active, the assignment holds and the period
-    runs (at least one day). Assignments of one parcours never overlap, nor do the periods of one referent on one
-    code, so the segments of one parcours are disjoint and their days add up."""
-    span = window(operation, start, end)
-    if span is None:
-        return ReferentAssignment.objects.none()
-    start, end = span
-    overlapping = (
+def _attached(operation, start, end):
+    """A materialized CTE of (parcours_id, referent_id, first, last): the days of [start, end] on which a parcours is
+    assigned to a referent who has a period on a fiche of the operation's code. Each assignment is cut by each such
+    period of its referent; the assignments of one parcours never overlap, nor do the periods of one referent on
+    one code, so the rows of one parcours are disjoint.
+
+    Materialized, so that the planner joins it to the PLIE's parcours (or steps), read by their PLIE, by hashing,
+    as it does in a database that holds only that PLIE. Inlined, the planner walks from each assignment to its
+    parcours by key, and the bilan costs 1.2 times more among other PLIEs (docs/bilan-parmi-les-autres.md). The
+    assignments are found through the fiche's referents, who are the PLIE's: filtered by the PLIE as well, they
+    would be estimated 20 times too few, and read one by one again."""
+    # One filter() call: the assignment and the period are joined once, so that the conditions hold for the same
+    # period (not for any two of them).
+    rows = ReferentAssignment.objects.filter(
         overlaps("", start, end)
         & Q(referent__periods__operation__in=_same_fiche(operation))
         & overlaps("referent__periods__", start, end)
-        & overlaps("parcours__", start, end, "entry_date", "exit_date")
+    ).values(
+        "parcours_id",
+        "referent_id",
+        first=Greatest(F("start"), F("referent__periods__start"), _date(start), output_field=DateField()),
+        last=Least(
+            Coalesce(F("end"), _date(end)),
+            Coalesce(F("referent__periods__end"), _date(end)),
+            _date(end),
+            output_field=DateField(),
+        ),
     )
+    return CTE(rows.filter(last__gte=F("first")).order_by(), name="attached", materialized=True)
+
+
+def _with_attached(rows, day_field, operation, start, end, parcours_field="id"):
+    """The PLIE's `rows` joined to the attached days, with their `referent_id`; `day_field` (None: any day) falls in
+    them."""
+    attached = _attached(operation, start, end)
+    on = {parcours_field: attached.col.parcours_id}
+    if day_field:
+        on.update({f"{day_field}__gte": attached.col.first, f"{day_field}__lte": attached.col.last})
     return (
-        ReferentAssignment.objects.filter(overlapping)
-        .alias(
-            seg_start=Greatest(
-                F("start"),
-                F("referent__periods__start"),
-                F("parcours__entry_date"),
-                _date(start),
-                output_field=DateField(),
-            ),
-            seg_end=Least(
-                Coalesce(F("end"), _date(end)),
-                Coalesce(F("referent__periods__end"), _date(end)),
-                Coalesce(F("parcours__exit_date"), _date(end)),
-                _date(end),
-                output_field=DateField(),
-            ),
-        )
-        .filter(seg_end__gte=F("seg_start"))
+        with_cte(attached, select=attached.join(rows.filter(plie_id=operation.plie_id), **on))
+        .annotate(referent_id=attached.col.referent_id)
+        .alias(attached_from=attached.col.first, attached_to=attached.col.last)
         .order_by()
     )
 
 
-def _parcours_by(date_field, operation, start, end):
-    """Parcours whose `date_field` is in [start, end] while assigned to a referent attached to the fiche."""
+def segments(operation, start, end):
+    """The parcours of the PLIE with `referent_id`, `seg_start` and `seg_end`: each stretch of [start, end] inside
+    the fiche on which the parcours is active and with a referent attached to the fiche (at least one day). The
+    segments of one parcours are disjoint, so their days add up."""
     span = window(operation, start, end)
     if span is None:
         return Parcours.objects.none()
+    start, end = span
+    active = Parcours.objects.filter(overlaps("", start, end, "entry_date", "exit_date"))
     return (
-        Parcours.objects.filter(**{f"{date_field}__range": span})
-        .filter(assigned_and_attached_on("assignments__", operation, F(date_field)))
-        .order_by()
+        _with_attached(active, None, operation, start, end)
+        .alias(
+            seg_start=Greatest(F("attached_from"), F("entry_date"), output_field=DateField()),
+            seg_end=Least(F("attached_to"), Coalesce(F("exit_date"), _date(end)), output_field=DateField()),
+        )
+        .filter(seg_end__gte=F("seg_start"))
     )
 
 
+def on_attached_day(rows, day_field, operation, start, end, parcours_field="id"):
+    """The `rows` of the PLIE (parcours, or rows of a parcours at `parcours_field`) whose `day_field` is in
+    [start, end] while the parcours is with a referent attached to the fiche, with that `referent_id`."""
+    span = window(operation, start, end)
+    if span is None:
+        return rows.none()
+    rows = rows.filter(**{f"{day_field}__range": span})
+    return _with_attached(rows, day_field, operation, *span, parcours_field)
+
+
 def integrations(operation, start, end):
-    return _parcours_by("entry_date", operation, start, end)
+    return on_attached_day(Parcours.objects.all(), "entry_date", operation, start, end)
 
 
 def exits(operation, start, end):
     """Parcours that left the PLIE (not only the fiche) in the period."""
-    return _parcours_by("exit_date", operation, start, end)
+    return on_attached_day(Parcours.objects.all(), "exit_date", operation, start, end)
 
 
 def meets_exit_definition(prefix=""):

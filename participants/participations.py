@@ -91,10 +91,10 @@ def _attributed(operations, participant_ids):
     for operation in operations:
         rows = attribution.segments(operation, operation.start, operation.end)
         if participant_ids is not None:
-            rows = rows.filter(parcours__participant_id__in=participant_ids)
+            rows = rows.filter(participant_id__in=participant_ids)
         rows = rows.annotate(first=F("seg_start"), last=F("seg_end"))
         for participant_id, referent_id, first, last in rows.values_list(
-            "parcours__participant_id", "referent_id", "first", "last"
+            "participant_id", "referent_id", "first", "last"
         ):
             dates = found.setdefault((participant_id, operation.pk), [first, last, referent_id])
             dates[0] = min(dates[0], first)

@@ -38,6 +38,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, Sum
+from django_cte import CTE, with_cte
 
 from operations.models import Modality, Operation, ReferentPeriod, StepBasis, Target, TargetKind, TargetScope
 from operations.targets import EtpPeriod, days, etp_moyen, steps_objective_of
@@ -97,18 +98,20 @@ MONTHLY_SQL = """
 WITH months (position, first_day, last_day) AS (VALUES {months}),
 segments (referent_id, participant_id, seg_start, seg_end) AS ({segments}),
 referent_months AS (
-    SELECT s.referent_id, s.participant_id, m.position, m.first_day, m.last_day,
+    SELECT s.referent_id, s.participant_id, m.position,
            MAX(CASE WHEN s.seg_start <= m.last_day AND m.last_day <= s.seg_end THEN 1 ELSE 0 END) AS month_end
     FROM segments s JOIN months m ON s.seg_start <= m.last_day AND m.first_day <= s.seg_end
-    GROUP BY s.referent_id, s.participant_id, m.position, m.first_day, m.last_day
+    GROUP BY s.referent_id, s.participant_id, m.position
+),
+seen AS (
+    SELECT DISTINCT e.participant_id, m.position
+    FROM {entretien} e JOIN months m ON e.{date} >= m.first_day AND e.{date} <= m.last_day
+    WHERE e.participant_id IN (SELECT participant_id FROM segments) AND e.{date} >= %s AND e.{date} <= %s{kept}
 ),
 followed AS (
     SELECT r.referent_id, r.participant_id, r.position, r.month_end,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM {entretien} e
-               WHERE e.participant_id = r.participant_id AND e.{date} >= r.first_day AND e.{date} <= r.last_day{kept}
-           ) THEN 1 ELSE 0 END AS followed
-    FROM referent_months r
+           CASE WHEN s.participant_id IS NULL THEN 0 ELSE 1 END AS followed
+    FROM referent_months r LEFT JOIN seen s ON s.participant_id = r.participant_id AND s.position = r.position
 )
 SELECT 0, referent_id, SUM(month_end), COUNT(*), SUM(followed), NULL FROM followed GROUP BY referent_id
 UNION ALL
@@ -120,15 +123,16 @@ SELECT 2, position, SUM(month_end), NULL, NULL, NULL FROM followed GROUP BY posi
 
 
 # The entretiens a fiche's monthly target keeps (Grand Périgueux: physical ones, or remote ones during a step whose
-# category admits remote follow-up). Appended to the EXISTS above; empty for the contractual `taux_suivi_mensuel`.
+# category admits remote follow-up). Appended to the entretiens read above; empty for the contractual
+# `taux_suivi_mensuel`.
 KEPT_SQL = """ AND (e.{modality} IN ({modalities}){remote})"""
 REMOTE_SQL = """ OR EXISTS (
                    SELECT 1 FROM {step} st
                    JOIN {step_type} ty ON ty.id = st.step_type_id
                    JOIN {category} ca ON ca.id = ty.category_id
                    JOIN {parcours} pa ON pa.id = st.parcours_id
-                   WHERE pa.participant_id = r.participant_id AND ca.remote_follow_up
-                     AND st.start <= r.last_day AND (st.{end} IS NULL OR st.{end} >= r.first_day)
+                   WHERE pa.participant_id = e.participant_id AND ca.remote_follow_up
+                     AND st.start <= m.last_day AND (st.{end} IS NULL OR st.{end} >= m.first_day)
                )"""
 
 
@@ -160,7 +164,7 @@ def monthly_figures(attributed, months, kept=("", [])):
     Returns ({referent_id: (month_end_actives, pairs, followed_pairs)}, (pairs, followed_pairs, participants),
     [month-end count of each month])."""
     segments_sql, segments_params = attributed.values(
-        r=F("referent_id"), p=F("parcours__participant_id"), first=F("seg_start"), last=F("seg_end")
+        r=F("referent_id"), p=F("participant_id"), first=F("seg_start"), last=F("seg_end")
     ).query.sql_with_params()
     quote = connection.ops.quote_name
     sql = MONTHLY_SQL.format(
@@ -174,7 +178,7 @@ def monthly_figures(attributed, months, kept=("", [])):
     params = [value for index, (first, last) in enumerate(months) for value in (index, adapt(first), adapt(last))]
     per_referent, totals, month_ends = {}, (0, 0, 0), [0] * len(months)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *segments_params, *kept[1]])
+        cursor.execute(sql, [*params, *segments_params, adapt(months[0][0]), adapt(months[-1][1]), *kept[1]])
         for kind, key, month_end, pairs, followed, participants in cursor.fetchall():
             if kind == 0:
                 per_referent[key] = (month_end or 0, pairs or 0, followed or 0)
@@ -342,7 +346,7 @@ def _add_activity(operation, start, end, by_id, totals):
     attributed = attribution.segments(operation, start, end)
     rows = attributed.values("referent_id").annotate(
         active_days=Sum(DaysBetween(F("seg_end"), F("seg_start")) + 1),
-        participants=Count("parcours__participant_id", distinct=True),
+        participants=Count("participant_id", distinct=True),
     )
     _spread(rows, "referent_id", by_id, active_days="active_days", participants="participants")
     per_referent, (totals.pairs, totals.followed_pairs, totals.participants), month_ends = monthly_figures(
@@ -358,16 +362,16 @@ def _add_activity(operation, start, end, by_id, totals):
 def _add_integrations_and_exits(operation, start, end, by_id):
     entries = (
         attribution.integrations(operation, start, end)
-        .values("assignments__referent_id")
+        .values("referent_id")
         .annotate(integrations=Count("pk", distinct=True))
     )
-    _spread(entries, "assignments__referent_id", by_id, integrations="integrations")
+    _spread(entries, "referent_id", by_id, integrations="integrations")
     # A positive exit counts once validated after its follow-up (status "exited") and when it meets the fiche's
     # definition, see the module docstring.
     neutralised = Q(exit_reason__in=operation.neutralised_exit_reasons.values("pk"))
     exits = (
         attribution.exits(operation, start, end)
-        .values("assignments__referent_id")
+        .values("referent_id")
         .annotate(
             exits=Count("pk", distinct=True),
             positive_exits=Count("pk", distinct=True, filter=attribution.validated_positive()),
@@ -376,7 +380,7 @@ def _add_integrations_and_exits(operation, start, end, by_id):
     )
     _spread(
         exits,
-        "assignments__referent_id",
+        "referent_id",
         by_id,
         exits="exits",
         positive_exits="positive_exits",
@@ -387,17 +391,20 @@ def _add_integrations_and_exits(operation, start, end, by_id):
 def _add_steps_and_entretiens(operation, span, by_id):
     # Validated steps (`etapes_validees`) and, in the same aggregate, the steps realised that some fiches count.
     validated, done = Q(validation=Validation.VALIDATED), Q(status=StepStatus.DONE)
+    # The counting step types read once and materialized: joined to the steps, each step would look its type up by
+    # key among every PLIE's types.
+    types = CTE(
+        StepType.objects.filter(counts_toward_target=True).values("pk"), name="counted_types", materialized=True
+    )
+    counted = with_cte(types, select=types.join(Step.objects.filter(validated | done), step_type_id=types.col.pk))
     steps = (
-        Step.objects.filter(step_type__counts_toward_target=True, start__range=span)
-        .filter(validated | done)
-        .filter(attribution.assigned_and_attached_on("parcours__assignments__", operation, F("start")))
-        .order_by()
-        .values("parcours__assignments__referent_id")
+        attribution.on_attached_day(counted, "start", operation, *span, parcours_field="parcours_id")
+        .values("referent_id")
         .annotate(
             steps=Count("pk", distinct=True, filter=validated), steps_done=Count("pk", distinct=True, filter=done)
         )
     )
-    _spread(steps, "parcours__assignments__referent_id", by_id, steps="steps", steps_done="steps_done")
+    _spread(steps, "referent_id", by_id, steps="steps", steps_done="steps_done")
     entretiens = (
         Entretien.objects.filter(date__range=span)
         .filter(attribution.attached_on("referent__", operation, F("date")))

@@ -39,7 +39,7 @@ def by_structure(referents):
 def annex(operation, start, end):
     """The nominative annex the fiches ask for: the fiche's participations with an attributed day in the period
     (the same segments as `participants_accompagnes`), with their dates in the operation and their referent."""
-    present = attribution.segments(operation, start, end).values("parcours__participant_id")
+    present = attribution.segments(operation, start, end).values("participant_id")
     return (
         Participation.objects.filter(operation=operation, participant__in=present)
         .select_related("participant", "referent")

@@ -28,12 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The participants behind a figure: the same querysets the figures count (participants/attribution.py).
 BEHIND = {
-    "participants_accompagnes": (
-        "Participants accompagnés",
-        lambda operation, s, e: Parcours.objects.filter(
-            pk__in=attribution.segments(operation, s, e).values("parcours_id")
-        ),
-    ),
+    "participants_accompagnes": ("Participants accompagnés", attribution.segments),
     "nouvelles_integrations": ("Nouvelles intégrations", attribution.integrations),
     "sorties": ("Sorties", attribution.exits),
     "sorties_positives": (

@@ -551,6 +551,19 @@ def test_the_aggregates_agree_with_a_day_by_day_reading_of_the_spec(operation, s
         assert {key: line[key] for key in keys} == expected(per.get(line["referent_id"], {}), days, months)
 
 
+def test_another_plie_with_the_same_fiche_and_portfolio_changes_nothing(operation):
+    """Attribution reads the PLIE's rows first (participants/attribution.py): a second PLIE with a fiche of the same
+    code over the same days, and the same portfolio, neither adds to the first PLIE's figures nor takes from them."""
+    random_portfolio(operation, random.Random(7))
+    alone = compute_bilan(operation, *YEAR_2023)
+    other = OperationFactory(plie=PlieFactory(slug="autre", name="Autre PLIE"), code="FO1", start=D(2022, 1, 1))
+    random_portfolio(other, random.Random(7))
+
+    assert compute_bilan(operation, *YEAR_2023) == alone
+    assert compute_bilan(other, *YEAR_2023)["totals"] == alone["totals"]
+    assert alone["totals"]["participants_accompagnes"] > 0
+
+
 # --- Query counts ----------------------------------------------------------------------------------------------------
 
 
