@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from plie.formats import french_number
@@ -213,6 +214,11 @@ class Operation(NaturalKeyMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("operation_detail", args=[self.pk])
+
+    @cached_property
+    def same_fiche_ids(self):
+        """The ids of the fiches of this code in the PLIE, this one included: fetched once per object."""
+        return list(Operation.objects.same_fiche_as(self).values_list("pk", flat=True))
 
     @property
     def years(self):

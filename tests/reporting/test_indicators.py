@@ -592,7 +592,7 @@ def test_the_number_of_queries_is_small_and_does_not_grow_with_the_data(operatio
     referents = [attach(operation, start=D(2022, 1, 1)) for _ in range(3)]
     portfolio(referents, counting, 10)
     fresh = Operation.objects.get(pk=operation.pk)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         small = compute_bilan(fresh, *YEAR_2023)
     before = count_queries(operation.pk, *YEAR_2023)
 
