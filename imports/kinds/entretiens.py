@@ -31,7 +31,7 @@ class EntretiensImporter(Importer):
             referents=self.referents_by_name(),
             assignments=defaultdict(list),
         )
-        for a in ReferentAssignment.objects.filter(parcours__participant__plie=self.plie).values(
+        for a in ReferentAssignment.objects.filter(parcours__plie=self.plie).values(
             "parcours_id", "referent_id", "start", "end"
         ):
             known.assignments[a["parcours_id"]].append(a)

@@ -93,7 +93,7 @@ class ParticipantsImporter(Importer):
         for p in Parcours.objects.filter(plie=plie).values(*PARCOURS_FIELDS):
             known.parcours_of[p["participant_id"]].append(p)
         known.assignments = defaultdict(list)
-        for a in ReferentAssignment.objects.filter(parcours__participant__plie=plie).values(
+        for a in ReferentAssignment.objects.filter(parcours__plie=plie).values(
             "id", "parcours_id", "referent_id", "start", "end"
         ):
             known.assignments[a["parcours_id"]].append(a)
@@ -148,7 +148,7 @@ class ParticipantsImporter(Importer):
                     people[ext] = (*person[:at], Nationality.FRANCE_OR_EU, *person[at + 1 :])
         assignments = defaultdict(list)
         for parcours_id, *assignment in (
-            ReferentAssignment.objects.filter(parcours__participant__plie=self.plie)
+            ReferentAssignment.objects.filter(parcours__plie=self.plie)
             .order_by()
             .values_list("parcours_id", "referent_id", "start", "end")
         ):

@@ -184,9 +184,9 @@ class Command(BaseCommand):
 
         return [
             (Participant, Participant.objects.filter(plie=plie)),
-            (Parcours, Parcours.objects.filter(participant__plie=plie)),
-            (ReferentAssignment, ReferentAssignment.objects.filter(parcours__participant__plie=plie)),
-            (Step, Step.objects.filter(parcours__participant__plie=plie)),
+            (Parcours, Parcours.objects.filter(plie=plie)),
+            (ReferentAssignment, ReferentAssignment.objects.filter(parcours__plie=plie)),
+            (Step, Step.objects.filter(plie=plie)),
             (Participation, Participation.objects.filter(participant__plie=plie)),
         ]
 
