@@ -217,7 +217,11 @@ class Operation(NaturalKeyMixin, models.Model):
 
     @cached_property
     def same_fiche_ids(self):
-        """The ids of the fiches of this code in the PLIE, this one included: fetched once per object."""
+        """The ids of the fiches of this code in the PLIE, this one included: fetched once per object.
+
+        A list rather than a subquery for attribution (participants/attribution.py): the planner then reads from its
+        statistics how many ETP periods these fiches have, where a subquery gets the average over every PLIE's fiches
+        (8 for 25 in the national bench), and reads a large PLIE's parcours one by one, by key."""
         return list(Operation.objects.same_fiche_as(self).values_list("pk", flat=True))
 
     @property

@@ -32,18 +32,11 @@ def holds_on(path, day):
     return Q(**{f"{path}start__lte": day}) & (Q(**{f"{path}end__isnull": True}) | Q(**{f"{path}end__gte": day}))
 
 
-def _same_fiche(operation):
-    # A list rather than a subquery: the planner then reads from its statistics how many periods these fiches have,
-    # where a subquery gets the average over every PLIE's fiches (8 for 25 in the national bench), and reads a
-    # large PLIE's parcours one by one, by key.
-    return operation.same_fiche_ids
-
-
 def attached_on(referent_path, operation, day):
     """The referent at `referent_path` has a period on a fiche of the operation's code covering `day`.
     Callers keep `day` inside the fiche's period (see `window`)."""
     periods = f"{referent_path}periods__"
-    return Q(**{f"{periods}operation__in": _same_fiche(operation)}) & holds_on(periods, day)
+    return Q(**{f"{periods}operation__in": operation.same_fiche_ids}) & holds_on(periods, day)
 
 
 def overlaps(path, start, end, start_field="start", end_field="end"):
@@ -68,7 +61,7 @@ def _attached(operation, start, end):
     # period (not for any two of them).
     rows = ReferentAssignment.objects.filter(
         overlaps("", start, end)
-        & Q(referent__periods__operation__in=_same_fiche(operation))
+        & Q(referent__periods__operation__in=operation.same_fiche_ids)
         & overlaps("referent__periods__", start, end)
     ).values(
         "parcours_id",

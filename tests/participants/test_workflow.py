@@ -562,7 +562,7 @@ class TestDatabaseGuards:
         with pytest.raises(IntegrityError), transaction.atomic():
             parcours.save()
 
-    def test_a_parcours_and_its_steps_carry_the_participants_plie(self, participant, follow, animation):
+    def test_a_parcours_and_its_steps_carry_the_participants_plie(self, participant, follow):
         parcours = follow(participant, "active")
         step = Step.objects.create(parcours=parcours, step_type=step_type(participant.plie), start=D(2023, 3, 1))
         assert (parcours.plie, step.plie) == (participant.plie, participant.plie)
@@ -574,11 +574,10 @@ class TestDatabaseGuards:
         a composite foreign key on PostgreSQL, checked at commit, triggers on SQLite."""
         parcours = follow(participant, "active")
         step = Step.objects.create(parcours=parcours, step_type=step_type(participant.plie), start=D(2023, 3, 1))
+        target = {"parcours": parcours, "step": step}[model]
         with pytest.raises(IntegrityError), transaction.atomic():
             if write == "update":
-                (Parcours if model == "parcours" else Step).objects.filter(
-                    pk=parcours.pk if model == "parcours" else step.pk
-                ).update(plie=other_plie)
+                type(target).objects.filter(pk=target.pk).update(plie=other_plie)
             elif model == "parcours":
                 Parcours.objects.create(
                     participant=participant,
