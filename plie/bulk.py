@@ -13,6 +13,8 @@ from django.db import connection
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
+from . import foreign_keys
+
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -96,17 +98,28 @@ def insert(model, columns, rows, *, history=None):
         history_columns = [*columns, "history_date", "history_change_reason", "history_type", "history_user_id"]
         tables.append((model.history.model._meta.db_table, history_columns, extra))
     with connection.cursor() as cursor:
-        lines = _copy_lines(rows) if _is_postgres() else None
+        if _is_postgres():
+            _copy_checked(cursor, tables, rows)
+            return
         for table, names, extra in tables:
             sql_names = ", ".join(_quote(c) for c in names)
-            if lines is not None:
-                suffix = "\t" + _copy_lines([extra])[0] if extra else ""
-                _copy(cursor, f"COPY {_quote(table)} ({sql_names}) FROM STDIN", lines, suffix)
-            else:
-                marks = ", ".join(["%s"] * len(names))
-                cursor.executemany(
-                    f"INSERT INTO {_quote(table)} ({sql_names}) VALUES ({marks})", [(*row, *extra) for row in rows]
-                )
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(
+                f"INSERT INTO {_quote(table)} ({sql_names}) VALUES ({marks})", [(*row, *extra) for row in rows]
+            )
+
+
+def _copy_checked(cursor, tables, rows):
+    """COPY into each (table, columns, constant trailing values); where allowed, the foreign keys are checked once
+    for the batch rather than row by row (plie/foreign_keys.py)."""
+    lines = _copy_lines(rows)
+    with foreign_keys.checked_per_batch(cursor, [table for table, _, _ in tables]) as silenced:
+        for table, names, extra in tables:
+            suffix = "\t" + _copy_lines([extra])[0] if extra else ""
+            _copy(cursor, f"COPY {_quote(table)} ({', '.join(map(_quote, names))}) FROM STDIN", lines, suffix)
+    if silenced:
+        for table, names, extra in tables:
+            foreign_keys.check(cursor, table, names, rows, extra)
 
 
 def update(model, columns, rows):
