@@ -77,8 +77,10 @@ def check(cursor, table, columns, rows, extra=()):
         keys = [key for key in distinct_keys(columns, rows, extra, child_columns) if None not in key]
         if not keys:
             continue
-        arrays = [list(values) for values in zip(*keys, strict=True)]
-        unnest = ", ".join(f"%s::{kind}[]" for kind in types)
+        arrays = [array_of(values, kind) for values, kind in zip(zip(*keys, strict=True), types, strict=True)]
+        unnest = ", ".join(
+            f"string_to_array(%s, ',')::{kind}[]" if kind in INTEGERS else f"%s::{kind}[]" for kind in types
+        )
         names = ", ".join(f"k{index}" for index in range(len(types)))
         on = " AND ".join(f"p.{connection.ops.quote_name(c)} = k.k{i}" for i, c in enumerate(parent_columns))
         cursor.execute(
@@ -97,6 +99,15 @@ def check(cursor, table, columns, rows, extra=()):
                 f'insert or update on table "{table}" violates foreign key constraint "{name}"\n'
                 f'DETAIL:  Key ({", ".join(child_columns)})=({missing}) is not present in table "{parent}".'
             )
+
+
+INTEGERS = {"smallint", "integer", "bigint"}
+
+
+def array_of(values, kind):
+    """Integers sent as one string, split by the server: psycopg would quote a list element by element (0.13 s for
+    100,000 ids)."""
+    return ",".join(map(str, values)) if kind in INTEGERS else list(values)
 
 
 def distinct_keys(columns, rows, extra, key_columns):
