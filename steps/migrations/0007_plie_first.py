@@ -1,26 +1,20 @@
-import django.db.models.deletion
+import importlib
+
 from django.db import migrations, models
 
 from plie.vendor_sql import same_plie
 
-# A step carries its parcours' PLIE (participants 0014 says why).
+# The same columns as the parcours' (participants 0014, which says why).
+_PARCOURS = importlib.import_module("participants.migrations.0014_plie_first")
+plie_field, historical_plie_field = _PARCOURS.plie_field, _PARCOURS.historical_plie_field
+
+# A step carries its parcours' PLIE.
 FILL = [
     """UPDATE steps_step SET plie_id = (SELECT plie_id FROM participants_parcours p
        WHERE p.id = steps_step.parcours_id)""",
     """UPDATE steps_historicalstep SET plie_id = (SELECT plie_id FROM participants_parcours p
        WHERE p.id = steps_historicalstep.parcours_id)""",
 ]
-
-
-def plie_field(null=False):
-    return models.ForeignKey(
-        db_index=False,
-        editable=False,
-        null=null,
-        on_delete=django.db.models.deletion.PROTECT,
-        related_name="+",
-        to="plie.plie",
-    )
 
 
 class Migration(migrations.Migration):
@@ -30,20 +24,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="historicalstep",
-            name="plie",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="plie.plie",
-            ),
-        ),
+        migrations.AddField(model_name="historicalstep", name="plie", field=historical_plie_field()),
         migrations.AddField(model_name="step", name="plie", field=plie_field(null=True)),
         migrations.RunSQL(FILL, migrations.RunSQL.noop),
         migrations.AlterField(model_name="step", name="plie", field=plie_field()),
