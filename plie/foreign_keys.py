@@ -48,7 +48,8 @@ def foreign_keys(cursor, table):
 
 
 def may_silence(cursor, tables):
-    if connection.vendor != "postgresql" or connection.pg_version < 150000 or not connection.in_atomic_block:
+    """Called on PostgreSQL only (plie/bulk.py); has_parameter_privilege came with version 15."""
+    if connection.pg_version < 150000 or not connection.in_atomic_block:
         return False
     cursor.execute(MAY_SILENCE, [list(tables), list(tables)])
     return cursor.fetchone()[0]
