@@ -1,6 +1,7 @@
 """A referent's colleague from the animation team logs in with a real browser and reads a fiche."""
 
 import pytest
+from playwright.sync_api import expect
 
 from plie.models import Plie, Role
 from tests.browser import check_page
@@ -127,7 +128,7 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
 
     page.get_by_label("Conseiller référent").select_option("Référent")
     page.get_by_role("button", name="Enregistrer les correspondances et relancer l’aperçu").click()
-    assert page.get_by_text("Correspondances enregistrées").is_visible()
+    expect(page.get_by_text("Correspondances enregistrées")).to_be_visible()
     errors = page.get_by_role("tabpanel").filter(has_text="31/02/1970")
     assert "valeur attendue : une date qui existe" in errors.inner_text()
     check_page(page, "import-apercu-erreurs")
@@ -142,14 +143,14 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
     assert page.locator(".badge", has_text="à créer").count() == 5  # 2 referents and 3 parcours
     page.get_by_role("button", name="Confirmer l’import").click()
     page.wait_for_url("**/imports/*/")
-    assert page.get_by_text("Import lancé").is_visible()
+    expect(page.get_by_text("Import lancé")).to_be_visible()
     page.locator("#import-label").get_by_text("Terminé").wait_for()
     body = page.locator("body").inner_text()
     assert "3 créés" in body.replace("\n", " ") or "3 créé" in body
     check_page(page, "import-rapport")
 
     page.get_by_role("link", name="Imports", exact=True).click()
-    assert page.get_by_text("participants-corrige.csv").is_visible()
+    expect(page.get_by_text("participants-corrige.csv")).to_be_visible()
     check_page(page)
 
 
@@ -199,7 +200,7 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     page.wait_for_timeout(800)
     page.reload()
     assert page.locator("#id_summary").input_value() == report
-    assert page.get_by_text("Brouillon restauré").is_visible()
+    expect(page.get_by_text("Brouillon restauré")).to_be_visible()
 
     page.locator("#id_date").fill("2023-03-15")
     orm(lambda: Session.objects.update(expire_date=timezone.now() - datetime.timedelta(minutes=1)))
@@ -210,11 +211,11 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(url)
-    assert page.get_by_text("Votre session avait expiré").is_visible()
+    expect(page.get_by_text("Votre session avait expiré")).to_be_visible()
     assert page.locator("#id_summary").input_value() == report
     assert page.locator("#id_date").input_value() == "2023-03-15"
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_text("L’entretien du 15/03/2023 est enregistré.").is_visible()
+    expect(page.get_by_text("L’entretien du 15/03/2023 est enregistré.")).to_be_visible()
     check_page(page)
     assert orm(lambda: followed.participant.entretiens.get().summary) == report
     page.goto(url)

@@ -2,6 +2,7 @@
 its proof and confirmed by name. Every page goes through axe-core and the width checks (tests.browser.check_page)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from participants.models import DocumentKind
 from tests.browser import check_page
@@ -67,12 +68,12 @@ def test_the_team_validates_steps_together_and_an_exit_after_seeing_its_proof(li
     page.get_by_role("button", name="Animation").click()
     page.get_by_role("link", name="Sorties à valider").click()
     page.wait_for_url("**/sorties-a-valider/")
-    assert page.get_by_role("link", name="attestation-employeur.pdf").is_visible()
+    expect(page.get_by_role("link", name="attestation-employeur.pdf")).to_be_visible()
     check_page(page, "sorties-a-valider")
     page.get_by_role("link", name="Vérifier et valider").click()
     page.wait_for_url(f"**/parcours/{queues.pk}/valider-sortie/")
     assert "née le" in page.locator("main").inner_text()
-    assert page.get_by_role("link", name="attestation-employeur.pdf").is_visible()
+    expect(page.get_by_role("link", name="attestation-employeur.pdf")).to_be_visible()
     check_page(page, "sortie-confirmation")
     page.get_by_role("button", name="Valider la sortie d’Inès Abadie").click()
     page.wait_for_url("**/sorties-a-valider/")
