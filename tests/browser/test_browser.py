@@ -32,8 +32,8 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
     page.get_by_role("link", name="FO1 — Accompagnement renforcé").click()
     page.wait_for_url("**/operations/*/")
     assert page.locator("#plafond-fse").inner_text() == "175\u00a0200,00\u00a0€"
-    assert "85\u00a0%" in page.locator("body").inner_text()
-    assert "Déménagement" in page.get_by_text("Sorties neutralisées").inner_text()
+    expect(page.locator("body")).to_contain_text("85\u00a0%", use_inner_text=True)
+    expect(page.get_by_text("Sorties neutralisées")).to_contain_text("Déménagement", use_inner_text=True)
     check_page(page, "fiche-sources")
 
 
@@ -57,7 +57,7 @@ def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed
     check_page(page)
 
     page.get_by_role("link", name="Mon portefeuille").click()
-    assert "Pas d’entretien depuis le 01/02/2023" in page.locator("table").inner_text()
+    expect(page.locator("table")).to_contain_text("Pas d’entretien depuis le 01/02/2023", use_inner_text=True)
     check_page(page, "portefeuille-referent")
 
     page.get_by_role("link", name="Participants").click()
@@ -76,8 +76,8 @@ def test_a_referent_finds_a_participant_and_records_an_entretien_with_its_signed
     )
     page.get_by_role("button", name="Enregistrer").click()
 
-    assert "L’entretien du 15/03/2023 est enregistré." in page.locator(".alert").inner_text()
-    assert "feuille" in page.locator("#titre-entretiens + div table").inner_text()
+    expect(page.locator(".alert")).to_contain_text("L’entretien du 15/03/2023 est enregistré.", use_inner_text=True)
+    expect(page.locator("#titre-entretiens + div table")).to_contain_text("feuille", use_inner_text=True)
     check_page(page, "entretien-referent")
 
 
@@ -278,7 +278,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.locator("input[name=_save]").click()
     page.wait_for_url(f"{live_server.url}/admin/operations/operation/")
     check_page(page)
-    assert "a été ajouté" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("a été ajouté", use_inner_text=True)
 
     page.goto(f"{live_server.url}/admin/plie/user/{superuser.pk}/change/")
     check_page(page)
@@ -295,7 +295,9 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
     page.get_by_role("link", name="FO1 — Accompagnement renforcé 2023").click()
     page.wait_for_url("**/operations/*/")
     check_page(page)
-    assert "Un entretien physique par mois, à distance en formation" in page.locator("body").inner_text()
+    expect(page.locator("body")).to_contain_text(
+        "Un entretien physique par mois, à distance en formation", use_inner_text=True
+    )
     check_page(page, "douzieme-plie")
 
     from operations.models import ExitReason, Target
@@ -394,9 +396,9 @@ def test_the_team_takes_a_person_from_prescription_to_integration_through_the_el
         )
         page.get_by_role("button", name="Enregistrer").click()
         check_page(page)
-        assert "Le justificatif est déposé." in page.locator(".alert").inner_text()
+        expect(page.locator(".alert")).to_contain_text("Le justificatif est déposé.", use_inner_text=True)
 
     integrate()
-    assert "Yanis Mercier est intégr" in page.locator(".alert").inner_text()
-    assert "En parcours" in page.locator("body").inner_text()
+    expect(page.locator(".alert")).to_contain_text("Yanis Mercier est intégr", use_inner_text=True)
+    expect(page.locator("body")).to_contain_text("En parcours", use_inner_text=True)
     check_page(page, "integration-acceptee")

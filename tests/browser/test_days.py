@@ -7,6 +7,7 @@ import os
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser import check_page
 
@@ -50,7 +51,7 @@ def test_the_referents_day_and_a_no_show_in_one_click(live_server, day, page):
     check_page(page, "accueil-referent")
 
     page.get_by_role("button", name="Absent : LEFÈVRE Hélène").click()
-    assert "Absence enregistrée" in page.locator(".alert").first.inner_text()
+    expect(page.locator(".alert").first).to_contain_text("Absence enregistrée", use_inner_text=True)
     assert page.locator(".badge", has_text="Absence").count() == 1
     check_page(page)
 
@@ -81,7 +82,7 @@ def test_the_team_prepares_and_holds_a_commission_session(live_server, day, page
     page.get_by_label("Décision pour BERNARD Camille").select_option("postponed")
     page.get_by_label("Motif pour BERNARD Camille").fill("Projet à préciser")
     page.get_by_role("button", name="Enregistrer les décisions").click()
-    assert "2 décision(s) enregistrée(s)" in page.locator(".alert").first.inner_text()
+    expect(page.locator(".alert").first).to_contain_text("2 décision(s) enregistrée(s)", use_inner_text=True)
     check_page(page, "seance-commission")
     with page.expect_download() as download:
         page.get_by_role("link", name="Procès-verbal (PDF)").click()
@@ -107,12 +108,12 @@ def test_the_admin_sees_imports_and_accounts_and_the_copil_its_dashboard(live_se
     day = two_plies
     log_in(page, live_server, day["admin"].email)
     page.get_by_role("heading", name="Comptes du PLIE").wait_for()
-    assert "copil@pessac.fr" in page.locator("table").last.inner_text()
+    expect(page.locator("table").last).to_contain_text("copil@pessac.fr", use_inner_text=True)
     check_page(page, "accueil-admin")
     page.get_by_role("button", name=day["admin"].get_full_name() or day["admin"].email).click()
     page.get_by_role("button", name="PLIE du Marmandais — Administrateur du PLIE").click()
     page.get_by_role("heading", name="Administration du PLIE").wait_for()
-    assert "Marmandais" in page.locator(".navbar-brand").inner_text()
+    expect(page.locator(".navbar-brand")).to_contain_text("Marmandais", use_inner_text=True)
     check_page(page)
     page.context.clear_cookies()
 

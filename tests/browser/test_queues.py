@@ -62,7 +62,9 @@ def test_the_team_validates_steps_together_and_an_exit_after_seeing_its_proof(li
     page.get_by_label("Sélectionner PMSMP de BOÉ Noël").check()
     page.get_by_role("button", name="Valider les étapes cochées").click()
     page.wait_for_url("**/etapes/a-valider/")
-    assert "2 étapes validées : BOÉ Noël (PMSMP), LEFÈVRE Hélène (PMSMP)." in page.locator(".alert").inner_text()
+    expect(page.locator(".alert")).to_contain_text(
+        "2 étapes validées : BOÉ Noël (PMSMP), LEFÈVRE Hélène (PMSMP).", use_inner_text=True
+    )
     check_page(page)
 
     page.get_by_role("button", name="Animation").click()
@@ -72,10 +74,10 @@ def test_the_team_validates_steps_together_and_an_exit_after_seeing_its_proof(li
     check_page(page, "sorties-a-valider")
     page.get_by_role("link", name="Vérifier et valider").click()
     page.wait_for_url(f"**/parcours/{queues.pk}/valider-sortie/")
-    assert "née le" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("née le", use_inner_text=True)
     expect(page.get_by_role("link", name="attestation-employeur.pdf")).to_be_visible()
     check_page(page, "sortie-confirmation")
     page.get_by_role("button", name="Valider la sortie d’Inès Abadie").click()
     page.wait_for_url("**/sorties-a-valider/")
-    assert "La sortie d’Inès Abadie est validée." in page.locator(".alert").inner_text()
+    expect(page.locator(".alert")).to_contain_text("La sortie d’Inès Abadie est validée.", use_inner_text=True)
     check_page(page)
