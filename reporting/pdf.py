@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from plie.models import Role
+from plie.pdf import html_document
 
 from .charts import monthly_chart, targets_chart
 from .definitions import indicator_rows
@@ -18,9 +19,7 @@ PDF_VARIANT = "pdf/a-3b"
 
 def write_archival_pdf(html, *, title, progress=None):
     """The PDF/A bytes of `html` and its page count."""
-    from weasyprint import HTML  # imported here: it needs Pango, which only PDF generation requires
-
-    document = HTML(string=html).render()
+    document = html_document(html).render()
     document.metadata.title = title
     if progress:
         progress(90)
