@@ -20,8 +20,17 @@ STEP_NOMENCLATURE = {
 
 
 def create_default_step_nomenclature(plie):
-    for position, (name, labels) in enumerate(STEP_NOMENCLATURE.items(), start=1):
-        category, _ = StepCategory.objects.get_or_create(plie=plie, name=name, defaults={"position": position})
-        StepType.objects.bulk_create(
-            [StepType(category=category, label=label) for label in labels], ignore_conflicts=True
-        )
+    """Three queries whatever the size of the nomenclature: every PLIE created, a test's included, runs it."""
+    StepCategory.objects.bulk_create(
+        [StepCategory(plie=plie, name=name, position=position) for position, name in enumerate(STEP_NOMENCLATURE, 1)],
+        ignore_conflicts=True,
+    )
+    categories = dict(StepCategory.objects.filter(plie=plie, name__in=STEP_NOMENCLATURE).values_list("name", "pk"))
+    StepType.objects.bulk_create(
+        [
+            StepType(category_id=categories[name], label=label)
+            for name, labels in STEP_NOMENCLATURE.items()
+            for label in labels
+        ],
+        ignore_conflicts=True,
+    )

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import DocumentKind
-from steps.defaults import STEP_NOMENCLATURE
+from steps.defaults import STEP_NOMENCLATURE, create_default_step_nomenclature
 from steps.models import GridRule, GridVersion, StepCategory, StepType
 from tests.factories import PlieFactory
 from tests.factories.participants import ParticipantFactory, make_parcours, profile
@@ -60,6 +60,12 @@ class TestDefaults:
         assert StepType.objects.filter(category__plie=PlieFactory()).count() == sum(
             map(len, STEP_NOMENCLATURE.values())
         )
+
+    def test_seeding_again_takes_three_queries_and_adds_nothing(self, plie, django_assert_num_queries):
+        with django_assert_num_queries(3):
+            create_default_step_nomenclature(plie)
+        assert StepCategory.objects.filter(plie=plie).count() == len(STEP_NOMENCLATURE)
+        assert StepType.objects.filter(category__plie=plie).count() == sum(map(len, STEP_NOMENCLATURE.values()))
 
 
 class TestNomenclaturePage:
