@@ -7,11 +7,12 @@ assignments, ETP periods, fiches: see `apps.ParticipantsConfig.ready`; imports c
 
 import contextlib
 import contextvars
+from collections import defaultdict
 from types import SimpleNamespace
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -19,7 +20,7 @@ from operations.models import FseResult, Operation
 from plie import bulk, dataversion
 
 from . import attribution
-from .models import ISCED_BANDS, Answer, Education, EmploymentStatus, Participant, Participation
+from .models import ISCED_BANDS, Answer, Education, EmploymentStatus, Parcours, Participant, Participation
 
 SITUATION_FIELDS = [
     "sex",
@@ -86,6 +87,26 @@ def situation_of(participant, entry_date):
     }
 
 
+def _operations(plie_id, participant_ids):
+    """{id: fiche} of the fiches that may give the people days, with their `same_fiche_ids` from the same read. For
+    some people only, the fiches that none of their parcours overlaps are left out: they would give no segment, and
+    a PLIE keeps its fiches year after year, each costing two queries at every save of a parcours."""
+    fiches = Operation.objects.filter(plie_id=plie_id)
+    if participant_ids is not None:
+        overlapping = Parcours.objects.filter(
+            attribution.overlaps("", OuterRef("start"), OuterRef("end"), "entry_date", "exit_date"),
+            participant_id__in=participant_ids,
+        )
+        fiches = fiches.annotate(attributable=Exists(overlapping))
+    fiches = list(fiches)
+    same_code = defaultdict(list)
+    for fiche in fiches:
+        same_code[fiche.code].append(fiche.pk)
+    for fiche in fiches:
+        fiche.same_fiche_ids = same_code[fiche.code]
+    return {fiche.pk: fiche for fiche in fiches if getattr(fiche, "attributable", True)}
+
+
 def _attributed(operations, participant_ids):
     """{(participant_id, operation_id): [entry, last day, referent of the last day]} from the segments."""
     found = {}
@@ -130,7 +151,7 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     The entry situation follows the participant's questionnaire while the fiche runs and was not corrected by hand;
     after the fiche's end it stays as it was. Returns (created, updated, deleted)."""
     today = today or timezone.localdate()
-    operations = {operation.pk: operation for operation in Operation.objects.filter(plie_id=plie_id)}
+    operations = _operations(plie_id, participant_ids)
     found = _attributed(operations.values(), participant_ids)
     existing = Participation.objects.filter(operation__plie_id=plie_id)
     if participant_ids is not None:

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from operations.models import Operation, ReferentPeriod
 from operations.services import next_period, renew_operation
@@ -257,6 +258,38 @@ def test_fse_tables_take_a_constant_number_of_queries(fiches, year, django_asser
     fo1_2023 = Operation.objects.select_related("plie").get(pk=fo1_2023.pk)  # its fiche's ids not yet fetched
     with django_assert_num_queries(11):
         compute_bilan(fo1_2023, *YEAR_2023, today=TODAY)
+
+
+def participations_now():
+    return sorted(tuple(row.values()) for row in Participation.objects.values(*PARTICIPATION_FIELDS))
+
+
+PARTICIPATION_FIELDS = [f.attname for f in Participation._meta.concrete_fields if f.attname != "id"]
+
+
+def test_a_sync_of_one_person_reads_only_the_fiches_their_parcours_overlap_and_agrees_with_the_whole_plie(fiches, year):
+    """The 2022 fiche holds the period that attributes 2023's days: left out of a 2023-only person's sync, it still
+    counts through the 2023 fiche. Fiches of other years and codes that no parcours overlaps cost no query."""
+    plie = fiches[0].plie
+    people = sorted({parcours.participant_id for parcours in year.values()})
+    sync_participations(plie.pk)
+    whole = participations_now()
+    Participation.objects.all().delete()
+    for person in people:
+        sync_participations(plie.pk, participant_ids=[person])
+    assert participations_now() == whole
+
+    def queries_of_one_sync():
+        with CaptureQueriesContext(connection) as queries:
+            assert sync_participations(plie.pk, participant_ids=[year["july"].participant_id]) == (0, 0, 0)
+        return len(queries)
+
+    before = queries_of_one_sync()
+    for start in (D(2019, 1, 1), D(2020, 1, 1), D(2021, 1, 1)):
+        OperationFactory(plie=plie, code="FO1", start=start, end=start.replace(month=12, day=31))
+        OperationFactory(plie=plie, code="FO2", start=start, end=start.replace(month=12, day=31))
+    assert queries_of_one_sync() == before
+    assert participations_now() == whole
 
 
 def test_the_bilan_of_every_seed_fiche_carries_its_fse_tables(db, capsys):
