@@ -135,6 +135,8 @@ class _Person(SimpleNamespace):
 def _people(plie_id, participant_ids, wanted):
     """{id: person} of `wanted`, with what situation_of reads. By PLIE rather than by a list of ids when the whole
     PLIE is synced: a first import attributes a hundred thousand people at once."""
+    if not wanted:
+        return {}
     people = Participant.objects.filter(plie_id=plie_id)
     if participant_ids is not None:
         people = people.filter(pk__in=participant_ids)
@@ -203,7 +205,8 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     for participation in existing.values():
         participation._change_reason = "Plus aucun jour attribué à l’opération"
         participation.delete()
-    dataversion.bump(plie_id)  # bulk writes send no signal
+    if created or updated:
+        dataversion.bump(plie_id)  # bulk writes send no signal (a deletion sends its own)
     return len(created), len(updated), len(existing)
 
 

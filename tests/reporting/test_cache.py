@@ -141,6 +141,14 @@ def test_the_bulk_writes_of_the_participation_sync_are_read_at_once(operation, f
     assert (after["femmes"], after["hommes"]) == (0, 2) != (women["femmes"], women["hommes"])
 
 
+def test_a_sync_that_changes_no_participation_keeps_the_report(operation, followed, computed):
+    totals(operation)
+    assert sync_participations(operation.plie_id, today=operation.start) == (0, 0, 0)  # the nightly one, say
+    commit()
+    totals(operation)
+    assert len(computed) == 1
+
+
 def test_an_import_is_read_at_once(plie, operation, admin_user):
     assert totals(operation)["participants_accompagnes"] == 0
     sources = [Source("referents.csv", csv_bytes(REFERENTS)), Source("participants.csv", csv_bytes(PARTICIPANTS))]
