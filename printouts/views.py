@@ -101,6 +101,13 @@ def _choices(choices, value):
     return [{"label": label, "checked": key == value} for key, label in choices]
 
 
+def _two_columns(items):
+    """The boxes of a question down the first column, then the second: two grid cells. With CSS columns, WeasyPrint
+    laid each list out again and again to balance them: a third of the questionnaire's time."""
+    half = (len(items) + 1) // 2
+    return [items[:half], items[half:]]
+
+
 def questionnaire(request, pk):
     participant = _participant(request, pk)
     p = participant
@@ -119,14 +126,20 @@ def questionnaire(request, pk):
         ("Au moins un parent né à l’étranger", _choices(Answer.choices, p.foreign_background)),
         ("Sans domicile ou touché(e) par l’exclusion du logement", _choices(Answer.choices, p.homeless)),
     ]
-    criteria = [{"label": label, "checked": getattr(p, field)} for field, label in CRITERIA]
+    sections.append(
+        ("Critères d’éligibilité au PLIE", [{"label": label, "checked": getattr(p, f)} for f, label in CRITERIA])
+    )
     parcours = current_parcours(participant)
     return _pdf_response(
         request,
         participant,
         "impression questionnaire",
         "printouts/questionnaire.html",
-        {"sections": sections, "criteria": criteria, "parcours": parcours, "referent": _referent(parcours)},
+        {
+            "sections": [(title, _two_columns(choices)) for title, choices in sections],
+            "parcours": parcours,
+            "referent": _referent(parcours),
+        },
         "questionnaire-fse",
     )
 

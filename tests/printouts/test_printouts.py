@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from participants.models import FileAccess
+from participants.models import CRITERIA, FileAccess
 from tests.factories.participants import ParticipantFactory, make_parcours, profile
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,11 @@ def test_the_questionnaire_is_pre_filled_from_the_file(client_of, animation, fol
     text = pdf_text(client_of(animation).get(reverse("print_questionnaire", args=[followed.participant.pk])))
     assert "Questionnaire d’entrée FSE+" in text and "Ne souhaite pas répondre" in text
     assert "Bénéficiaire du RSA" in text and "Situation de handicap" in text
+    # Each question's boxes go down the first column, then the second: of nine answers, five and four.
+    lines = text.splitlines()
+    assert any("Niveau 1 –" in line and "Niveau 6 –" in line for line in lines)
+    assert any("Niveau 4 –" in line and "Ne souhaite pas répondre" in line for line in lines)
+    assert all(label[:15] in text for _, label in CRITERIA)
 
 
 def test_the_summary_lists_the_parcours(client_of, referent_a, followed):
