@@ -107,6 +107,14 @@ def _operations(plie_id, participant_ids):
     return {fiche.pk: fiche for fiche in fiches if getattr(fiche, "attributable", True)}
 
 
+def _existing(plie_id, participant_ids):
+    """{(participant_id, operation_id): participation} of the PLIE (or of `participant_ids`)."""
+    existing = Participation.objects.filter(operation__plie_id=plie_id)
+    if participant_ids is not None:
+        existing = existing.filter(participant_id__in=participant_ids)
+    return {(p.participant_id, p.operation_id): p for p in existing}
+
+
 def _attributed(operations, participant_ids):
     """{(participant_id, operation_id): [entry, last day, referent of the last day]} from the segments."""
     found = {}
@@ -155,10 +163,7 @@ def sync_participations(plie_id, *, participant_ids=None, today=None, by=None):
     today = today or timezone.localdate()
     operations = _operations(plie_id, participant_ids)
     found = _attributed(operations.values(), participant_ids)
-    existing = Participation.objects.filter(operation__plie_id=plie_id)
-    if participant_ids is not None:
-        existing = existing.filter(participant_id__in=participant_ids)
-    existing = {(p.participant_id, p.operation_id): p for p in existing}
+    existing = _existing(plie_id, participant_ids)
     people = _people(plie_id, participant_ids, {participant_id for participant_id, _ in found})
 
     created, updated = [], []
