@@ -3,9 +3,10 @@ participations of a fiche: output indicators (EECO) on those that entered it in 
 on those that left it in the period; each by sex, with the « ne souhaite pas répondre » and « non renseigné » counts.
 One aggregate query for the entries, one for the exits."""
 
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from participants.models import Answer, Education, EmploymentStatus, Nationality, Participation, Sex
@@ -90,27 +91,36 @@ INDICATORS = [
     Indicator("EECR04", "En emploi, y compris indépendant, à la sortie", **_answer("exit_employment")),
 ]
 
-SEXES = {
-    "total": Q(),
-    "femmes": Q(sex=Sex.FEMALE),
-    "hommes": Q(sex=Sex.MALE),
-    "autres": ~Q(sex__in=[Sex.FEMALE, Sex.MALE]),  # non binaire ou non renseigné
-}
+SEXES = ["total", "femmes", "hommes", "autres"]
+SEX_GROUP = Case(
+    When(sex=Sex.FEMALE, then=Value("femmes")),
+    When(sex=Sex.MALE, then=Value("hommes")),
+    default=Value("autres"),  # non binaire ou non renseigné
+)
 # The density grid is loaded by a command: until then the rural count is « non disponible », never a guess.
 GRID_MISSING = Q(commune__isnull=False, commune__density_level__isnull=True)
 
 
 def _aggregate(queryset, indicators):
-    aggregates = {"all": Count("pk")}
+    """The counts of `indicators` (their declined and missing answers too) per sex group and in all: one query grouped
+    by sex, three counts an indicator. A count per sex each made twice as many expressions for the ORM to build: the
+    demo's FSE+ tables took 28 ms a bilan, almost all of it in the ORM, and take 9."""
+    aggregates = {"all": Count("pk"), "grid_missing": Count("pk", filter=GRID_MISSING)}
     for indicator in indicators:
         if indicator.condition is None:
             continue
-        for sex, by_sex in SEXES.items():
-            aggregates[f"{indicator.code}__{sex}"] = Count("pk", filter=indicator.condition & by_sex)
+        aggregates[indicator.code] = Count("pk", filter=indicator.condition)
         aggregates[f"{indicator.code}__declined"] = Count("pk", filter=indicator.declined)
         aggregates[f"{indicator.code}__missing"] = Count("pk", filter=indicator.missing)
-    aggregates["grid_missing"] = Count("pk", filter=GRID_MISSING)
-    return queryset.aggregate(**aggregates)
+    counts = Counter()  # a group with no participation counts 0
+    for row in queryset.annotate(sex_group=SEX_GROUP).values("sex_group").annotate(**aggregates).order_by():
+        group = row.pop("sex_group")
+        counts.update(row)
+        for indicator in indicators:
+            if indicator.code in row:
+                counts[f"{indicator.code}__{group}"] += row[indicator.code]
+                counts[f"{indicator.code}__total"] += row[indicator.code]
+    return counts
 
 
 def fse_figures(operation, start, end, *, participations, today=None):

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from participants.models import Answer, EmploymentStatus
+from participants.models import Answer, EmploymentStatus, Participation, Sex
 from plie.models import Role
 from reporting import disclosure
 from reporting.disclosure import HIDDEN, Hidden
+from reporting.fse import INDICATORS, fse_figures
 from reporting.report import build_report, report_for
 from tests.database import built_once
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, StructureFactory
@@ -212,3 +213,27 @@ def test_the_team_sees_every_figure(generated):
     report = report_for(operation, D(2023, 1, 14), D(2023, 1, 14), role=Role.ANIMATION, today=TODAY)
     assert HIDDEN not in report["totals"].values()
     assert report["referents"]
+
+
+def test_each_fse_count_is_the_count_of_its_participations_by_sex(generated):
+    """The FSE+ tables are counted in one query grouped by sex: each cell against a query of its own."""
+    operation, _ = generated
+    start, end = operation.start, operation.end
+    fse = fse_figures(operation, start, end, participations=0, today=TODAY)
+    of_fiche = Participation.objects.filter(operation=operation)
+    entered, left = of_fiche.entered_between(start, end), of_fiche.left_between(start, end, TODAY)
+    for indicator in INDICATORS:
+        if indicator.condition is None:
+            continue
+        rows = (left if indicator.is_result else entered).filter(indicator.condition)
+        by_sex = {
+            "total": rows.count(),
+            "femmes": rows.filter(sex=Sex.FEMALE).count(),
+            "hommes": rows.filter(sex=Sex.MALE).count(),
+            "autres": rows.exclude(sex__in=[Sex.FEMALE, Sex.MALE]).count(),
+        }
+        assert fse["indicateurs"][indicator.code] == by_sex, indicator.code
+        every = left if indicator.is_result else entered
+        assert fse["ne_souhaite_pas_repondre"][indicator.code] == every.filter(indicator.declined).count()
+        assert fse["non_renseigne"][indicator.code] == every.filter(indicator.missing).count()
+    assert fse["indicateurs"]["EECO01"]["autres"] > 0 and fse["non_renseigne"]["EECR04"] > 0
