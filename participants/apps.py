@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 def _participant_moved(sender, instance, raw=False, **kwargs):
@@ -13,15 +13,40 @@ def _participant_moved(sender, instance, raw=False, **kwargs):
         participant = participant or instance.parcours.participant
     except ObjectDoesNotExist:  # deleted with its participant: the cascade takes the participations too
         return
-    resync(participant.plie_id, participant.pk)
+    resync(participant.plie_id, [participant.pk])
 
 
-def _plie_moved(sender, instance, raw=False, **kwargs):
+# What attribution reads of a fiche and of an ETP period: a save that changes none of it (a fiche's title, ceiling or
+# targets, a period's ETP) moves no participation, and the sync of a large PLIE takes a second or more.
+ATTRIBUTION_FIELDS = {
+    "Operation": ("plie_id", "code", "start", "end"),
+    "ReferentPeriod": ("referent_id", "operation_id", "start", "end"),
+}
+
+
+def _read_before_save(sender, instance, raw=False, **kwargs):
+    if not raw and instance.pk is not None:
+        stored = sender.objects.filter(pk=instance.pk).values_list(*ATTRIBUTION_FIELDS[sender.__name__])
+        instance._attribution_before = stored.first()
+
+
+def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
+    """A fiche moves its whole PLIE; an ETP period, the people its referent follows or followed."""
+    from .models import ReferentAssignment
     from .participations import resync
 
     if raw:
         return
-    resync(instance.plie_id if sender.__name__ == "Operation" else instance.operation.plie_id)
+    fields = ATTRIBUTION_FIELDS[sender.__name__]
+    before = instance.__dict__.pop("_attribution_before", None)  # None: created or deleted
+    if not created and before == tuple(getattr(instance, name) for name in fields):
+        return
+    if sender.__name__ == "Operation":
+        resync(instance.plie_id)
+        return
+    referents = {instance.referent_id, *before[:1]} if before else {instance.referent_id}
+    assigned = ReferentAssignment.objects.filter(referent_id__in=referents)
+    resync(instance.operation.plie_id, set(assigned.values_list("parcours__participant_id", flat=True)))
 
 
 class ParticipantsConfig(AppConfig):
@@ -39,5 +64,6 @@ class ParticipantsConfig(AppConfig):
             post_save.connect(_participant_moved, sender=model, dispatch_uid=f"participations_{model.__name__}")
             post_delete.connect(_participant_moved, sender=model, dispatch_uid=f"participations_del_{model.__name__}")
         for model in (Operation, ReferentPeriod):
+            pre_save.connect(_read_before_save, sender=model, dispatch_uid=f"participations_pre_{model.__name__}")
             post_save.connect(_plie_moved, sender=model, dispatch_uid=f"participations_{model.__name__}")
             post_delete.connect(_plie_moved, sender=model, dispatch_uid=f"participations_del_{model.__name__}")

@@ -236,15 +236,16 @@ def deferred():
         sync_participations(plie_id, participant_ids=participant_ids)
 
 
-def resync(plie_id, participant_id=None):
-    """Asks for a sync of one participant (or of the whole PLIE when `participant_id` is None)."""
+def resync(plie_id, participant_ids=None):
+    """Asks for a sync of some participants (or of the whole PLIE when `participant_ids` is None)."""
     pending = _deferred.get()
     if pending is None:
-        sync_participations(plie_id, participant_ids=None if participant_id is None else [participant_id])
-    elif participant_id is None or pending.get(plie_id, set()) is None:
+        if participant_ids is None or participant_ids:
+            sync_participations(plie_id, participant_ids=None if participant_ids is None else list(participant_ids))
+    elif participant_ids is None or pending.get(plie_id, set()) is None:
         pending[plie_id] = None
     else:
-        pending.setdefault(plie_id, set()).add(participant_id)
+        pending.setdefault(plie_id, set()).update(participant_ids)
 
 
 # --- The team's writes -----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from operations.models import Operation, ReferentPeriod
 from operations.services import next_period, renew_operation
+from participants import participations
 from participants.models import Answer, EmploymentStatus, Participation, Sex
 from participants.participations import (
     correct_entry_situation,
@@ -309,3 +310,49 @@ def test_the_bilan_of_every_seed_fiche_carries_its_fse_tables(db, capsys):
         assert set(fse["indicateurs"]) == {f"EECO{n:02}" for n in range(1, 18)} | {f"EECR0{n}" for n in range(1, 5)}
         assert fse["participations"] == out["totals"]["participants_accompagnes"]
         assert fse["indicateurs"]["EECO01"]["total"] == fse["entrees"]
+
+
+@pytest.fixture
+def syncs(monkeypatch):
+    """The participant ids (None: the whole PLIE) of every sync that runs."""
+    calls = []
+    sync = participations.sync_participations
+
+    def spy(plie_id, *, participant_ids=None, **options):
+        calls.append(None if participant_ids is None else set(participant_ids))
+        return sync(plie_id, participant_ids=participant_ids, **options)
+
+    monkeypatch.setattr(participations, "sync_participations", spy)
+    return calls
+
+
+def test_what_attribution_does_not_read_asks_no_sync(fiches, year, syncs):
+    fo1_2023 = fiches[1]
+    fo1_2023.title = "Accompagnement renforcé (avenant)"
+    fo1_2023.save()
+    period = ReferentPeriod.objects.get(operation=fo1_2023)
+    period.etp = Decimal("0.8")
+    period.save()
+    assert syncs == []
+    fo1_2023.end = D(2023, 12, 30)
+    fo1_2023.save()
+    assert syncs == [None]
+
+
+def test_a_period_moves_the_people_of_its_referents_only_and_the_whole_plie_agrees(fiches, year, syncs):
+    """Lengthened, moved to another referent, deleted: after each, a sync of the whole PLIE finds nothing to do."""
+    plie = fiches[0].plie
+    period = ReferentPeriod.objects.get(operation=fiches[1])
+    colleague, referent = period.referent, ReferentPeriod.objects.get(operation=fiches[0]).referent
+    followed_by = {
+        who: {p.participant_id for p in year.values() if p.assignments.filter(referent=who).exists()}
+        for who in (colleague, referent)
+    }
+    period.end = D(2023, 8, 31)
+    period.save()
+    assert participation(year["colleague"], fiches[1]).last_day == D(2023, 8, 31)
+    period.referent = referent
+    period.save()
+    period.delete()
+    assert syncs == [followed_by[colleague], followed_by[colleague] | followed_by[referent], followed_by[referent]]
+    assert sync_participations(plie.pk) == (0, 0, 0)
