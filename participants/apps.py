@@ -3,6 +3,31 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import post_delete, post_save, pre_save
 
 
+def _read_fields(sender):
+    """What attribution and the entry situations read of a row: a save that changes none of it (a person's phone, a
+    fiche's title, ceiling or targets, a period's ETP) moves no participation, and the sync of a large PLIE takes a
+    second or more."""
+    from .participations import PERSON_FIELDS
+
+    return {
+        "Participant": ("plie_id", *PERSON_FIELDS),
+        "Operation": ("plie_id", "code", "start", "end"),
+        "ReferentPeriod": ("referent_id", "operation_id", "start", "end"),
+    }[sender.__name__]
+
+
+def _read_before_save(sender, instance, raw=False, **kwargs):
+    if not raw and instance.pk is not None:
+        stored = sender.objects.filter(pk=instance.pk).values_list(*_read_fields(sender))
+        instance._read_before = stored.first()
+
+
+def _before(sender, instance, created):
+    """(what the row held before this save, None for a creation or a deletion; whether the save changed none of it)."""
+    before = instance.__dict__.pop("_read_before", None)
+    return before, not created and before == tuple(getattr(instance, name) for name in _read_fields(sender))
+
+
 def _participant_moved(sender, instance, raw=False, **kwargs):
     from .participations import resync
 
@@ -16,18 +41,12 @@ def _participant_moved(sender, instance, raw=False, **kwargs):
     resync(participant.plie_id, [participant.pk])
 
 
-# What attribution reads of a fiche and of an ETP period: a save that changes none of it (a fiche's title, ceiling or
-# targets, a period's ETP) moves no participation, and the sync of a large PLIE takes a second or more.
-ATTRIBUTION_FIELDS = {
-    "Operation": ("plie_id", "code", "start", "end"),
-    "ReferentPeriod": ("referent_id", "operation_id", "start", "end"),
-}
+def _person_saved(sender, instance, created, raw=False, **kwargs):
+    """A person just created has no parcours yet, hence no participation."""
+    from .participations import resync
 
-
-def _read_before_save(sender, instance, raw=False, **kwargs):
-    if not raw and instance.pk is not None:
-        stored = sender.objects.filter(pk=instance.pk).values_list(*ATTRIBUTION_FIELDS[sender.__name__])
-        instance._attribution_before = stored.first()
+    if not raw and not created and not _before(sender, instance, created)[1]:
+        resync(instance.plie_id, [instance.pk])
 
 
 def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
@@ -37,9 +56,8 @@ def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
 
     if raw:
         return
-    fields = ATTRIBUTION_FIELDS[sender.__name__]
-    before = instance.__dict__.pop("_attribution_before", None)  # None: created or deleted
-    if not created and before == tuple(getattr(instance, name) for name in fields):
+    before, unchanged = _before(sender, instance, created)
+    if unchanged:
         return
     if sender.__name__ == "Operation":
         resync(instance.plie_id)
@@ -60,10 +78,13 @@ class ParticipantsConfig(AppConfig):
 
         from .models import Parcours, Participant, ReferentAssignment
 
-        for model in (Participant, Parcours, ReferentAssignment):
+        post_save.connect(_person_saved, sender=Participant, dispatch_uid="participations_Participant")
+        for model in (Parcours, ReferentAssignment):
             post_save.connect(_participant_moved, sender=model, dispatch_uid=f"participations_{model.__name__}")
+        for model in (Participant, Parcours, ReferentAssignment):
             post_delete.connect(_participant_moved, sender=model, dispatch_uid=f"participations_del_{model.__name__}")
-        for model in (Operation, ReferentPeriod):
+        for model in (Participant, Operation, ReferentPeriod):
             pre_save.connect(_read_before_save, sender=model, dispatch_uid=f"participations_pre_{model.__name__}")
+        for model in (Operation, ReferentPeriod):
             post_save.connect(_plie_moved, sender=model, dispatch_uid=f"participations_{model.__name__}")
             post_delete.connect(_plie_moved, sender=model, dispatch_uid=f"participations_del_{model.__name__}")

@@ -356,3 +356,14 @@ def test_a_period_moves_the_people_of_its_referents_only_and_the_whole_plie_agre
     period.delete()
     assert syncs == [followed_by[colleague], followed_by[colleague] | followed_by[referent], followed_by[referent]]
     assert sync_participations(plie.pk) == (0, 0, 0)
+
+
+def test_a_person_saved_asks_a_sync_only_when_their_entry_situation_may_change(fiches, year, syncs):
+    person = year["july"].participant
+    person.phone, person.address = "06 01 02 03 04", "3 rue des Lilas"
+    person.save()
+    ParticipantFactory(plie=person.plie)  # no parcours yet: no participation to make
+    assert syncs == []
+    person.employment_status = EmploymentStatus.EMPLOYED
+    person.save()
+    assert syncs == [{person.pk}]
