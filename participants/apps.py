@@ -42,7 +42,8 @@ def _participant_moved(sender, instance, raw=False, **kwargs):
 
 
 def _person_saved(sender, instance, created, raw=False, **kwargs):
-    """A person just created has no parcours yet, hence no participation."""
+    """A person just created has no parcours yet, hence no participation; a save that changes nothing of what
+    `_read_fields` lists moves none."""
     from .participations import resync
 
     if not raw and not created and not _before(sender, instance, created)[1]:
@@ -50,7 +51,8 @@ def _person_saved(sender, instance, created, raw=False, **kwargs):
 
 
 def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
-    """A fiche moves its whole PLIE; an ETP period, the people its referent follows or followed."""
+    """A fiche moves its whole PLIE; an ETP period, the people its referent follows or followed. A deletion (its
+    signal has no `created`) always moves them."""
     from .models import ReferentAssignment
     from .participations import resync
 
@@ -72,8 +74,8 @@ class ParticipantsConfig(AppConfig):
     verbose_name = "Participants"
 
     def ready(self):
-        # Participations follow attribution (participants/participations.py): every save or delete of what
-        # attribution reads asks for a sync, including those of the Django admin and of the shell.
+        # Participations follow attribution (participants/participations.py): every save that changes what attribution
+        # reads, and every deletion, asks for a sync, including those of the Django admin and of the shell.
         from operations.models import Operation, ReferentPeriod
 
         from .models import Parcours, Participant, ReferentAssignment
