@@ -7,7 +7,6 @@ assignments, ETP periods, fiches: see `apps.ParticipantsConfig.ready`; imports c
 
 import contextlib
 import contextvars
-from collections import defaultdict
 from types import SimpleNamespace
 
 from dateutil.relativedelta import relativedelta
@@ -98,12 +97,7 @@ def _operations(plie_id, participant_ids):
             participant_id__in=participant_ids,
         )
         fiches = fiches.annotate(attributable=Exists(overlapping))
-    fiches = list(fiches)
-    same_code = defaultdict(list)
-    for fiche in fiches:
-        same_code[fiche.code].append(fiche.pk)
-    for fiche in fiches:
-        fiche.same_fiche_ids = same_code[fiche.code]
+    fiches = Operation.share_same_fiche_ids(list(fiches))
     return {fiche.pk: fiche for fiche in fiches if getattr(fiche, "attributable", True)}
 
 
