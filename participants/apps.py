@@ -18,14 +18,13 @@ def _read_fields(sender):
 
 def _read_before_save(sender, instance, raw=False, **kwargs):
     if not raw and instance.pk is not None:
-        stored = sender.objects.filter(pk=instance.pk).values_list(*_read_fields(sender))
-        instance._read_before = stored.first()
+        instance._read_before = sender.objects.filter(pk=instance.pk).values(*_read_fields(sender)).first()
 
 
 def _before(sender, instance, created):
     """(what the row held before this save, None for a creation or a deletion; whether the save changed none of it)."""
     before = instance.__dict__.pop("_read_before", None)
-    return before, not created and before == tuple(getattr(instance, name) for name in _read_fields(sender))
+    return before, not created and before == {name: getattr(instance, name) for name in _read_fields(sender)}
 
 
 def _participant_moved(sender, instance, raw=False, **kwargs):
@@ -64,7 +63,7 @@ def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
     if sender.__name__ == "Operation":
         resync(instance.plie_id)
         return
-    referents = {instance.referent_id, *before[:1]} if before else {instance.referent_id}
+    referents = {instance.referent_id, before["referent_id"]} if before else {instance.referent_id}
     assigned = ReferentAssignment.objects.filter(referent_id__in=referents)
     resync(instance.operation.plie_id, set(assigned.values_list("parcours__participant_id", flat=True)))
 

@@ -232,10 +232,11 @@ def deferred():
 
 def resync(plie_id, participant_ids=None):
     """Asks for a sync of some participants (or of the whole PLIE when `participant_ids` is None)."""
+    if participant_ids is not None and not participant_ids:
+        return
     pending = _deferred.get()
     if pending is None:
-        if participant_ids is None or participant_ids:
-            sync_participations(plie_id, participant_ids=None if participant_ids is None else list(participant_ids))
+        sync_participations(plie_id, participant_ids=None if participant_ids is None else list(participant_ids))
     elif participant_ids is None or pending.get(plie_id, set()) is None:
         pending[plie_id] = None
     else:
