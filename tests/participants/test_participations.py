@@ -261,11 +261,11 @@ def test_fse_tables_take_a_constant_number_of_queries(fiches, year, django_asser
         compute_bilan(fo1_2023, *YEAR_2023, today=TODAY)
 
 
+PARTICIPATION_FIELDS = [f.attname for f in Participation._meta.concrete_fields if f.attname != "id"]
+
+
 def participations_now():
     return sorted(tuple(row.values()) for row in Participation.objects.values(*PARTICIPATION_FIELDS))
-
-
-PARTICIPATION_FIELDS = [f.attname for f in Participation._meta.concrete_fields if f.attname != "id"]
 
 
 def test_a_sync_of_one_person_reads_only_the_fiches_their_parcours_overlap_and_agrees_with_the_whole_plie(fiches, year):

@@ -225,7 +225,8 @@ def test_each_fse_count_is_the_count_of_its_participations_by_sex(generated):
     for indicator in INDICATORS:
         if indicator.condition is None:
             continue
-        rows = (left if indicator.is_result else entered).filter(indicator.condition)
+        every = left if indicator.is_result else entered
+        rows = every.filter(indicator.condition)
         by_sex = {
             "total": rows.count(),
             "femmes": rows.filter(sex=Sex.FEMALE).count(),
@@ -233,7 +234,6 @@ def test_each_fse_count_is_the_count_of_its_participations_by_sex(generated):
             "autres": rows.exclude(sex__in=[Sex.FEMALE, Sex.MALE]).count(),
         }
         assert fse["indicateurs"][indicator.code] == by_sex, indicator.code
-        every = left if indicator.is_result else entered
         assert fse["ne_souhaite_pas_repondre"][indicator.code] == every.filter(indicator.declined).count()
         assert fse["non_renseigne"][indicator.code] == every.filter(indicator.missing).count()
     assert fse["indicateurs"]["EECO01"]["autres"] > 0 and fse["non_renseigne"]["EECR04"] > 0
