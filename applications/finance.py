@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, Sum
 
+from plie.formats import percent_of
+
 from .models import CENT, Application, ExpenseCategory
 
 ZERO = Decimal("0.00")
@@ -39,7 +41,7 @@ class Line:
     @property
     def accepted_rate(self):
         """The FSE+ share of the accepted eligible cost, in % (shown with two decimals; computed exactly below)."""
-        return cents(self.fse_granted * 100 / self.accepted_cost) if self.accepted_cost else ZERO
+        return cents(percent_of(self.fse_granted / self.accepted_cost)) if self.accepted_cost else ZERO
 
     @property
     def fse_due(self):
@@ -49,7 +51,7 @@ class Line:
 
     @property
     def realisation_rate(self):
-        return cents(self.realised_cost * 100 / self.accepted_cost) if self.accepted_cost else ZERO
+        return cents(percent_of(self.realised_cost / self.accepted_cost)) if self.accepted_cost else ZERO
 
 
 @dataclass
