@@ -1,5 +1,6 @@
 """Personas: the team of one PLIE (admin, animation, two referents, copil) and an outsider from another PLIE."""
 
+import gc
 import threading
 
 import pytest
@@ -24,6 +25,13 @@ from tests.factories import (
 )
 
 PESSAC, CESTAS, CANEJAN, AGEN, MARMANDE = "33318", "33122", "33090", "47001", "47157"
+
+
+def pytest_configure(config):
+    """The ORM, the templates and WeasyPrint make millions of short-lived objects: at CPython's default threshold
+    (700 allocations) the collector ran 8,000 times in a third of the suite, 6 % of its time. Run 70 times less often,
+    it still frees every cycle, and the suite takes 7 % less time (README, « Développement »)."""
+    gc.set_threshold(50_000, 20, 100)
 
 
 @pytest.fixture(scope="session")
