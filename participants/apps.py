@@ -45,7 +45,10 @@ def _person_saved(sender, instance, created, raw=False, **kwargs):
     `_read_fields` lists moves none."""
     from .participations import resync
 
-    if not raw and not created and not _before(sender, instance, created)[1]:
+    if raw or created:
+        return
+    _, unchanged = _before(sender, instance, created)
+    if not unchanged:
         resync(instance.plie_id, [instance.pk])
 
 
