@@ -12,7 +12,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 @pytest.fixture
 def user():
-    # Created before Playwright starts its event loop: inside it, the ORM would open a connection of its own.
     return MembershipFactory(
         plie=Plie.objects.get(slug="sources"), role=Role.ANIMATION, user__email="animation@plie-sources.fr"
     ).user
@@ -39,7 +38,7 @@ def test_the_animation_team_logs_in_and_reads_its_fiche(live_server, user, page)
 
 @pytest.fixture
 def followed(referent_a, operation, animation, tmp_path, monkeypatch):
-    # Created before Playwright starts, like `user`; the sheet uploaded by the browser lands in tmp_path.
+    # The sheet uploaded by the browser lands in tmp_path.
     from tests.factories.participants import ParticipantFactory, isolate_private_storage, make_parcours, profile
 
     isolate_private_storage(monkeypatch, tmp_path)
@@ -154,32 +153,7 @@ def test_the_admin_imports_extracts_maps_a_column_fixes_an_error_and_reads_the_r
     check_page(page)
 
 
-@pytest.fixture
-def orm():
-    """Runs an ORM call in a thread of its own and closes its connection: inside Playwright's event loop the ORM
-    would open a connection that outlives the test (and keeps PostgreSQL from dropping the test database)."""
-    import threading
-
-    from django.db import connection
-
-    def call(function):
-        result = []
-
-        def target():
-            try:
-                result.append(function())
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        return result[0]
-
-    return call
-
-
-def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, followed, page, orm):
+def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, followed, page):
     """The draft is kept in the tab as it is typed; after the session expired, the report sent comes back in the
     form once the referent has signed in again (static/js/drafts.js, plie/middleware.py)."""
     import datetime
@@ -203,7 +177,7 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     expect(page.get_by_text("Brouillon restauré")).to_be_visible()
 
     page.locator("#id_date").fill("2023-03-15")
-    orm(lambda: Session.objects.update(expire_date=timezone.now() - datetime.timedelta(minutes=1)))
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(minutes=1))
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url("**/connexion/**")
     check_page(page)
@@ -217,7 +191,7 @@ def test_a_long_report_survives_a_reload_and_an_expired_session(live_server, fol
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("L’entretien du 15/03/2023 est enregistré.")).to_be_visible()
     check_page(page)
-    assert orm(lambda: followed.participant.entretiens.get().summary) == report
+    assert followed.participant.entretiens.get().summary == report
     page.goto(url)
     assert page.locator("#id_summary").input_value() == "", "the draft went once the save was confirmed"
 
@@ -229,7 +203,7 @@ def superuser():
     return UserFactory(email="technique@plie.fr", is_staff=True, is_superuser=True)
 
 
-def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_server, superuser, page, orm):
+def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_server, superuser, page):
     """No developer: the technical administrator creates the PLIE, defines an exit by its fiche's words, writes the
     fiche with a target in the fiche's wording, joins the PLIE, and reads the fiche in the application."""
     page.goto(f"{live_server.url}/")
@@ -302,9 +276,9 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
 
     from operations.models import ExitReason, Target
 
-    reason = orm(lambda: ExitReason.objects.get(plie__name="PLIE du Val de Garonne", label="CDD de plus de 8 mois"))
+    reason = ExitReason.objects.get(plie__name="PLIE du Val de Garonne", label="CDD de plus de 8 mois")
     assert (reason.min_months, reason.duration_rule, reason.working_time) == (8, "more_than", "full_or_chosen")
-    target = orm(lambda: Target.objects.select_related("operation").get(operation__plie__name="PLIE du Val de Garonne"))
+    target = Target.objects.select_related("operation").get(operation__plie__name="PLIE du Val de Garonne")
     assert (target.modality_list, target.remote_during_steps, target.operation.absence_alert_weeks) == (
         ["physique"],
         True,
@@ -315,7 +289,7 @@ def test_a_twelfth_plie_is_set_up_with_rules_of_its_own_from_the_interface(live_
 @pytest.fixture
 def candidate(tmp_path, monkeypatch):
     """A person on RSA known to the PLIE des Sources, whose fiche asks an identity document and an RSA certificate
-    dated within three months of entry; created before Playwright starts, like `user`."""
+    dated within three months of entry."""
     from operations.models import Operation
     from tests.factories import ReferentFactory, ReferentPeriodFactory
     from tests.factories.participants import ParticipantFactory, isolate_private_storage

@@ -26,8 +26,8 @@ def log_in(page, live_server, email):
 
 @pytest.fixture
 def day(afternoon, plie, operation, referent_a, animation, admin_user, copil):
-    """Built before Playwright starts: a followed person with a rendez-vous an hour ago and one this afternoon, two
-    people waiting for the commission."""
+    """A followed person with a rendez-vous an hour ago and one this afternoon, two people waiting for the
+    commission."""
     from agenda.models import Appointment
     from tests.factories.participants import ParticipantFactory, make_parcours, profile
 

@@ -12,7 +12,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 @pytest.fixture
 def queues(plie, operation, animation, admin_user, referent_a, tmp_path, monkeypatch):
-    # Created before Playwright starts its event loop, like the other browser fixtures.
     from tests.factories.participants import (
         ParticipantFactory,
         add_document,
