@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from plie.models import Role
-from plie.pdf import html_document
+from plie.pdf import render_document
 
 from .charts import monthly_chart, targets_chart
 from .definitions import indicator_rows
@@ -19,7 +19,7 @@ PDF_VARIANT = "pdf/a-3b"
 
 def write_archival_pdf(html, *, title, progress=None):
     """The PDF/A bytes of `html` and its page count."""
-    document = html_document(html).render()
+    document = render_document(html)
     document.metadata.title = title
     if progress:
         progress(90)

@@ -33,7 +33,7 @@ from participants.models import Entretien, Parcours, Participant, ReferentAssign
 from participants.participations import sync_participations
 from plie import dataversion
 from plie.models import Plie
-from plie.pdf import html_document
+from plie.pdf import render_document
 from steps.models import Step, StepType, Validation
 
 from ...indicators import compute_bilan
@@ -279,13 +279,13 @@ class Command(BaseCommand):
     def pdf(self, operation):
         """The bilan PDF with its nominative annex, in seconds a page, against a one-page document with no table."""
         start, end = datetime.date(2023, 1, 1), datetime.date(2023, 12, 31)
-        html_document("<p>Préchauffage</p>").write_pdf()  # fonts loaded once, before either measure
+        render_document("<p>Préchauffage</p>").write_pdf()  # fonts loaded once, before either measure
         # The median of five: measured once, the page took 0.10 s instead of 0.01 to 0.02 in two runs of three, when a
         # full collection of this process's heap (87 ms, seen with gc.callbacks) fell inside it.
         bare = []
         for _ in range(5):
             began = time.perf_counter()
-            html_document("<h1>Bilan</h1><p>Une page.</p>").write_pdf()
+            render_document("<h1>Bilan</h1><p>Une page.</p>").write_pdf()
             bare.append(time.perf_counter() - began)
         began, cpu = time.perf_counter(), time.process_time()
         _, pages = render_bilan_pdf(operation, start, end, None, with_annex=True)
