@@ -216,12 +216,14 @@ def browser():
 def page(browser):
     """A headless Chromium page (tests marked `browser`). Every page it opens must go through
     `tests.browser.check_page` (axe-core, widths): the test fails at teardown otherwise."""
-    from tests.browser import AXE, path_of
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    from tests.browser import path_of
 
     context = browser.new_context(locale="fr-FR", viewport={"width": 1440, "height": 900})
     # Given once, axe-core is in every document the context opens: sent with each check, its 500 kB went through
     # Playwright's driver to Chromium 60 times and was compiled each time.
-    context.add_init_script(script=AXE.axe_script)
+    context.add_init_script(script=AXE_SCRIPT)
     page = context.new_page()
     page.checked_paths, visited = set(), []
     page.on("framenavigated", lambda frame: frame == page.main_frame and visited.append(path_of(frame.url)))

@@ -10,12 +10,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from axe_playwright_python.base import AxeResults
-from axe_playwright_python.sync_playwright import Axe
 
 # Full-page screenshots cost 3 to 4 s of a run: taken when asked for (SCREENSHOTS=1), for a person to look at.
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" if os.environ.get("SCREENSHOTS") else None
 PHONE, LAPTOP, DESKTOP = 390, 1280, 1366
-AXE = Axe()
 # What axe-core already found clean in this process: a page of the same route whose elements are the same set of
 # (tag, class, type, role, attribute names) gives axe the same things to judge (the login page is opened a dozen times).
 AXE_CLEAN = set()
