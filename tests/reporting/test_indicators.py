@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from operations.models import Operation
 from participants.models import Entretien, Parcours, Participant, ReferentAssignment, Status
+from participants.participations import deferred
 from reporting.indicators import INDICATORS, compute_bilan, months_of
 from steps.models import Step, StepCategory, StepType, Validation
 from tests.factories import OperationFactory, PlieFactory, ReferentFactory, ReferentPeriodFactory, TargetFactory
@@ -37,6 +38,7 @@ def attach(operation, etp="1", start=YEAR_2023[0], end=YEAR_2023[1], referent=No
     return referent
 
 
+@deferred()  # one sync of the participations, once the parcours has its referent
 def enrol(referent, entry, exit=None, label="Abandon", *, status=None, participant=None, operation=None):
     """A parcours entered on `entry`, followed by `referent` until its exit; positive exits are validated unless
     `status` says otherwise."""
