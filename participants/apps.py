@@ -54,7 +54,8 @@ def _person_saved(sender, instance, created, raw=False, **kwargs):
 
 def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
     """A fiche moves its whole PLIE; an ETP period, the people its referent follows or followed. A deletion (its
-    signal has no `created`) always moves them."""
+    signal has no `created`) always moves them. A new fiche of a code the PLIE had not used moves no one: days count
+    for a fiche through ETP periods on fiches of its code, and it has none yet (each period asks its own sync)."""
     from .models import ReferentAssignment
     from .participations import resync
 
@@ -64,7 +65,9 @@ def _plie_moved(sender, instance, raw=False, created=True, **kwargs):
     if unchanged:
         return
     if sender.__name__ == "Operation":
-        resync(instance.plie_id)
+        same_code = sender.objects.filter(plie_id=instance.plie_id, code=instance.code).exclude(pk=instance.pk)
+        if kwargs["signal"] is post_delete or not created or same_code.exists():
+            resync(instance.plie_id)
         return
     referents = {instance.referent_id, before["referent_id"]} if before else {instance.referent_id}
     assigned = ReferentAssignment.objects.filter(referent_id__in=referents)

@@ -339,6 +339,19 @@ def test_what_attribution_does_not_read_asks_no_sync(fiches, year, syncs):
     assert syncs == [None]
 
 
+def test_a_new_fiche_moves_the_plie_only_when_its_code_has_fiches_already(fiches, year, syncs):
+    """A code of its own has no ETP period yet: nobody's days can count for it. Next year's FO1 takes the days that
+    FO1's periods running past 2023 give it."""
+    plie = fiches[0].plie
+    OperationFactory(plie=plie, code="FO9", start=D(2024, 1, 1), end=D(2024, 12, 31))
+    assert syncs == []
+    assert sync_participations(plie.pk, today=TODAY) == (0, 0, 0)
+    fo1_2024 = OperationFactory(plie=plie, code="FO1", start=D(2024, 1, 1), end=D(2024, 12, 31))
+    assert syncs == [None]
+    assert Participation.objects.filter(operation=fo1_2024).exists()
+    assert sync_participations(plie.pk, today=TODAY) == (0, 0, 0)
+
+
 def test_a_period_moves_the_people_of_its_referents_only_and_the_whole_plie_agrees(fiches, year, syncs):
     """Lengthened, moved to another referent, deleted: after each, a sync of the whole PLIE finds nothing to do."""
     plie = fiches[0].plie
