@@ -6,7 +6,7 @@ import threading
 from PIL import Image
 from weasyprint import HTML
 
-from plie.pdf import html_document, render_document
+from plie.pdf import render_document
 
 
 def test_a_document_embeds_no_file_its_markup_names(tmp_path):
@@ -14,7 +14,7 @@ def test_a_document_embeds_no_file_its_markup_names(tmp_path):
     Image.new("RGB", (8, 8), "red").save(picture)
     html = f'<p>Bilan</p><img src="{picture.as_uri()}" alt="">'
     assert b"/Image" in HTML(string=html).write_pdf()  # WeasyPrint's own fetcher reads it: the test can tell
-    assert b"/Image" not in html_document(html).write_pdf()
+    assert b"/Image" not in render_document(html).write_pdf()
 
 
 def test_the_documents_of_a_thread_share_its_fonts_and_another_thread_has_its_own():
