@@ -747,11 +747,21 @@ class Participation(models.Model):
     is copied from the participant's FSE+ questionnaire while the fiche runs, then frozen, so that a correction of the
     file never moves a closed year; a correction of the participation itself is audited (history)."""
 
+    # No index of their own: the unique (participant, operation) index and the two (operation, date) indexes below
+    # lead with them. Each index is written again for every participation an import or a sync creates.
     participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="participations", verbose_name="participant"
+        Participant,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name="participant",
+        db_index=False,
     )
     operation = models.ForeignKey(
-        Operation, on_delete=models.CASCADE, related_name="participations", verbose_name="fiche opération"
+        Operation,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        verbose_name="fiche opération",
+        db_index=False,
     )
     entry_date = models.DateField("entrée dans l’opération")
     last_day = models.DateField(
@@ -775,7 +785,13 @@ class Participation(models.Model):
         "sans domicile ou exclusion du logement", max_length=10, choices=Answer.choices, blank=True
     )
     commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="commune"
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
+        db_index=False,  # a plain index below: no « LIKE » index on a code matched only whole
     )
     situation_corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -830,7 +846,11 @@ class Participation(models.Model):
                 violation_error_message="La sortie de l’opération ne peut pas précéder l’entrée.",
             ),
         ]
-        indexes = [models.Index(fields=["operation", "entry_date"]), models.Index(fields=["operation", "last_day"])]
+        indexes = [
+            models.Index(fields=["operation", "entry_date"]),
+            models.Index(fields=["operation", "last_day"]),
+            models.Index(fields=["commune"], name="participation_commune"),
+        ]
 
     def __str__(self):
         return f"{self.participant} — {self.operation.code} {self.operation.years}"
