@@ -865,7 +865,11 @@ class Participation(models.Model):
 
 class Entretien(models.Model):
     participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="entretiens", verbose_name="participant"
+        Participant,
+        on_delete=models.CASCADE,
+        related_name="entretiens",
+        verbose_name="participant",
+        db_index=False,  # the (participant, date) index below leads with it
     )
     parcours = models.ForeignKey(Parcours, on_delete=models.CASCADE, related_name="entretiens", verbose_name="parcours")
     referent = models.ForeignKey(
