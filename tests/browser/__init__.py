@@ -14,6 +14,7 @@ from axe_playwright_python.base import AxeResults
 # Full-page screenshots cost 3 to 4 s of a run: taken when asked for (SCREENSHOTS=1), for a person to look at.
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" if os.environ.get("SCREENSHOTS") else None
 PHONE, LAPTOP, DESKTOP = 390, 1280, 1366
+PHONE_SCREEN = {"width": PHONE, "height": 844}
 # What axe-core already found clean in this process: a page of the same route whose elements are the same set of
 # (tag, class, type, role, attribute names) gives axe the same things to judge (the login page is opened a dozen times).
 AXE_CLEAN = set()
@@ -35,7 +36,7 @@ def width_on_a_phone(page):
     """The width of the page's document loaded afresh (GET, same session) in a 390 px wide page."""
     phone = page.context.new_page()
     try:
-        phone.set_viewport_size({"width": PHONE, "height": 844})
+        phone.set_viewport_size(PHONE_SCREEN)
         phone.goto(page.url)
         phone.wait_for_function(STYLED)
         return phone.evaluate("() => document.documentElement.scrollWidth")
@@ -78,7 +79,7 @@ def check_page(page, name=None):
             if name and SCREENSHOTS and width == LAPTOP:
                 SCREENSHOTS.mkdir(exist_ok=True)
                 page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
-        page.set_viewport_size({"width": PHONE, "height": 844})
+        page.set_viewport_size(PHONE_SCREEN)
         wide = page.evaluate("() => document.documentElement.scrollWidth")
         if wide > PHONE:
             # A phone loads the page at its own width. Resized from 1,280 px, Django's admin lists (exit reasons, fiches)
