@@ -242,16 +242,11 @@ class Command(BaseCommand):
 
     def schema_copy(self, final):
         """COPY of the import's final rows into the real tables (their indexes, constraints and foreign keys checked):
-        what writing them costs to PostgreSQL alone. Table by table, then the deferred foreign keys: the floor under
-        any import that keeps this schema."""
-        tables = {}
+        what writing them costs to PostgreSQL alone, the triggers checking the keys. Table by table, then the deferred
+        foreign keys."""
         with connection.cursor() as cursor:
             started = time.perf_counter()
-            for table, data, _ in final:
-                began = time.perf_counter()
-                with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                    copy.write(data)
-                tables[table] = round(time.perf_counter() - began, 2)
+            tables = self.copy_tables(cursor, final)
             began = time.perf_counter()
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -265,11 +260,19 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             started = time.perf_counter()
             with foreign_keys.checked_per_batch(cursor, [table for table, _, _ in final]) as silenced:
-                for table, data, _ in final:
-                    with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                        copy.write(data)
+                self.copy_tables(cursor, final)
             self.out["copy_schema_sans_declencheurs_s"] = round(time.perf_counter() - started, 2) if silenced else None
             return time.perf_counter() - started
+
+    def copy_tables(self, cursor, final):
+        """COPY of each table's final rows; {table: seconds}."""
+        tables = {}
+        for table, data, _ in final:
+            began = time.perf_counter()
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write(data)
+            tables[table] = round(time.perf_counter() - began, 2)
+        return tables
 
     def phases(self, started, marks, checks, end):
         """Where the time goes, from the progress reports: reading and checks in Python, writing, foreign keys."""
