@@ -261,8 +261,9 @@ class Command(BaseCommand):
             started = time.perf_counter()
             with foreign_keys.checked_per_batch(cursor, [table for table, _, _ in final]) as silenced:
                 self.copy_tables(cursor, final)
-            self.out["copy_schema_sans_declencheurs_s"] = round(time.perf_counter() - started, 2) if silenced else None
-            return time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.out["copy_schema_sans_declencheurs_s"] = round(elapsed, 2) if silenced else None
+            return elapsed
 
     def copy_tables(self, cursor, final):
         """COPY of each table's final rows; {table: seconds}."""
